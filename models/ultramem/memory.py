@@ -1,0 +1,183 @@
+"""The UltraMem memory layer (Huang et al., "Ultra-Sparse Memory Network", ICLR 2025).
+
+Section numbers refer to shared/docs/ultramem-notes.md. One layer, per token x (the pre-FFN normed state of block s):
+
+  q = LN(W_q x) = [q_row; q_col]                                   query halves (§1.7)
+  S_row^(rho) = LN(K_row^(rho)) q_row,  S_col^(rho) likewise         per-rank scores, rho = 1..r (TDQKR, §1.3)
+  I_row = TopM(u^T S_row),  I_col = TopM(t^T S_col)                  rank-1 filter from SVD(sum_c C_c) (§1.3 step 1-2)
+  G_c[i, j] = S_row[:, I_row_i]^T C_c S_col[:, I_col_j]              exact grid on the m x m candidates, per core c (§1.4)
+  (w, J) = TopM(sum_c G_c)                                           final m slots, ranked on the summed cores
+  a = I_row[J // m] * n + I_col[J % m];  z = pi(a)                   virtual address, fixed permutation (IVE, §1.5)
+  phys = z mod N, group = z div N
+  o = W_out^T concat_g( sum_{i: group_i = g} sum_c w_i^(c) V[phys_i]^(c) )   MCS halves, IVE pooling (eq. 9 of [U2])
+
+There is no softmax over the scores (§1.6). Two retrieval paths compute the same thing:
+  - training: all per-rank scores S (r*n per side), then gathers; gradients reach the keys through S;
+  - inference (`fold_for_inference`): the key LayerNorm and u, t are folded into constant tables, one n-wide
+    matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered (notes §5.1).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import MemoryConfig
+
+
+class UltraMemLayer(nn.Module):
+    def __init__(self, cfg: MemoryConfig, d_model: int, value_init_std: float):
+        super().__init__()
+        self.cfg = cfg
+        n, dk, r, h, E = cfg.n_keys, cfg.key_dim, cfg.tucker_rank, cfg.mcs_cores, cfg.expansion
+        self.query = nn.Linear(d_model, 2 * dk, bias=False)  # [q_row; q_col]
+        # keys: (side, rank, n, D_k), side 0 = rows, 1 = columns
+        self.keys = nn.Parameter(torch.randn(2, r, n, dk) / math.sqrt(dk))
+        ln_gain = dk ** -0.33  # official code's gain (§1.7); keeps the top-m scores near 1
+        self.query_norm = nn.Parameter(torch.full((dk,), ln_gain)) if cfg.qk_norm else None
+        self.key_norm = nn.Parameter(torch.full((dk,), ln_gain)) if cfg.qk_norm else None
+        # Tucker cores C_c (h, r, r), U(0, 1) init as in the official code (§1.3)
+        self.cores = nn.Parameter(torch.rand(h, r, r))
+        self.values = nn.Parameter(torch.randn(cfg.n_values, cfg.value_dim) * value_init_std)
+        self.values.is_memory_value = True  # the trainer gives these their own lr group (§1.8)
+        n_proj = 1 if cfg.single_projector else E
+        self.out_proj = nn.Linear(n_proj * cfg.value_dim, d_model, bias=False)
+        nn.init.normal_(self.out_proj.weight, std=1.0 / math.sqrt(n_proj * cfg.value_dim))
+        nn.init.normal_(self.query.weight, std=1.0 / math.sqrt(dk))
+        g = torch.Generator().manual_seed(cfg.perm_seed)
+        self.register_buffer("perm", torch.randperm(n * n, generator=g), persistent=True)
+        # rank-1 filter vectors, refreshed once per optimizer step (no gradient through the SVD)
+        self.register_buffer("filter_u", torch.full((r,), 1.0 / math.sqrt(r)), persistent=True)
+        self.register_buffer("filter_t", torch.full((r,), 1.0 / math.sqrt(r)), persistent=True)
+        self.folded: Optional[dict] = None
+        self.refresh_tucker_filter()
+
+    # ---- the rank-1 filter ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def refresh_tucker_filter(self) -> None:
+        """u, t = leading singular vectors of sum_c C_c, signs kept closest to the previous step (§1.3)."""
+        if self.cfg.retrieval != "tdqkr":
+            return
+        U, _, Vh = torch.linalg.svd(self.cores.detach().float().sum(0))
+        u, t = U[:, 0], Vh[0]
+        # u t^T is unchanged by flipping both; flip so that u keeps its direction from the last step
+        if torch.dot(u, self.filter_u) < 0:
+            u, t = -u, -t
+        self.filter_u.copy_(u)
+        self.filter_t.copy_(t)
+
+    def singular_values(self) -> torch.Tensor:
+        return torch.linalg.svdvals(self.cores.detach().float().sum(0))
+
+    # ---- shared pieces ------------------------------------------------------------------------------------
+    def _norm(self, x: torch.Tensor, gain: Optional[torch.Tensor]) -> torch.Tensor:
+        if gain is None:
+            return x
+        return F.layer_norm(x, (x.shape[-1],), gain, None)
+
+    def _queries(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.query(x).view(x.shape[0], 2, self.cfg.key_dim)  # (T, 2, D_k)
+        return self._norm(q, self.query_norm)
+
+    def _grid(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Exact scores on the candidate grid. a, b: (T, r, m_f) -> per-core scores (T, h, m_f*m_f)."""
+        T = a.shape[0]
+        if self.cfg.retrieval == "pkm":
+            return (a[:, 0, :, None] + b[:, 0, None, :]).view(T, 1, -1)
+        aC = torch.matmul(a.transpose(1, 2).unsqueeze(1), self.cores)  # (T, h, m_f, r)
+        return torch.matmul(aC, b.unsqueeze(1)).view(T, self.cfg.mcs_cores, -1)  # (T, h, m_f*m_f)
+
+    def _select(self, i_row, i_col, a, b):
+        """Top-m over the candidate grid. Returns virtual addresses (T, m) and per-core scores (T, h, m)."""
+        m, mf, n = self.cfg.topk, i_row.shape[1], self.cfg.n_keys
+        grid = self._grid(a, b)  # (T, h, mf*mf)
+        _, j = torch.topk(grid.sum(1), m, dim=-1)  # rank on the summed cores (MCS)
+        w = torch.gather(grid, 2, j.unsqueeze(1).expand(-1, grid.shape[1], -1))  # (T, h, m)
+        row = torch.gather(i_row, 1, torch.div(j, mf, rounding_mode="floor"))
+        col = torch.gather(i_col, 1, torch.remainder(j, mf))
+        return row * n + col, w
+
+    def _read_values(self, addr: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """IVE pooling + projection (§1.5). addr: (T, m) virtual addresses, w: (T, h, m) per-core scores."""
+        cfg = self.cfg
+        T, m, h, N = addr.shape[0], cfg.topk, cfg.mcs_cores, cfg.n_values
+        if cfg.score_softmax:
+            w = torch.softmax(w, dim=-1)
+        z = self.perm[addr]  # (T, m) virtual slot after the fixed shuffle
+        phys = torch.remainder(z, N)
+        vals = self.values[phys].view(T, m, h, cfg.value_dim // h)  # (T, m, h, D_v/h)
+        vals = (vals * w.transpose(1, 2).unsqueeze(-1)).view(T, m, cfg.value_dim)  # MCS: core c weights part c
+        if cfg.single_projector or cfg.expansion == 1:
+            pooled = vals.sum(1)  # (T, D_v)
+        else:
+            group = torch.div(z, N, rounding_mode="floor")  # projector id of each slot
+            onehot = (group.unsqueeze(1) == torch.arange(cfg.expansion, device=z.device).view(1, -1, 1))
+            pooled = torch.matmul(onehot.to(vals.dtype), vals).view(T, -1)  # (T, E*D_v)
+        return self.out_proj(pooled)
+
+    # ---- forward ----------------------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., d) pre-FFN normed states -> memory output (..., d)."""
+        shape = x.shape
+        x = x.reshape(-1, shape[-1])
+        if self.folded is not None:
+            addr, w = self._retrieve_folded(x)
+        else:
+            addr, w = self._retrieve(x)
+        return self._read_values(addr, w).view(shape)
+
+    def _retrieve(self, x: torch.Tensor):
+        """Training path: all per-rank scores, filter, exact grid (§1.3)."""
+        cfg = self.cfg
+        T, r, n, mf = x.shape[0], cfg.tucker_rank, cfg.n_keys, cfg.n_filter
+        q = self._queries(x)  # (T, 2, D_k)
+        keys = self._norm(self.keys, self.key_norm).view(2, r * n, cfg.key_dim)
+        S = torch.matmul(q.transpose(0, 1), keys.transpose(1, 2)).view(2, T, r, n)  # (side, T, r, n)
+        if cfg.retrieval == "pkm":
+            s_row, s_col = S[0, :, 0], S[1, :, 0]
+        else:
+            s_row = torch.matmul(S[0].transpose(1, 2), self.filter_u)  # (T, n) = u^T S_row
+            s_col = torch.matmul(S[1].transpose(1, 2), self.filter_t)
+        i_row = torch.topk(s_row, mf, dim=-1).indices  # (T, mf)
+        i_col = torch.topk(s_col, mf, dim=-1).indices
+        a = torch.gather(S[0], 2, i_row.unsqueeze(1).expand(-1, r, -1))  # (T, r, mf)
+        b = torch.gather(S[1], 2, i_col.unsqueeze(1).expand(-1, r, -1))
+        return self._select(i_row, i_col, a, b)
+
+    # ---- inference folding ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def fold_for_inference(self) -> None:
+        """Precompute what is constant at inference: normed keys, filter keys u^T K, t^T K (notes §5.1)."""
+        cfg = self.cfg
+        keys = self._norm(self.keys, self.key_norm)  # (2, r, n, D_k)
+        if cfg.retrieval == "pkm":
+            filt = keys[:, 0]
+        else:
+            filt = torch.stack([
+                (self.filter_u.view(-1, 1, 1) * keys[0]).sum(0),  # K_bar_row = sum_rho u_rho K_row^(rho)
+                (self.filter_t.view(-1, 1, 1) * keys[1]).sum(0),
+            ])
+        self.folded = {
+            "filter_keys_t": filt.transpose(1, 2).contiguous(),             # (2, D_k, n)
+            "rank_keys": keys.permute(0, 2, 3, 1).contiguous(),              # (2, n, D_k, r)
+        }
+
+    def unfold(self) -> None:
+        self.folded = None
+
+    def _retrieve_folded(self, x: torch.Tensor):
+        """Inference path: one n-wide matmul per side, then the m selected per-rank keys only."""
+        cfg = self.cfg
+        T, r, mf, dk = x.shape[0], cfg.tucker_rank, cfg.n_filter, cfg.key_dim
+        q = self._queries(x).transpose(0, 1).unsqueeze(2)  # (2, T, 1, D_k)
+        s_bar = torch.matmul(q, self.folded["filter_keys_t"].unsqueeze(1)).squeeze(2)  # (2, T, n)
+        idx = torch.topk(s_bar, mf, dim=-1).indices  # (2, T, mf)
+        rank_keys = self.folded["rank_keys"]
+        exact = []
+        for side in range(2):
+            k_sel = rank_keys[side][idx[side]]  # (T, mf, D_k, r)
+            exact.append(torch.matmul(q[side].unsqueeze(1), k_sel).squeeze(2).transpose(1, 2))  # (T, r, mf)
+        return self._select(idx[0], idx[1], exact[0], exact[1])
