@@ -1,0 +1,80 @@
+/** Small text helpers shared by the pipeline and the worker's stop rules. Pure functions. */
+
+export const OPENERS = '([{';
+export const CLOSERS = ')]}';
+
+export function closerOf(opener: string): string {
+  return CLOSERS[OPENERS.indexOf(opener)] ?? '';
+}
+
+/** Width of a line's leading whitespace, tabs counted as tabSize columns. */
+export function indentWidth(line: string, tabSize = 4): number {
+  let w = 0;
+  for (const ch of line) {
+    if (ch === ' ') w += 1;
+    else if (ch === '\t') w += tabSize - (w % tabSize);
+    else break;
+  }
+  return w;
+}
+
+export function leadingWhitespace(line: string): string {
+  return /^[ \t]*/.exec(line)?.[0] ?? '';
+}
+
+export function isBlank(line: string): boolean {
+  return line.trim().length === 0;
+}
+
+export interface BracketScan {
+  /** Brackets opened and not closed, innermost last. */
+  readonly open: string;
+  /** Index of the first closer that matches nothing open, or -1. */
+  readonly unmatchedAt: number;
+}
+
+/**
+ * Tracks brackets through `text`, starting from the `open` stack. Brackets inside '...', "..." and `...`
+ * on one line are ignored (a heuristic that suits most languages; it does not parse comments).
+ * With stopAtUnmatched false, a closer that matches nothing is skipped (a window that starts mid-block).
+ */
+export function scanBrackets(text: string, open = '', stopAtUnmatched = true): BracketScan {
+  const stack = open.split('');
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = '';
+      else if (ch === '\n' && quote !== '`') quote = '';
+      continue;
+    }
+    if (ch === '"' || ch === "'" || ch === '`') {
+      // An apostrophe inside a word (don't) is not a quote.
+      if (ch === "'" && i > 0 && /\w/.test(text[i - 1]!) && /\w/.test(text[i + 1] ?? '')) continue;
+      quote = ch;
+    } else if (OPENERS.includes(ch)) {
+      stack.push(ch);
+    } else if (CLOSERS.includes(ch)) {
+      const top = stack[stack.length - 1];
+      if (top !== undefined && closerOf(top) === ch) stack.pop();
+      else if (stopAtUnmatched) return { open: stack.join(''), unmatchedAt: i };
+    }
+  }
+  return { open: stack.join(''), unmatchedAt: -1 };
+}
+
+/** Lines of a text, splitting on \n and \r\n. */
+export function splitLines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+/** The first non-blank line of `text` after its first line break, trimmed; '' when none. */
+export function firstNonBlankLineAfterFirst(text: string, maxLines = 50): string {
+  const lines = splitLines(text);
+  for (let i = 1; i < lines.length && i <= maxLines; i++) {
+    const t = lines[i]!.trim();
+    if (t.length > 0) return t;
+  }
+  return '';
+}

@@ -1,0 +1,334 @@
+/**
+ * The engine inside the worker: one loaded model (manifest, tokenizer, ORT session with its KV cache)
+ * and greedy decoding with token healing, stop rules, streaming and token-level cancellation.
+ */
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WorkerError } from './errors';
+import { loadManifest, verifyDeferredHashes, type LoadedManifest } from './manifest';
+import type {
+  CompleteParams,
+  CompleteResult,
+  GenerateIdsParams,
+  GenerateIdsResult,
+  LoadParams,
+  ModelInfo,
+  PromptPart,
+  StopReason,
+  WorkerStats,
+} from './protocol';
+import { defaultThreads, ModelSession } from './session';
+import { checkStop } from './stopRules';
+import { ModelTokenizer } from './tokenizer';
+
+export interface DecodeControl {
+  /** True once the request should stop (cancelled or superseded); checked before every decode step. */
+  readonly isCancelled: () => boolean;
+  /** Called with the streamable text each time it grows. */
+  readonly onPartial: (text: string, tokens: number) => void;
+}
+
+interface BuiltPrompt {
+  ids: number[];
+  /** Bytes the first generated tokens must reproduce (token healing); empty when not healing. */
+  healBytes: Uint8Array;
+}
+
+function startsWithBytes(a: Uint8Array, prefix: Uint8Array): boolean {
+  if (prefix.length > a.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
+  return true;
+}
+
+function argmax(logits: Float32Array): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+export class Engine {
+  private totals = { requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
+
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly loaded: LoadedManifest,
+    private readonly tokenizer: ModelTokenizer,
+    private readonly session: ModelSession,
+  ) {}
+
+  static async load(params: LoadParams): Promise<Engine> {
+    const t0 = performance.now();
+    if (typeof params.modelDir !== 'string' || !path.isAbsolute(params.modelDir)) {
+      throw new WorkerError('BAD_REQUEST', `load needs an absolute modelDir, got ${JSON.stringify(params.modelDir)}`);
+    }
+    const loaded = loadManifest(params.modelDir);
+    const m = loaded.manifest;
+    const tokenizer = ModelTokenizer.load(path.join(loaded.dir, m.tokenizer), m);
+    const graph = params.useFloatGraph ? m.floatGraph : m.graph;
+    if (graph === undefined) throw new WorkerError('BAD_REQUEST', `Model ${m.name} has no floatGraph`);
+    const threads = params.threads && params.threads > 0 ? Math.floor(params.threads) : defaultThreads();
+    const session = await ModelSession.create({
+      graphPath: path.join(loaded.dir, graph),
+      kv: m.kvCache,
+      vocabSize: m.vocabSize,
+      threads,
+    });
+    const info: ModelInfo = {
+      name: m.name,
+      displayName: m.displayName,
+      description: m.description,
+      dir: loaded.dir,
+      architecture: m.architecture,
+      vocabSize: m.vocabSize,
+      contextLength: m.contextLength,
+      fimTemplate: m.fim.template,
+      specialTokens: m.specialTokens,
+      threads,
+      loadMs: Math.round(performance.now() - t0),
+      graph,
+    };
+    return new Engine(info, loaded, tokenizer, session);
+  }
+
+  /** Hashes of large files, checked after the model already serves. */
+  verifyLater(): void {
+    verifyDeferredHashes(this.loaded);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  resetCache(): void {
+    this.session.reset();
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    return this.tokenizer.encode(text);
+  }
+
+  stats(): WorkerStats {
+    return {
+      pid: process.pid,
+      rssBytes: process.memoryUsage.rss(),
+      model: this.info.name,
+      cachedTokens: this.session.cachedTokens,
+      kvBytes: this.session.kvBytes,
+      ...this.totals,
+    };
+  }
+
+  /** Tokenizes the parts, applies per-part budgets, the context limit and token healing. */
+  private async buildPrompt(parts: readonly PromptPart[], reserve: number): Promise<BuiltPrompt> {
+    const tokenized: { ids: number[]; part: PromptPart }[] = [];
+    let healIndex = -1;
+    for (const part of parts) {
+      if (part.kind === 'special') {
+        const st = this.info.specialTokens[part.token];
+        if (!st) throw new WorkerError('BAD_REQUEST', `unknown special token ${String(part.token)}`);
+        tokenized.push({ ids: [st.id], part });
+        continue;
+      }
+      let ids = await this.tokenizer.encode(part.text);
+      if (part.maxTokens !== undefined && ids.length > part.maxTokens) {
+        ids = part.keep === 'end' ? ids.slice(ids.length - part.maxTokens) : ids.slice(0, part.maxTokens);
+      }
+      if (part.heal) {
+        if (healIndex >= 0) throw new WorkerError('BAD_REQUEST', 'only one prompt part may set heal');
+        healIndex = tokenized.length;
+      }
+      tokenized.push({ ids, part });
+    }
+    // Fit the context: prompt + tokens to generate <= contextLength. Cut parts by trimPriority (highest first).
+    const limit = this.info.contextLength - reserve;
+    if (limit < 8) throw new WorkerError('BAD_REQUEST', `maxTokens ${reserve} leaves no room for a prompt in context ${this.info.contextLength}`);
+    let total = tokenized.reduce((n, t) => n + t.ids.length, 0);
+    const order = tokenized
+      .filter((t) => t.part.kind === 'text')
+      .sort((a, b) => ((b.part as { trimPriority?: number }).trimPriority ?? 0) - ((a.part as { trimPriority?: number }).trimPriority ?? 0));
+    for (const t of order) {
+      if (total <= limit) break;
+      const cut = Math.min(t.ids.length, total - limit);
+      t.ids = (t.part as { keep?: string }).keep === 'end' ? t.ids.slice(cut) : t.ids.slice(0, t.ids.length - cut);
+      total -= cut;
+    }
+    if (total > limit) throw new WorkerError('BAD_REQUEST', 'prompt special tokens alone exceed the context');
+
+    let healBytes: Uint8Array = new Uint8Array(0);
+    if (healIndex >= 0) {
+      const healed = tokenized[healIndex]!;
+      const lastId = healed.ids[healed.ids.length - 1];
+      if (lastId !== undefined && !this.tokenizer.specialIds.has(lastId)) {
+        const bytes = this.tokenizer.tokenBytes[lastId]!;
+        let whole = false;
+        try {
+          utf8Strict.decode(bytes);
+          whole = bytes.length > 0;
+        } catch {
+          whole = false; // the token ends inside a multi-byte character: do not heal
+        }
+        if (whole) {
+          healed.ids = healed.ids.slice(0, -1);
+          healBytes = bytes;
+        }
+      }
+    }
+    return { ids: tokenized.flatMap((t) => t.ids), healBytes };
+  }
+
+  /** Prefills `ids` reusing the KV cache; returns the logits after the last id and how many ids were reused. */
+  private async prefill(ids: readonly number[]): Promise<{ logits: Float32Array; reused: number }> {
+    let reused = this.session.commonPrefix(ids);
+    if (reused >= ids.length) reused = ids.length - 1; // at least one token must run to get logits
+    this.session.truncate(reused);
+    const logits = await this.session.forward(ids.slice(reused));
+    return { logits, reused };
+  }
+
+  /** Greedy choice among tokens compatible with the bytes still owed to token healing. */
+  private pickHealing(logits: Float32Array, owed: Uint8Array): number {
+    let best = -1;
+    let bestValue = -Infinity;
+    const table = this.tokenizer.tokenBytes;
+    for (let id = 0; id < table.length; id++) {
+      const b = table[id]!;
+      if (b.length === 0 || this.tokenizer.specialIds.has(id)) continue;
+      if (!(startsWithBytes(b, owed) || startsWithBytes(owed, b))) continue;
+      const v = logits[id]!;
+      if (v > bestValue) {
+        bestValue = v;
+        best = id;
+      }
+    }
+    return best;
+  }
+
+  async complete(params: CompleteParams, control: DecodeControl): Promise<CompleteResult> {
+    const t0 = performance.now();
+    const stop = params.stop;
+    if (!Array.isArray(params.prompt) || !stop || !(stop.maxTokens >= 1) || !(stop.maxLines >= 1)) {
+      throw new WorkerError('BAD_REQUEST', 'complete needs prompt parts and stop.maxTokens/maxLines >= 1');
+    }
+    const maxTokens = Math.min(stop.maxTokens, this.info.contextLength - 8);
+    const built = await this.buildPrompt(params.prompt, maxTokens);
+    const t1 = performance.now();
+    const stopIds = new Set(this.loaded.manifest.stopTokenIds);
+    const healText = new TextDecoder().decode(built.healBytes);
+
+    let reused = 0;
+    let prefillMs = 0;
+    let firstTextMs = -1;
+    let generated = 0;
+    let stopReason: StopReason = 'maxTokens';
+    let text = '';
+    let streamed = 0;
+    let owed = built.healBytes;
+    const decoder = new TextDecoder('utf-8');
+    let decoded = '';
+
+    if (control.isCancelled()) {
+      stopReason = 'cancelled';
+    } else {
+      const pre = await this.prefill(built.ids);
+      reused = pre.reused;
+      let logits = pre.logits;
+      prefillMs = performance.now() - t1;
+      for (;;) {
+        if (control.isCancelled()) {
+          stopReason = 'cancelled';
+          break;
+        }
+        let id = owed.length > 0 ? this.pickHealing(logits, owed) : argmax(logits);
+        if (id < 0) {
+          owed = new Uint8Array(0); // cannot happen with a consistent vocab; fall back to free decoding
+          id = argmax(logits);
+        }
+        generated++;
+        if (stopIds.has(id)) {
+          stopReason = 'endToken';
+          break;
+        }
+        const bytes = this.tokenizer.tokenBytes[id]!;
+        if (owed.length > 0) owed = bytes.length >= owed.length ? new Uint8Array(0) : owed.subarray(bytes.length);
+        decoded += decoder.decode(bytes, { stream: true });
+        if (owed.length === 0 && decoded.length >= healText.length) {
+          text = decoded.slice(healText.length);
+          const check = checkStop(text, stop);
+          if (check.stop) {
+            stopReason = check.stop;
+            text = text.slice(0, check.keep);
+            break;
+          }
+          if (check.safe > streamed) {
+            streamed = check.safe;
+            if (firstTextMs < 0 && text.slice(0, streamed).trim().length > 0) firstTextMs = performance.now() - t0;
+            control.onPartial(text.slice(0, streamed), generated);
+          }
+        }
+        if (generated >= maxTokens) {
+          stopReason = 'maxTokens';
+          break;
+        }
+        if (this.session.cachedTokens + 1 >= this.info.contextLength) {
+          stopReason = 'contextFull';
+          break;
+        }
+        logits = await this.session.forward([id]);
+      }
+    }
+    const t2 = performance.now();
+    const decodeMs = Math.max(0, t2 - t1 - prefillMs);
+    this.totals.requests++;
+    this.totals.promptTokens += built.ids.length;
+    this.totals.reusedTokens += reused;
+    this.totals.generatedTokens += generated;
+    this.totals.prefillMs += prefillMs;
+    this.totals.decodeMs += decodeMs;
+    return {
+      text,
+      stopReason,
+      healedText: healText,
+      timings: {
+        promptTokens: built.ids.length,
+        reusedTokens: reused,
+        generatedTokens: generated,
+        tokenizeMs: t1 - t0,
+        prefillMs,
+        decodeMs,
+        firstTextMs: firstTextMs >= 0 ? firstTextMs : t2 - t0,
+        totalMs: t2 - t0,
+      },
+    };
+  }
+
+  /** Raw greedy decoding of token ids (parity with the PyTorch reference). */
+  async generateIds(params: GenerateIdsParams, control: DecodeControl): Promise<GenerateIdsResult> {
+    const ids = params.ids;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => Number.isInteger(x) && x >= 0 && x < this.info.vocabSize)) {
+      throw new WorkerError('BAD_REQUEST', `generateIds needs a non-empty array of token ids below ${this.info.vocabSize}`);
+    }
+    const maxTokens = Math.min(params.maxTokens, this.info.contextLength - ids.length);
+    const stopIds = new Set(this.loaded.manifest.stopTokenIds);
+    const out: number[] = [];
+    const { logits: first, reused } = await this.prefill(ids);
+    let logits = first;
+    while (out.length < maxTokens && !control.isCancelled()) {
+      const id = argmax(logits);
+      out.push(id);
+      control.onPartial('', out.length);
+      if (params.stopAtStopTokens && stopIds.has(id)) break;
+      if (out.length >= maxTokens) break;
+      logits = await this.session.forward([id]);
+    }
+    return { ids: out, reusedTokens: reused };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The model worker process (started with child_process.fork). It owns the model and serves the protocol
+ * in protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
+ * `generateIds` cancels the running one, and a `cancel` message cancels a request by id.
+ */
+import { Engine } from './engine';
+import { toWireError, WorkerError } from './errors';
+import {
+  isHostMessage,
+  PROTOCOL_VERSION,
+  type CompleteParams,
+  type GenerateIdsParams,
+  type HostMessage,
+  type LoadParams,
+  type TokenizeParams,
+  type WorkerMessage,
+} from './protocol';
+
+// Belt and braces: the host sets this in our environment before onnxruntime is loaded.
+process.env['ORT_DISABLE_TELEMETRY'] = '1';
+
+type Request = Extract<HostMessage, { type: 'request' }>;
+
+let engine: Engine | null = null;
+const queue: Request[] = [];
+const cancelled = new Set<number>();
+let running: Request | null = null;
+let draining = false;
+
+function send(msg: WorkerMessage): void {
+  if (process.connected) process.send?.(msg);
+}
+
+function log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+  send({ type: 'log', level, message });
+}
+
+function needEngine(): Engine {
+  if (!engine) throw new WorkerError('NO_MODEL', 'No model is loaded; send load first');
+  return engine;
+}
+
+const isDecoding = (r: Request): boolean => r.method === 'complete' || r.method === 'generateIds';
+
+async function handle(req: Request): Promise<unknown> {
+  const control = {
+    isCancelled: () => cancelled.has(req.id),
+    onPartial: (() => {
+      let seq = 0;
+      return (text: string, tokens: number) => send({ type: 'partial', id: req.id, seq: seq++, text, tokens });
+    })(),
+  };
+  switch (req.method) {
+    case 'load': {
+      const next = await Engine.load(req.params as LoadParams);
+      const old = engine;
+      engine = next;
+      if (old) await old.release();
+      setTimeout(() => {
+        try {
+          next.verifyLater();
+        } catch (e) {
+          log('error', (e as Error).message);
+          if (engine === next) engine = null;
+        }
+      }, 0);
+      return next.info;
+    }
+    case 'complete':
+      return needEngine().complete(req.params as CompleteParams, control);
+    case 'generateIds':
+      return needEngine().generateIds(req.params as GenerateIdsParams, control);
+    case 'tokenize':
+      return { ids: await needEngine().tokenize((req.params as TokenizeParams).text) };
+    case 'stats':
+      return engine
+        ? engine.stats()
+        : { pid: process.pid, rssBytes: process.memoryUsage.rss(), model: null, cachedTokens: 0, kvBytes: 0, requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
+    case 'resetCache':
+      needEngine().resetCache();
+      return {};
+    case 'shutdown':
+      setTimeout(() => void shutdown(0), 0);
+      return {};
+    default:
+      throw new WorkerError('BAD_REQUEST', `unknown method ${String(req.method)}`);
+  }
+}
+
+async function drain(): Promise<void> {
+  if (draining) return;
+  draining = true;
+  try {
+    while (queue.length > 0) {
+      const req = queue.shift()!;
+      running = req;
+      try {
+        const result = await handle(req);
+        send({ type: 'response', id: req.id, result });
+      } catch (e) {
+        send({ type: 'error', id: req.id, error: toWireError(e) });
+      } finally {
+        cancelled.delete(req.id);
+        running = null;
+      }
+    }
+  } finally {
+    draining = false;
+  }
+}
+
+async function shutdown(code: number): Promise<void> {
+  try {
+    await engine?.release();
+  } catch {
+    // exiting anyway
+  }
+  process.exit(code);
+}
+
+process.on('message', (raw: unknown) => {
+  if (!isHostMessage(raw)) {
+    log('warn', `ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}`);
+    return;
+  }
+  if (raw.type === 'cancel') {
+    if (running?.id === raw.id || queue.some((q) => q.id === raw.id)) cancelled.add(raw.id);
+    return;
+  }
+  if (isDecoding(raw)) {
+    // Newest wins: a new decoding request supersedes the running one and any queued ones.
+    if (running && isDecoding(running)) cancelled.add(running.id);
+    for (const q of queue) if (isDecoding(q)) cancelled.add(q.id);
+  }
+  queue.push(raw);
+  void drain();
+});
+
+// The host went away: nobody can read our answers.
+process.on('disconnect', () => void shutdown(0));
+
+send({ type: 'ready', protocol: PROTOCOL_VERSION, pid: process.pid });

@@ -1,0 +1,213 @@
+/**
+ * The one protocol between the host (extension, CLI, bench, tests) and the model worker.
+ *
+ * Transport: Node IPC (`child_process.fork`, JSON serialization). Every request carries an id; the worker
+ * answers it exactly once with a `response` or an `error`. While a `complete` request runs, the worker sends
+ * `partial` notifications for it, in order (`seq` 0, 1, 2, ...); each partial's text extends the previous one.
+ * The host may send `cancel` for a request id at any time. A newer `complete` cancels the running one:
+ * the worker decodes for one request at a time and the newest request wins (the old one stops within
+ * one decode step and resolves with `stopReason: 'cancelled'`).
+ *
+ * Both sides import this file; it has no imports and no runtime dependencies.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Names of the special tokens in a model manifest (`specialTokens`). */
+export type SpecialTokenName = 'fimPrefix' | 'fimSuffix' | 'fimMiddle' | 'endOfText' | 'fileSeparator';
+
+/** One piece of a prompt: a special token of the model, or text the worker tokenizes. */
+export type PromptPart =
+  | { readonly kind: 'special'; readonly token: SpecialTokenName }
+  | {
+      readonly kind: 'text';
+      readonly text: string;
+      /** Keep at most this many tokens of the text (dropping from the side opposite to `keep`). */
+      readonly maxTokens?: number;
+      /** Which end of the text survives truncation; default 'start'. The prefix keeps its 'end'. */
+      readonly keep?: 'start' | 'end';
+      /**
+       * Token healing: this part ends at the cursor. The worker removes its last token and constrains
+       * the first generated tokens to re-create that text, so the completion can extend a partial word.
+       * At most one part may set it.
+       */
+      readonly heal?: boolean;
+      /** When the whole prompt is over the model's context, parts with a higher priority are cut first. */
+      readonly trimPriority?: number;
+    };
+
+/** Where decoding stops, besides the model's end/FIM tokens. */
+export interface StopOptions {
+  /** Most tokens to decode (the healed text counts). */
+  readonly maxTokens: number;
+  /** Most lines in the result; 1 = single-line completion. */
+  readonly maxLines: number;
+  /** Stop at a new non-empty line (not the first) indented less than this many columns. */
+  readonly minIndent?: number;
+  /** Tab width used to measure indentation; default 4. */
+  readonly tabSize?: number;
+  /** The rest of the cursor's line (trimmed); reaching it in the first line stops decoding. */
+  readonly lineSuffix?: string;
+  /** The first non-empty line after the cursor's line (trimmed); an output line equal to it stops decoding. */
+  readonly nextSuffixLine?: string;
+  /** Brackets opened before the cursor and not closed, innermost last, for example "({". */
+  readonly openBrackets?: string;
+}
+
+export type StopReason =
+  | 'endToken'
+  | 'maxTokens'
+  | 'maxLines'
+  | 'blockEnd'
+  | 'suffixRepeat'
+  | 'unopenedBracket'
+  | 'contextFull'
+  | 'cancelled';
+
+export interface LoadParams {
+  /** Absolute path of a model folder (it holds manifest.json). */
+  readonly modelDir: string;
+  /** Intra-op threads; 0 or absent picks a default from the number of cores. */
+  readonly threads?: number;
+  /** Run the float graph instead of the quantized one (parity checks). */
+  readonly useFloatGraph?: boolean;
+}
+
+export interface SpecialTokenInfo {
+  readonly text: string;
+  readonly id: number;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly displayName: string;
+  readonly description: string;
+  readonly dir: string;
+  readonly architecture: string;
+  readonly vocabSize: number;
+  readonly contextLength: number;
+  readonly fimTemplate: 'psm';
+  readonly specialTokens: Readonly<Record<SpecialTokenName, SpecialTokenInfo>>;
+  readonly threads: number;
+  readonly loadMs: number;
+  readonly graph: string;
+}
+
+export interface CompleteParams {
+  readonly prompt: readonly PromptPart[];
+  readonly stop: StopOptions;
+}
+
+export interface CompleteTimings {
+  /** Tokens in the prompt after truncation and healing. */
+  readonly promptTokens: number;
+  /** Prompt tokens found in the KV cache (not prefilled again). */
+  readonly reusedTokens: number;
+  /** Tokens decoded (including the one that hit a stop rule). */
+  readonly generatedTokens: number;
+  readonly tokenizeMs: number;
+  readonly prefillMs: number;
+  readonly decodeMs: number;
+  /** From the request's arrival to the first non-empty partial (or the end, if none). */
+  readonly firstTextMs: number;
+  readonly totalMs: number;
+}
+
+export interface CompleteResult {
+  /** The text to insert at the cursor (the healed part of the prefix is not repeated). */
+  readonly text: string;
+  readonly stopReason: StopReason;
+  /** Text of the prefix token that token healing removed ('' when none). */
+  readonly healedText: string;
+  readonly timings: CompleteTimings;
+}
+
+export interface GenerateIdsParams {
+  readonly ids: readonly number[];
+  readonly maxTokens: number;
+  /** Stop at the manifest's stop tokens (the stop token is included in the output). Default false. */
+  readonly stopAtStopTokens?: boolean;
+}
+
+export interface GenerateIdsResult {
+  readonly ids: number[];
+  readonly reusedTokens: number;
+}
+
+export interface TokenizeParams {
+  readonly text: string;
+}
+
+export interface TokenizeResult {
+  readonly ids: number[];
+}
+
+export interface WorkerStats {
+  readonly pid: number;
+  readonly rssBytes: number;
+  readonly model: string | null;
+  readonly cachedTokens: number;
+  readonly kvBytes: number;
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly reusedTokens: number;
+  readonly generatedTokens: number;
+  readonly prefillMs: number;
+  readonly decodeMs: number;
+}
+
+export type Empty = Record<string, never>;
+
+/** Every request method with its params and result. */
+export interface Methods {
+  load: { params: LoadParams; result: ModelInfo };
+  complete: { params: CompleteParams; result: CompleteResult };
+  generateIds: { params: GenerateIdsParams; result: GenerateIdsResult };
+  tokenize: { params: TokenizeParams; result: TokenizeResult };
+  stats: { params: Empty; result: WorkerStats };
+  resetCache: { params: Empty; result: Empty };
+  shutdown: { params: Empty; result: Empty };
+}
+export type MethodName = keyof Methods;
+
+/** Error codes a request can fail with. Model-folder codes are documented in models/README.md. */
+export type ErrorCode =
+  | 'MANIFEST_MISSING'
+  | 'MANIFEST_NOT_JSON'
+  | 'MANIFEST_WRONG_FORMAT'
+  | 'MANIFEST_UNSUPPORTED_VERSION'
+  | 'MANIFEST_INVALID'
+  | 'FILE_MISSING'
+  | 'FILE_SIZE_MISMATCH'
+  | 'FILE_HASH_MISMATCH'
+  | 'TOKENIZER_INVALID'
+  | 'GRAPH_CONTRACT'
+  | 'NO_MODEL'
+  | 'BAD_REQUEST'
+  | 'INTERNAL';
+
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+// ---- envelopes ----
+
+export type HostMessage =
+  | { readonly type: 'request'; readonly id: number; readonly method: MethodName; readonly params: unknown }
+  | { readonly type: 'cancel'; readonly id: number };
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly protocol: number; readonly pid: number }
+  | { readonly type: 'response'; readonly id: number; readonly result: unknown }
+  | { readonly type: 'error'; readonly id: number; readonly error: WireError }
+  | { readonly type: 'partial'; readonly id: number; readonly seq: number; readonly text: string; readonly tokens: number }
+  | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string };
+
+export type PartialMessage = Extract<WorkerMessage, { type: 'partial' }>;
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; id?: unknown };
+  return (v.type === 'request' || v.type === 'cancel') && typeof v.id === 'number';
+}

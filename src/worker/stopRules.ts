@@ -1,0 +1,102 @@
+/**
+ * Stop rules, evaluated on the decoded text after every token. Pure: `checkStop(text, options)`.
+ *
+ * Besides whether to stop (and where to cut), it says how much of the text is safe to stream: text that
+ * no later token can cause to be cut away, so ghost text only ever grows. A trailing line that is still
+ * blank (its indentation is unknown), a trailing line that may turn into a copy of the next suffix line,
+ * and a tail of the first line that may turn into the rest of the cursor's line are held back.
+ */
+import { indentWidth, scanBrackets } from '../completion/text';
+import type { StopOptions, StopReason } from './protocol';
+
+export interface StopCheck {
+  /** Null while decoding should go on. */
+  readonly stop: StopReason | null;
+  /** When stopping: how many characters of the text to keep. */
+  readonly keep: number;
+  /** Characters at the start of the text that will not be cut by any later token. */
+  readonly safe: number;
+}
+
+/** Index after the end of line `i` (position of its '\n'), given line start offsets. */
+function lineStarts(lines: readonly string[]): number[] {
+  const starts: number[] = [];
+  let pos = 0;
+  for (const line of lines) {
+    starts.push(pos);
+    pos += line.length + 1;
+  }
+  return starts;
+}
+
+/** Earliest position in line 0 where the output, at bracket depth 0 of its own, reaches the line suffix. */
+function lineSuffixHit(line0: string, lineSuffix: string): { hit: number; partial: number } {
+  let partial = -1;
+  for (let j = 0; j < line0.length; j++) {
+    if (j > 0 && /\s/.test(line0[j - 1]!) && /\s/.test(line0[j]!)) continue;
+    const rest = line0.slice(j).trimStart();
+    if (rest.length === 0) break;
+    const matches = rest.startsWith(lineSuffix) || lineSuffix.startsWith(rest);
+    if (!matches) continue;
+    if (scanBrackets(line0.slice(0, j), '', false).open.length > 0) continue;
+    if (rest.startsWith(lineSuffix)) return { hit: j, partial };
+    if (partial < 0) partial = j;
+  }
+  return { hit: -1, partial };
+}
+
+export function checkStop(text: string, o: StopOptions): StopCheck {
+  const lines = text.split('\n');
+  const starts = lineStarts(lines);
+  const last = lines.length - 1;
+  let stopAt = Infinity;
+  let reason: StopReason | null = null;
+  const stopBefore = (pos: number, why: StopReason): void => {
+    if (pos < stopAt) {
+      stopAt = pos;
+      reason = why;
+    }
+  };
+
+  if (lines.length > o.maxLines) stopBefore(starts[o.maxLines]! - 1, 'maxLines');
+
+  const tab = o.tabSize ?? 4;
+  const next = o.nextSuffixLine ?? '';
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, '');
+    const content = line.trim();
+    if (content.length === 0) continue;
+    if (o.minIndent !== undefined && indentWidth(line, tab) < o.minIndent) {
+      stopBefore(starts[i]! - 1, 'blockEnd');
+      break;
+    }
+    if (i < last && next.length > 0 && content === next) {
+      stopBefore(starts[i]! - 1, 'suffixRepeat');
+      break;
+    }
+  }
+
+  const brackets = scanBrackets(text, o.openBrackets ?? '');
+  if (brackets.unmatchedAt >= 0) stopBefore(brackets.unmatchedAt, 'unopenedBracket');
+
+  const lineSuffix = (o.lineSuffix ?? '').trim();
+  let partialSuffixAt = -1;
+  if (lineSuffix.length > 0) {
+    const { hit, partial } = lineSuffixHit(lines[0]!.replace(/\r$/, ''), lineSuffix);
+    if (hit >= 0) stopBefore(hit, 'suffixRepeat');
+    if (last === 0) partialSuffixAt = partial;
+  }
+
+  if (reason !== null) {
+    const keep = Math.min(stopAt, text.length);
+    return { stop: reason, keep, safe: keep };
+  }
+
+  let safe = text.length;
+  if (last >= 1) {
+    const tail = lines[last]!.trim();
+    if (tail.length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
+  }
+  if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
+  return { stop: null, keep: text.length, safe };
+}
