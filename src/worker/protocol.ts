@@ -48,7 +48,7 @@ export interface StopOptions {
   readonly tabSize?: number;
   /** The rest of the cursor's line (trimmed); reaching it in the first line stops decoding. */
   readonly lineSuffix?: string;
-  /** The first non-empty line after the cursor's line (trimmed); an output line equal to it stops decoding. */
+  /** The first non-blank line after the cursor's line, with its indentation, trailing whitespace trimmed; an output line equal to it stops decoding. */
   readonly nextSuffixLine?: string;
   /** Brackets opened before the cursor and not closed, innermost last, for example "({". */
   readonly openBrackets?: string;

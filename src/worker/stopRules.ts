@@ -63,14 +63,13 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
   const tab = o.tabSize ?? 4;
   const next = o.nextSuffixLine ?? '';
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    const content = line.trim();
-    if (content.length === 0) continue;
+    const line = lines[i]!.replace(/\s+$/, '');
+    if (line.trim().length === 0) continue;
     if (o.minIndent !== undefined && indentWidth(line, tab) < o.minIndent) {
       stopBefore(starts[i]! - 1, 'blockEnd');
       break;
     }
-    if (i < last && next.length > 0 && content === next) {
+    if (i < last && next.length > 0 && line === next) {
       stopBefore(starts[i]! - 1, 'suffixRepeat');
       break;
     }
@@ -94,8 +93,8 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
 
   let safe = text.length;
   if (last >= 1) {
-    const tail = lines[last]!.trim();
-    if (tail.length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
+    const tail = lines[last]!;
+    if (tail.trim().length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
   }
   if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
   return { stop: null, keep: text.length, safe };

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { contextAt } from '../../../test/helpers/cursor';
+import { dropRepeatOfFollowingLines } from './dropRepeatOfFollowingLines';
+
+test('dropRepeatOfFollowingLines discards a line that copies the next line', () => {
+  const ctx = contextAt('let a = 1;\nlet ║\nlet b = 2;\n');
+  assert.equal(dropRepeatOfFollowingLines('b = 2;', ctx, null), '');
+});
+
+test('dropRepeatOfFollowingLines discards lines equal to the following lines', () => {
+  const ctx = contextAt('f() {\n║\n  x();\n  y();\n}');
+  assert.equal(dropRepeatOfFollowingLines('  x();\n  y();', ctx, null), '');
+});
+
+test('dropRepeatOfFollowingLines keeps new code', () => {
+  const ctx = contextAt('let a = 1;\nlet ║\nlet b = 2;\n');
+  assert.equal(dropRepeatOfFollowingLines('c = 3;', ctx, null), 'c = 3;');
+});

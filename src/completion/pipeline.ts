@@ -1,0 +1,286 @@
+/**
+ * The completion pipeline: request -> prefilter -> context -> cache / running generation -> debounce ->
+ * snippets + FIM prompt -> worker (stop rules, streaming) -> filters -> result.
+ *
+ * One generation runs at a time and belongs to the pipeline, not to a caller: a caller's AbortSignal only
+ * stops that caller waiting. A new request that continues the running generation (same suffix, its prefix
+ * is the generation's prefix plus characters the generation already produced) attaches to it; any other
+ * request cancels it (newest wins) and starts its own. Finished results go to the cache.
+ */
+import { performance } from 'node:perf_hooks';
+import type { CompleteParams, CompleteResult, StopOptions } from '../worker/protocol';
+import { cacheKey, CompletionCache } from './cache';
+import { buildContext } from './context';
+import { AdaptiveDebouncer } from './debounce';
+import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters, STREAM_FILTERS } from './filters';
+import { prefilter } from './prefilter';
+import { buildFimPrompt, splitBudget } from './prompt';
+import { rankSnippets } from './snippets';
+import { PipelineStats } from './stats';
+import { CompletionResult, type CompletionRequest, type CursorContext, type RawCompletion, type SkipReason } from './types';
+
+/** What the pipeline needs from the worker (WorkerClient satisfies it through a thin adapter). */
+export interface CompletionBackend {
+  complete(params: CompleteParams, opts: { signal: AbortSignal; onPartial: (text: string) => void }): Promise<CompleteResult>;
+}
+
+export interface PipelineOptions {
+  readonly maxPromptTokens: number;
+  readonly maxTokens: number;
+  readonly maxLines: number;
+  readonly neighbourSnippets: boolean;
+  /** The model's context length; the prompt budget is capped to fit it with maxTokens. */
+  readonly contextLength: number;
+}
+
+export interface CompleteOptions {
+  readonly signal?: AbortSignal;
+  /** Return as soon as the text is useful (first line, or a few words) while decoding goes on. */
+  readonly early?: boolean;
+  /** Called when a streaming generation this request uses has more text. */
+  readonly onUpdate?: () => void;
+  /** Skip the debounce (tests, CLI, bench replays that pace themselves). */
+  readonly noDebounce?: boolean;
+}
+
+export interface PipelineAnswer {
+  readonly result: CompletionResult;
+  /** The generation behind the result is still decoding; asking again later gives more text. */
+  readonly streaming: boolean;
+}
+
+interface Generation {
+  readonly languageId: string;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly controller: AbortController;
+  readonly started: number;
+  text: string;
+  done: boolean;
+  result: RawCompletion | null;
+  failed: SkipReason | null;
+  readonly listeners: Set<() => void>;
+  readonly finished: Promise<void>;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** First line complete, or a few words of it. */
+export function isUseful(text: string): boolean {
+  const firstNewline = text.indexOf('\n');
+  if (firstNewline >= 0 && text.trim().length > 0) return true;
+  return text.trim().split(/\s+/).filter((w) => w.length > 0).length >= 3;
+}
+
+export class CompletionPipeline {
+  readonly cache = new CompletionCache();
+  readonly stats = new PipelineStats();
+  private readonly debouncer = new AdaptiveDebouncer();
+  private generation: Generation | null = null;
+
+  constructor(
+    private readonly backend: CompletionBackend,
+    private readonly options: () => PipelineOptions,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  /** Cancels the running generation and forgets cached results (model switch). */
+  reset(): void {
+    this.generation?.controller.abort();
+    this.generation = null;
+    this.cache.clear();
+  }
+
+  private skip(reason: SkipReason): PipelineAnswer {
+    this.stats.skip(reason);
+    this.log(`no completion: ${reason}`);
+    return { result: CompletionResult.skipped(reason), streaming: false };
+  }
+
+  private display(raw: RawCompletion, typed: string, ctx: CursorContext): string {
+    const text = runFilters(PRE_CACHE_FILTERS, raw.text, ctx, raw.stopReason);
+    if (!text.startsWith(typed)) return '';
+    return runFilters(POST_CACHE_FILTERS, text.slice(typed.length), ctx, raw.stopReason);
+  }
+
+  private answerFrom(gen: Generation, typed: string, ctx: CursorContext): PipelineAnswer {
+    if (gen.failed) return this.skip(gen.failed);
+    if (gen.done && gen.result) {
+      const text = this.display(gen.result, typed, ctx);
+      const r = CompletionResult.of(text, typed ? 'typedThrough' : 'model', gen.result.stopReason);
+      return text ? { result: r, streaming: false } : this.skip('filteredOut');
+    }
+    const partial = gen.text.startsWith(typed) ? runFilters(STREAM_FILTERS, gen.text.slice(typed.length), ctx, null) : '';
+    return { result: CompletionResult.of(partial.trimEnd().length > 0 ? partial : '', typed ? 'typedThrough' : 'model', null), streaming: true };
+  }
+
+  /** The running generation, if this request continues it; returns the characters typed since it began. */
+  private attachable(req: CompletionRequest, ctx: CursorContext): { gen: Generation; typed: string } | null {
+    const gen = this.generation;
+    if (!gen || gen.failed || gen.languageId !== req.languageId || gen.suffix !== ctx.suffix) return null;
+    if (!ctx.prefix.startsWith(gen.prefix)) return null;
+    const typed = ctx.prefix.slice(gen.prefix.length);
+    const ok = gen.text.startsWith(typed) || (!gen.done && typed.startsWith(gen.text));
+    return ok ? { gen, typed } : null;
+  }
+
+  private async wait(gen: Generation, typed: string, ctx: CursorContext, opts: CompleteOptions): Promise<PipelineAnswer> {
+    const signal = opts.signal;
+    if (opts.onUpdate) gen.listeners.add(opts.onUpdate);
+    for (;;) {
+      if (signal?.aborted) return this.skip('cancelled');
+      if (gen.done) break;
+      if (opts.early && !gen.text.startsWith(typed) && !typed.startsWith(gen.text)) return this.skip('filteredOut');
+      if (opts.early && gen.text.startsWith(typed) && isUseful(this.answerFrom(gen, typed, ctx).result.text)) break;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          gen.listeners.delete(wake);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        gen.listeners.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+    if (signal?.aborted) return this.skip('cancelled');
+    return this.answerFrom(gen, typed, ctx);
+  }
+
+  async complete(req: CompletionRequest, opts: CompleteOptions = {}): Promise<PipelineAnswer> {
+    const t0 = performance.now();
+    this.stats.requests++;
+    const pre = prefilter(req);
+    if (pre) return this.skip(pre);
+    const o = this.options();
+    const maxTokens = Math.max(1, Math.min(o.maxTokens, Math.floor(o.contextLength / 4)));
+    const promptTokens = Math.max(32, Math.min(o.maxPromptTokens, o.contextLength - maxTokens - 8));
+    const budget = splitBudget(promptTokens, o.neighbourSnippets && (req.neighbours?.length ?? 0) > 0);
+    const ctx = buildContext(req, budget);
+
+    const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
+    if (hit) {
+      const text = this.display(hit.raw, hit.typed, ctx);
+      if (text) {
+        if (hit.typed) this.stats.typedThroughHits++;
+        else this.stats.cacheHits++;
+        this.stats.firstText.push(performance.now() - t0);
+        return { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
+      }
+    }
+    const attached = this.attachable(req, ctx);
+    if (attached) {
+      this.stats.inflightReuse++;
+      const answer = await this.wait(attached.gen, attached.typed, ctx, opts);
+      if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
+      return answer;
+    }
+
+    if (req.trigger === 'automatic' && !opts.noDebounce) {
+      await sleep(this.debouncer.delayFor(Date.now(), ctx.linePrefix, ctx.lineSuffix), opts.signal);
+      if (opts.signal?.aborted) return this.skip('cancelled');
+    }
+
+    const gen = this.start(req, ctx, budget, maxTokens, o);
+    const answer = await this.wait(gen, '', ctx, opts);
+    if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
+    return answer;
+  }
+
+  private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number, o: PipelineOptions): Generation {
+    this.generation?.controller.abort();
+    const snippets = budget.snippetTokens > 0 ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours ?? []) : [];
+    const stop: StopOptions = {
+      maxTokens,
+      maxLines: ctx.multiline ? o.maxLines : 1,
+      ...(ctx.multiline ? { minIndent: ctx.indent, nextSuffixLine: ctx.nextNonBlankLine } : {}),
+      tabSize: ctx.tabSize,
+      lineSuffix: ctx.lineSuffix.trim(),
+      openBrackets: ctx.openBrackets,
+    };
+    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget), stop };
+    const controller = new AbortController();
+    const listeners = new Set<() => void>();
+    const notify = (): void => {
+      for (const l of [...listeners]) l();
+    };
+    const gen: Generation = {
+      languageId: req.languageId,
+      prefix: ctx.prefix,
+      suffix: ctx.suffix,
+      controller,
+      started: performance.now(),
+      text: '',
+      done: false,
+      result: null,
+      failed: null,
+      listeners,
+      finished: Promise.resolve(),
+    };
+    this.stats.modelRequests++;
+    const finished = this.backend
+      .complete(params, {
+        signal: controller.signal,
+        onPartial: (text) => {
+          gen.text = text;
+          notify();
+        },
+      })
+      .then((r) => {
+        this.recordTimings(r);
+        if (r.stopReason === 'cancelled') {
+          gen.failed = 'cancelled';
+          return;
+        }
+        gen.text = r.text;
+        gen.result = { text: r.text, stopReason: r.stopReason };
+        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result);
+        this.stats.total.push(performance.now() - gen.started);
+        this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
+      })
+      .catch((e: unknown) => {
+        gen.failed = controller.signal.aborted ? 'cancelled' : 'workerError';
+        if (!controller.signal.aborted) this.log(`worker error: ${(e as Error).message}`);
+      })
+      .finally(() => {
+        gen.done = true;
+        if (this.generation === gen && gen.failed) this.generation = null;
+        notify();
+      });
+    (gen as { finished: Promise<void> }).finished = finished;
+    this.generation = gen;
+    return gen;
+  }
+
+  private recordTimings(r: CompleteResult): void {
+    const t = r.timings;
+    this.stats.promptTokens += t.promptTokens;
+    this.stats.reusedTokens += t.reusedTokens;
+    this.stats.prefilledTokens += t.promptTokens - t.reusedTokens;
+    this.stats.generatedTokens += t.generatedTokens;
+    this.stats.decodeMs += t.decodeMs;
+    this.stats.prefillMs += t.prefillMs;
+  }
+
+  /** Waits for the running generation (tests, CLI). */
+  async idle(): Promise<void> {
+    await this.generation?.finished;
+  }
+
+  /** For tests and logs: the key a request maps to. */
+  keyOf(req: CompletionRequest): string {
+    const o = this.options();
+    const ctx = buildContext(req, splitBudget(o.maxPromptTokens, false));
+    return cacheKey(req.languageId, ctx.prefix, ctx.suffix);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The FIM prompt as parts for the worker, from the model's special tokens (the manifest's `fim.template`;
+ * "psm": fimPrefix prefix fimSuffix suffix fimMiddle). Snippets from other files come first, each after a
+ * fileSeparator token with its path on the first line, so that the stable parts of the prompt precede the
+ * volatile ones and the KV cache keeps them while the user types.
+ */
+import type { PromptPart } from '../worker/protocol';
+import type { Snippet } from './snippets';
+import type { CursorContext } from './types';
+
+export interface PromptBudget {
+  readonly prefixTokens: number;
+  readonly suffixTokens: number;
+  readonly snippetTokens: number;
+}
+
+/** Splits a total prompt budget: 65% prefix, 20% suffix, 15% snippets. */
+export function splitBudget(totalTokens: number, withSnippets: boolean): PromptBudget {
+  const snippetTokens = withSnippets ? Math.floor(totalTokens * 0.15) : 0;
+  const suffixTokens = Math.floor(totalTokens * 0.2);
+  return { prefixTokens: totalTokens - snippetTokens - suffixTokens, suffixTokens, snippetTokens };
+}
+
+export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[], budget: PromptBudget): PromptPart[] {
+  const parts: PromptPart[] = [];
+  if (budget.snippetTokens > 0 && snippets.length > 0) {
+    const each = Math.max(16, Math.floor(budget.snippetTokens / snippets.length));
+    for (const s of snippets) {
+      parts.push({ kind: 'special', token: 'fileSeparator' });
+      parts.push({ kind: 'text', text: `${s.path}\n${s.text}\n`, maxTokens: each, keep: 'start', trimPriority: 3 });
+    }
+  }
+  parts.push({ kind: 'special', token: 'fimPrefix' });
+  parts.push({ kind: 'text', text: ctx.prefix, maxTokens: budget.prefixTokens, keep: 'end', heal: true, trimPriority: 1 });
+  parts.push({ kind: 'special', token: 'fimSuffix' });
+  parts.push({ kind: 'text', text: ctx.suffix, maxTokens: budget.suffixTokens, keep: 'start', trimPriority: 2 });
+  parts.push({ kind: 'special', token: 'fimMiddle' });
+  return parts;
+}

@@ -1,0 +1,39 @@
+/** Paths and a worker factory for tests that run the real worker on the tiny fixture model. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkerClient, type WorkerClientOptions } from '../../src/client/workerClient';
+
+/** Repository root (tests run from out/test/..., sources live in test/...). */
+export const ROOT = path.resolve(__dirname, '..', '..', fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) ? '' : '..');
+export const FIXTURE_DIR = path.join(ROOT, 'models', 'tiny-fixture');
+export const WORKER_PATH = path.join(ROOT, 'dist', 'worker.js');
+
+export function requireFixture(): void {
+  if (!fs.existsSync(path.join(FIXTURE_DIR, 'manifest.json'))) {
+    throw new Error(`fixture model missing: ${FIXTURE_DIR} (built by the models/ scripts)`);
+  }
+  if (!fs.existsSync(WORKER_PATH)) throw new Error(`${WORKER_PATH} missing: run npm run build`);
+}
+
+export function startWorker(opts: WorkerClientOptions = {}): WorkerClient {
+  requireFixture();
+  return new WorkerClient({ workerPath: WORKER_PATH, ...opts });
+}
+
+export interface Golden {
+  readonly cases: { prompt: string; ids: number[]; continuation: number[] }[];
+}
+
+/** golden.json of the fixture, normalised to {prompt, ids, continuation}; null when the fixture has none. */
+export function readGolden(): { raw: unknown; cases: Golden['cases'] } | null {
+  const file = path.join(FIXTURE_DIR, 'golden.json');
+  if (!fs.existsSync(file)) return null;
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const list = (Array.isArray(raw) ? raw : (raw['cases'] ?? raw['prompts'] ?? [])) as Record<string, unknown>[];
+  const cases = list.map((c) => ({
+    prompt: String(c['prompt'] ?? c['text'] ?? ''),
+    ids: (c['ids'] ?? c['prompt_ids'] ?? c['input_ids'] ?? []) as number[],
+    continuation: (c['continuation'] ?? c['greedy'] ?? c['continuation_ids'] ?? c['greedy_ids'] ?? []) as number[],
+  }));
+  return { raw, cases };
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkStop } from '../../src/worker/stopRules';
+
+test('single line: stops at the first newline and keeps the line', () => {
+  const r = checkStop('foo(a)\nbar', { maxTokens: 10, maxLines: 1 });
+  assert.equal(r.stop, 'maxLines');
+  assert.equal('foo(a)\nbar'.slice(0, r.keep), 'foo(a)');
+});
+
+test('multi-line: maxLines cuts before the extra line', () => {
+  const text = 'a\nb\nc\nd';
+  const r = checkStop(text, { maxTokens: 10, maxLines: 3 });
+  assert.equal(r.stop, 'maxLines');
+  assert.equal(text.slice(0, r.keep), 'a\nb\nc');
+});
+
+test('block end: a line indented less than the block stops and is cut', () => {
+  const text = '\n        return 1\n    return 0\ndef g():';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 4 });
+  assert.equal(r.stop, 'blockEnd');
+  assert.equal(text.slice(0, r.keep), '\n        return 1\n    return 0');
+});
+
+test('block end waits while the new line is still blank, holding it back from streaming', () => {
+  const text = 'x = 1\n  ';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 4 });
+  assert.equal(r.stop, null);
+  assert.equal(r.safe, 'x = 1'.length);
+});
+
+test('suffix repeat: a line equal to the next suffix line stops', () => {
+  const text = 'return a + b;\n}\n';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, nextSuffixLine: '}' });
+  assert.equal(r.stop, 'suffixRepeat');
+  assert.equal(text.slice(0, r.keep), 'return a + b;');
+});
+
+test('suffix repeat: an incomplete line that may become the suffix line is held back', () => {
+  const r = checkStop('let x = 1;\nconsole.lo', { maxTokens: 50, maxLines: 10, nextSuffixLine: 'console.log(x);' });
+  assert.equal(r.stop, null);
+  assert.equal(r.safe, 'let x = 1;'.length);
+});
+
+test('line suffix: reaching the rest of the line at bracket depth 0 stops', () => {
+  const r = checkStop('a, b)', { maxTokens: 50, maxLines: 1, lineSuffix: ')', openBrackets: '(' });
+  assert.equal(r.stop, 'suffixRepeat');
+  assert.equal('a, b)'.slice(0, r.keep), 'a, b');
+});
+
+test('line suffix: a closer of the output’s own bracket is not the suffix', () => {
+  const r = checkStop('bar(x', { maxTokens: 50, maxLines: 1, lineSuffix: ')', openBrackets: '(' });
+  assert.equal(r.stop, null);
+  const r2 = checkStop('bar(x)', { maxTokens: 50, maxLines: 1, lineSuffix: ')', openBrackets: '(' });
+  assert.equal(r2.stop, null);
+});
+
+test('unopened bracket: a closer the prefix never opened stops before it', () => {
+  const text = 'x + 1 }';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 1, openBrackets: '' });
+  assert.equal(r.stop, 'unopenedBracket');
+  assert.equal(text.slice(0, r.keep), 'x + 1 ');
+});
+
+test('unopened bracket: closing what the prefix opened is fine; brackets in strings are ignored', () => {
+  assert.equal(checkStop('1, 2]', { maxTokens: 50, maxLines: 1, openBrackets: '[' }).stop, null);
+  assert.equal(checkStop('")" + x', { maxTokens: 50, maxLines: 1, openBrackets: '' }).stop, null);
+  assert.equal(checkStop('1, 2)', { maxTokens: 50, maxLines: 1, openBrackets: '[' }).stop, 'unopenedBracket');
+});
+
+test('the earliest stop wins', () => {
+  const text = 'a)\n}\n';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, nextSuffixLine: '}', openBrackets: '' });
+  assert.equal(r.stop, 'unopenedBracket');
+  assert.equal(r.keep, 1);
+});

@@ -1,0 +1,165 @@
+/** The real worker with onnxruntime and the tiny fixture model: decoding, KV cache, cancellation, streaming. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { WorkerClient } from '../../src/client/workerClient';
+import type { CompleteParams, PartialMessage, PromptPart } from '../../src/worker/protocol';
+import { FIXTURE_DIR, readGolden, startWorker } from '../helpers/fixture';
+
+function fim(prefix: string, suffix: string, heal = false): PromptPart[] {
+  return [
+    { kind: 'special', token: 'fimPrefix' },
+    { kind: 'text', text: prefix, keep: 'end', heal },
+    { kind: 'special', token: 'fimSuffix' },
+    { kind: 'text', text: suffix },
+    { kind: 'special', token: 'fimMiddle' },
+  ];
+}
+
+/** No stop rule but maxTokens can fire on random-weight output except end tokens. */
+const LONG = { maxTokens: 200, maxLines: 1000 } as const;
+
+describe('worker on the tiny fixture', () => {
+  let w: WorkerClient;
+  before(async () => {
+    w = startWorker();
+    await w.ready;
+    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+    assert.equal(info.name, 'tiny-fixture');
+  });
+  after(async () => {
+    await w.stop();
+  });
+
+  test('model info reflects the manifest', async () => {
+    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+    assert.equal(info.fimTemplate, 'psm');
+    assert.equal(info.contextLength, 512);
+    assert.equal(info.threads, 1);
+    assert.ok(info.specialTokens.fimMiddle.id > 0);
+  });
+
+  test('tokenizer ids match the golden prompt ids', async (t) => {
+    const golden = readGolden();
+    if (!golden || golden.cases.length === 0) return t.skip('fixture has no golden.json yet');
+    for (const c of golden.cases) {
+      if (!c.prompt || c.ids.length === 0) continue;
+      const { ids } = await w.request('tokenize', { text: c.prompt });
+      assert.deepEqual(ids, c.ids, `prompt ${JSON.stringify(c.prompt)}`);
+    }
+  });
+
+  test('greedy decoding of the float graph equals the PyTorch golden continuation', async (t) => {
+    const golden = readGolden();
+    if (!golden || golden.cases.length === 0) return t.skip('fixture has no golden.json yet');
+    const fw = startWorker();
+    try {
+      await fw.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
+      for (const c of golden.cases) {
+        if (c.ids.length === 0 || c.continuation.length === 0) continue;
+        await fw.request('resetCache', {});
+        const out = await fw.request('generateIds', { ids: c.ids, maxTokens: c.continuation.length });
+        assert.deepEqual(out.ids, c.continuation, `prompt ${JSON.stringify(c.prompt)}`);
+      }
+    } finally {
+      await fw.stop();
+    }
+  });
+
+  test('KV-cache reuse gives exactly the output of a fresh prefill', async () => {
+    const a = 'def area(width, height):\n    return width * height\n\ndef perimeter(width, height):\n    return 2 * (width + ';
+    const b = a + 'height)\n\ndef volume(w, h, d):\n    return w';
+    await w.request('resetCache', {});
+    const first = await w.request('generateIds', { ids: (await w.request('tokenize', { text: a })).ids, maxTokens: 20 });
+    assert.equal(first.reusedTokens, 0);
+    const bIds = (await w.request('tokenize', { text: b })).ids;
+    const warm = await w.request('generateIds', { ids: bIds, maxTokens: 20 });
+    assert.ok(warm.reusedTokens > 10, `reused ${warm.reusedTokens}`);
+    await w.request('resetCache', {});
+    const cold = await w.request('generateIds', { ids: bIds, maxTokens: 20 });
+    assert.equal(cold.reusedTokens, 0);
+    assert.deepEqual(warm.ids, cold.ids);
+
+    // Rollback: an edit earlier in the prompt (shorter common prefix) after a longer cached sequence.
+    const edited = bIds.slice(0, 8).concat(bIds.slice(9));
+    const rolled = await w.request('generateIds', { ids: edited, maxTokens: 12 });
+    assert.equal(rolled.reusedTokens, 8);
+    await w.request('resetCache', {});
+    const fresh = await w.request('generateIds', { ids: edited, maxTokens: 12 });
+    assert.deepEqual(rolled.ids, fresh.ids);
+  });
+
+  test('complete with KV reuse equals complete from an empty cache (FIM, token healing)', async () => {
+    const params = (prefix: string): CompleteParams => ({ prompt: fim(prefix, '\n\nprint(total)\n', true), stop: { maxTokens: 24, maxLines: 4 } });
+    await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in it'));
+    const warm = await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in ite'));
+    assert.ok(warm.timings.reusedTokens > 5);
+    await w.request('resetCache', {});
+    const cold = await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in ite'));
+    assert.equal(cold.timings.reusedTokens, 0);
+    assert.equal(warm.text, cold.text);
+    assert.equal(warm.stopReason, cold.stopReason);
+  });
+
+  test('token healing backs off the last prefix token and re-creates it', async () => {
+    const r = await w.request('complete', { prompt: fim('import numpy as np\nx = np.zer', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
+    assert.ok(r.healedText.length > 0, 'a token was healed');
+    assert.ok('import numpy as np\nx = np.zer'.endsWith(r.healedText));
+    const plain = await w.request('complete', { prompt: fim('import numpy as np\nx = np.zer', '\n', false), stop: { maxTokens: 8, maxLines: 1 } });
+    assert.equal(plain.healedText, '');
+  });
+
+  test('partial results arrive in order and each extends the previous one', async () => {
+    const partials: PartialMessage[] = [];
+    const r = await w.request('complete', { prompt: fim('class Stack:\n    def push(self, x):\n        ', '\n'), stop: LONG }, { onPartial: (p) => partials.push(p) });
+    assert.ok(partials.length > 0, 'got partials');
+    partials.forEach((p, i) => assert.equal(p.seq, i));
+    for (let i = 1; i < partials.length; i++) {
+      assert.ok(partials[i]!.text.startsWith(partials[i - 1]!.text), `partial ${i} extends ${i - 1}`);
+      assert.ok(partials[i]!.tokens > partials[i - 1]!.tokens);
+    }
+    assert.ok(r.text.startsWith(partials[partials.length - 1]!.text));
+  });
+
+  test('cancel stops decoding within one token', async () => {
+    const ac = new AbortController();
+    let tokensAtCancel = -1;
+    const r = await w.request(
+      'complete',
+      { prompt: fim('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
+      {
+        signal: ac.signal,
+        onPartial: (p) => {
+          if (tokensAtCancel < 0 && p.tokens >= 3) {
+            tokensAtCancel = p.tokens;
+            ac.abort();
+          }
+        },
+      },
+    );
+    if (tokensAtCancel < 0) {
+      // The model stopped by itself before 3 tokens; nothing to cancel.
+      assert.notEqual(r.stopReason, 'cancelled');
+      return;
+    }
+    assert.equal(r.stopReason, 'cancelled');
+    // The cancel message arrives while the next step runs: at most one more token is decoded.
+    assert.ok(r.timings.generatedTokens <= tokensAtCancel + 2, `decoded ${r.timings.generatedTokens} after cancel at ${tokensAtCancel}`);
+  });
+
+  test('a newer completion request supersedes the running one', async () => {
+    const first = w.request('complete', { prompt: fim('let a = ', ';\n'), stop: { ...LONG, maxTokens: 400 } });
+    const second = w.request('complete', { prompt: fim('let b = ', ';\n'), stop: { maxTokens: 5, maxLines: 1 } });
+    const [r1, r2] = await Promise.all([first, second]);
+    assert.equal(r1.stopReason, 'cancelled');
+    assert.notEqual(r2.stopReason, 'cancelled');
+    assert.ok(r1.timings.generatedTokens <= 2, `first decoded ${r1.timings.generatedTokens}`);
+  });
+
+  test('stats report cache and memory', async () => {
+    const s = await w.request('stats', {});
+    assert.equal(s.model, 'tiny-fixture');
+    assert.ok(s.rssBytes > 0);
+    assert.ok(s.cachedTokens <= 512);
+    assert.ok(s.requests > 0);
+  });
+});
