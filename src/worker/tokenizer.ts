@@ -4,6 +4,7 @@
  * healing can compare token bytes with the text at the cursor.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { WorkerError } from './errors';
 import type { Manifest } from './manifest';
@@ -93,7 +94,7 @@ export class ModelTokenizer {
       if (added.get(st.text) !== st.id) {
         throw new WorkerError(
           'MANIFEST_INVALID',
-          `manifest.json specialTokens.${key} is ${JSON.stringify(st.text)} = ${st.id}, but the tokenizer has ${added.has(st.text) ? `id ${added.get(st.text)}` : 'no such added token'}`,
+          `Model folder ${path.dirname(file)}: manifest.json specialTokens.${key} is ${JSON.stringify(st.text)} = ${st.id}, but the tokenizer has ${added.has(st.text) ? `id ${added.get(st.text)}` : 'no such added token'}`,
         );
       }
       specialIds.add(st.id);

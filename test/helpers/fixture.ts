@@ -5,7 +5,8 @@ import { WorkerClient, type WorkerClientOptions } from '../../src/client/workerC
 
 /** Repository root (tests run from out/test/..., sources live in test/...). */
 export const ROOT = path.resolve(__dirname, '..', '..', fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) ? '' : '..');
-export const FIXTURE_DIR = path.join(ROOT, 'models', 'tiny-fixture');
+/** ULTRAMEM_FIXTURE_DIR overrides the fixture folder (to test another model folder of the same kind). */
+export const FIXTURE_DIR = process.env['ULTRAMEM_FIXTURE_DIR'] ?? path.join(ROOT, 'models', 'tiny-fixture');
 export const WORKER_PATH = path.join(ROOT, 'dist', 'worker.js');
 
 export function requireFixture(): void {

@@ -18,12 +18,17 @@ function fim(prefix: string, suffix: string, heal = false): PromptPart[] {
 /** No stop rule but maxTokens can fire on random-weight output except end tokens. */
 const LONG = { maxTokens: 200, maxLines: 1000 } as const;
 
+/**
+ * Exactness tests run the float graph. The int8 graph quantizes activations dynamically (one scale per
+ * call over all T new tokens), so prefilling in chunks (KV reuse) and prefilling at once differ slightly
+ * there by construction; see the test at the end.
+ */
 describe('worker on the tiny fixture', () => {
   let w: WorkerClient;
   before(async () => {
     w = startWorker();
     await w.ready;
-    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
     assert.equal(info.name, 'tiny-fixture');
   });
   after(async () => {
@@ -31,7 +36,7 @@ describe('worker on the tiny fixture', () => {
   });
 
   test('model info reflects the manifest', async () => {
-    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
     assert.equal(info.fimTemplate, 'psm');
     assert.equal(info.contextLength, 512);
     assert.equal(info.threads, 1);
@@ -153,6 +158,21 @@ describe('worker on the tiny fixture', () => {
     assert.equal(r1.stopReason, 'cancelled');
     assert.notEqual(r2.stopReason, 'cancelled');
     assert.ok(r1.timings.generatedTokens <= 2, `first decoded ${r1.timings.generatedTokens}`);
+  });
+
+  test('the shipped int8 graph loads, decodes and reuses the cache', async () => {
+    const q = startWorker();
+    try {
+      const info = await q.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+      assert.equal(info.graph, 'model.onnx');
+      const p = (prefix: string): CompleteParams => ({ prompt: fim(prefix, '\n', true), stop: { maxTokens: 16, maxLines: 2 } });
+      const a = await q.request('complete', p('const names = users.map((u) => u.na'));
+      const b = await q.request('complete', p('const names = users.map((u) => u.nam'));
+      assert.ok(a.timings.generatedTokens >= 1);
+      assert.ok(b.timings.reusedTokens > 5, `reused ${b.timings.reusedTokens}`);
+    } finally {
+      await q.stop();
+    }
   });
 
   test('stats report cache and memory', async () => {
