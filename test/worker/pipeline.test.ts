@@ -1,0 +1,112 @@
+/** The completion pipeline against the real worker and the fixture model: cache, typed-through, streaming, restarts. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EngineHost, type EngineState } from '../../src/client/engineHost';
+import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
+import type { CompletionRequest } from '../../src/completion/types';
+import { requestAt } from '../helpers/cursor';
+import { FIXTURE_DIR, requireFixture, WORKER_PATH } from '../helpers/fixture';
+
+const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 24, maxLines: 4, neighbourSnippets: true, contextLength: 512 };
+
+const DOCS = [
+  'function add(a, b) {\n  return a + ║\n}\n',
+  'const user = { name: "ada", age: 36 };\nconsole.log(user.║\n',
+  'import os\n\ndef main():\n    path = os.║\n',
+  'for (let i = 0; i < 10; i++) {\n  total += ║\n}\n',
+  'let message = "hello";\nlet count = ║\n',
+];
+
+describe('pipeline with the real worker', () => {
+  let host: EngineHost;
+  let pipeline: CompletionPipeline;
+  const states: EngineState[] = [];
+
+  before(async () => {
+    requireFixture();
+    host = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1, onState: (s) => states.push(s), backoffBaseMs: 50 });
+    await host.load(FIXTURE_DIR);
+    pipeline = new CompletionPipeline(host, () => OPTIONS);
+  });
+  after(async () => {
+    await host.stop();
+  });
+
+  /** The first test document whose completion is at least two characters long. */
+  async function someCompletion(): Promise<{ req: CompletionRequest; text: string }> {
+    for (const doc of DOCS) {
+      const req = requestAt(doc, { trigger: 'manual' });
+      const a = await pipeline.complete(req);
+      if (a.result.text.length >= 2) return { req, text: a.result.text };
+    }
+    throw new Error('the fixture model gave no completion of 2+ characters for any test document');
+  }
+
+  test('a repeated request is answered from the cache without a model request', async () => {
+    const { req, text } = await someCompletion();
+    const before = pipeline.stats.modelRequests;
+    const again = await pipeline.complete(req);
+    assert.equal(again.result.source, 'cache');
+    assert.equal(again.result.text, text);
+    assert.equal(pipeline.stats.modelRequests, before);
+  });
+
+  test('typing the start of a suggestion shows its rest with no new request', async () => {
+    const { req, text } = await someCompletion();
+    const before = pipeline.stats.modelRequests;
+    const typed = text.slice(0, 1);
+    const next = await pipeline.complete({ ...req, prefix: req.prefix + typed });
+    assert.equal(next.result.source, 'typedThrough');
+    assert.equal(next.result.text, text.slice(1).trimEnd());
+    assert.equal(pipeline.stats.modelRequests, before);
+  });
+
+  test('early answers stream: a useful piece first, the whole text later, each extending the last', async () => {
+    pipeline.reset();
+    const req = requestAt('class Queue {\n  constructor() {\n    this.items = [];\n  }\n\n  ║\n}\n', { trigger: 'manual' });
+    let updates = 0;
+    const first = await pipeline.complete(req, { early: true, onUpdate: () => updates++ });
+    await pipeline.idle();
+    const final = await pipeline.complete(req);
+    assert.equal(final.streaming, false);
+    if (first.streaming) {
+      assert.ok(final.result.text.startsWith(first.result.text.trimEnd()), `${JSON.stringify(first.result.text)} then ${JSON.stringify(final.result.text)}`);
+    }
+    assert.ok(updates >= 0);
+  });
+
+  test('a newer request supersedes the running one', async () => {
+    pipeline.reset();
+    const a = pipeline.complete(requestAt('const alpha = ║;\n', { trigger: 'manual' }));
+    const b = pipeline.complete(requestAt('const beta = ║;\n', { trigger: 'manual' }));
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.result.skip, 'cancelled');
+    assert.notEqual(rb.result.skip, 'cancelled');
+  });
+
+  test('skipped requests say why', async () => {
+    const minified = ('var a=' + 'x,'.repeat(500) + ';\n').repeat(6) + 'var b=║\n';
+    assert.equal((await pipeline.complete(requestAt(minified))).result.skip, 'minified');
+    assert.equal((await pipeline.complete(requestAt('let a = "\u0000";\nlet b = ║\n'))).result.skip, 'binary');
+    assert.equal((await pipeline.complete(requestAt('let value = va║lue;\n'))).result.skip, 'midWord');
+    assert.equal((await pipeline.complete(requestAt('x = ║ + compute(a, b)\n'))).result.skip, 'textAfterCursor');
+  });
+
+  test('non-ASCII text and CRLF-normalised input complete without errors', async () => {
+    const r = await pipeline.complete(requestAt('// Größe und café ☕\nconst naïve = "日本語";\nconst x = ║\n', { trigger: 'manual' }));
+    assert.notEqual(r.result.skip, 'workerError');
+  });
+
+  test('a killed worker is restarted with backoff and completions resume', async () => {
+    const pid = host.workerPid;
+    host.kill();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !(host.state.kind === 'ready' && host.workerPid !== pid)) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(host.state.kind, 'ready');
+    assert.notEqual(host.workerPid, pid);
+    assert.ok(states.some((s) => s.kind === 'restarting'));
+    pipeline.reset();
+    const r = await pipeline.complete(requestAt(DOCS[0]!, { trigger: 'manual' }));
+    assert.notEqual(r.result.skip, 'workerError');
+  });
+});
