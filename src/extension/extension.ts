@@ -1,2 +1,120 @@
-export function activate(): void {}
-export function deactivate(): void {}
+/**
+ * Activation: wires the engine host (worker process), the pipeline, the inline provider, the status bar
+ * and the commands. Everything disposable goes on context.subscriptions; deactivate awaits the worker.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EngineHost } from '../client/engineHost';
+import { defaultModel } from '../client/modelCatalog';
+import { isWorkerRequestError } from '../client/workerClient';
+import { CompletionPipeline } from '../completion/pipeline';
+import { bundledModelsFolder, MODEL_STATE_KEY, registerCommands } from './commands';
+import { NeighbourTracker } from './neighbours';
+import { InlineProvider } from './provider';
+import { readSettings, SECTION } from './settings';
+import { StatusBar } from './statusBar';
+
+let host: EngineHost | null = null;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel('UltraMem Complete', { log: true });
+  context.subscriptions.push(log);
+  let settings = readSettings();
+
+  // One funnel for user-facing errors: each distinct message is shown once per session.
+  const shown = new Set<string>();
+  const reportOnce = (message: string): void => {
+    log.error(message);
+    if (shown.has(message)) return;
+    shown.add(message);
+    void vscode.window.showErrorMessage(message, 'Switch Model', 'Show Log').then((choice) => {
+      if (choice === 'Switch Model') void vscode.commands.executeCommand(`${SECTION}.switchModel`);
+      if (choice === 'Show Log') log.show();
+    });
+  };
+
+  const engine = new EngineHost({
+    workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
+    threads: () => settings.threads,
+    log: (level, message) => (level === 'error' ? log.error(message) : level === 'warn' ? log.warn(message) : log.info(message)),
+    onState: (s) => {
+      status.setState(s);
+      if (s.kind === 'ready') log.info(`model ${s.model.name} ready (${s.model.loadMs} ms, ${s.model.threads} threads)`);
+      if (s.kind === 'restarting') log.warn(`engine restarting in ${s.delayMs} ms (attempt ${s.attempt}): ${s.reason}`);
+    },
+  });
+  host = engine;
+  const pipeline = new CompletionPipeline(
+    engine,
+    () => ({
+      maxPromptTokens: settings.maxPromptTokens,
+      maxTokens: settings.maxTokens,
+      maxLines: settings.maxLines,
+      neighbourSnippets: settings.neighbourSnippets,
+      contextLength: engine.modelInfo?.contextLength ?? 512,
+    }),
+    (m) => log.debug(m),
+  );
+  const status = new StatusBar(pipeline.stats);
+  status.setEnabled(settings.enable);
+  const neighbours = new NeighbourTracker();
+  const provider = new InlineProvider({
+    pipeline,
+    log,
+    isEnabled: (languageId) => settings.enable && !settings.disabledLanguages.includes(languageId),
+    neighbours: (doc) => (settings.neighbourSnippets ? neighbours.neighbours(doc) : []),
+    onBusy: (busy) => status.setBusy(busy),
+  });
+
+  const loadModel = async (dir: string): Promise<boolean> => {
+    try {
+      await engine.load(dir);
+      return true;
+    } catch (e) {
+      const what = isWorkerRequestError(e) ? `${e.message} [${e.code}]` : (e as Error).message;
+      reportOnce(`UltraMem: cannot use the model in ${dir}: ${what}`);
+      return false;
+    }
+  };
+
+  context.subscriptions.push(
+    status,
+    neighbours,
+    provider,
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+    ...registerCommands({ context, host: engine, pipeline, log, loadModel }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      const before = settings;
+      settings = readSettings();
+      status.setEnabled(settings.enable);
+      if (settings.modelPath !== before.modelPath || settings.threads !== before.threads) {
+        pipeline.reset();
+        void loadModel(chooseModel(context, settings.modelPath) ?? '');
+      }
+    }),
+    { dispose: () => void engine.stop() },
+  );
+
+  const dir = chooseModel(context, settings.modelPath);
+  if (!dir) {
+    reportOnce(`UltraMem: no model found. Bundled models belong in ${bundledModelsFolder(context)}; or set ${SECTION}.modelPath.`);
+    return;
+  }
+  log.info(`loading model from ${dir}`);
+  void loadModel(dir);
+}
+
+/** The modelPath setting, else the model chosen with Switch Model (if it still exists), else the bundled default. */
+function chooseModel(context: vscode.ExtensionContext, modelPath: string): string | null {
+  if (modelPath) return modelPath;
+  const chosen = context.globalState.get<string>(MODEL_STATE_KEY);
+  if (chosen && fs.existsSync(path.join(chosen, 'manifest.json'))) return chosen;
+  return defaultModel(bundledModelsFolder(context))?.dir ?? null;
+}
+
+export async function deactivate(): Promise<void> {
+  await host?.stop();
+  host = null;
+}

@@ -1,0 +1,91 @@
+/** The palette commands: switch model, enable/disable (globally and per language), trigger, log, statistics, menu. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineHost } from '../client/engineHost';
+import { catalog } from '../client/modelCatalog';
+import type { CompletionPipeline } from '../completion/pipeline';
+import { readSettings, SECTION } from './settings';
+
+export const MODEL_STATE_KEY = `${SECTION}.modelDir`;
+
+export interface CommandDeps {
+  readonly context: vscode.ExtensionContext;
+  readonly host: EngineHost;
+  readonly pipeline: CompletionPipeline;
+  readonly log: vscode.LogOutputChannel;
+  /** Loads a model folder, reporting failures once; resolves to whether it loaded. */
+  readonly loadModel: (dir: string) => Promise<boolean>;
+}
+
+export function bundledModelsFolder(context: vscode.ExtensionContext): string {
+  return path.join(context.extensionPath, 'models');
+}
+
+async function switchModel(d: CommandDeps): Promise<void> {
+  const s = readSettings();
+  const entries = catalog(bundledModelsFolder(d.context), s.modelsFolder || undefined);
+  const current = d.host.modelInfo?.dir;
+  const pick = await vscode.window.showQuickPick(
+    entries.map((e) => ({
+      label: `${e.dir === current ? '$(check) ' : ''}${e.displayName}`,
+      description: `${e.name} · ${e.source}`,
+      detail: e.description || e.dir,
+      dir: e.dir,
+    })),
+    { title: 'UltraMem: Switch Model', placeHolder: entries.length ? 'Choose the completion model' : 'No model folders found (see the modelsFolder setting)' },
+  );
+  if (!pick) return;
+  if (s.modelPath) {
+    void vscode.window.showWarningMessage(`The ${SECTION}.modelPath setting (${s.modelPath}) overrides the chosen model; clear it to use the picker.`);
+  }
+  if (await d.loadModel(pick.dir)) {
+    await d.context.globalState.update(MODEL_STATE_KEY, pick.dir);
+    d.pipeline.reset();
+    void vscode.window.setStatusBarMessage(`UltraMem: now using ${d.host.modelInfo?.displayName ?? pick.label}`, 3000);
+  }
+}
+
+async function toggleLanguage(): Promise<void> {
+  const languageId = vscode.window.activeTextEditor?.document.languageId;
+  if (!languageId) return;
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const list = new Set(c.get<string[]>('disabledLanguages', []));
+  const disable = !list.has(languageId);
+  if (disable) list.add(languageId);
+  else list.delete(languageId);
+  await c.update('disabledLanguages', [...list], vscode.ConfigurationTarget.Global);
+  void vscode.window.setStatusBarMessage(`UltraMem: completions ${disable ? 'disabled' : 'enabled'} for ${languageId}`, 3000);
+}
+
+async function showStats(d: CommandDeps): Promise<void> {
+  const worker = await d.host.stats();
+  const content = JSON.stringify({ model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, pipeline: d.pipeline.stats.summary(), skipped: d.pipeline.stats.skipped, worker }, null, 2);
+  const doc = await vscode.workspace.openTextDocument({ language: 'json', content });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const c = (id: string, fn: () => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
+  return [
+    c('switchModel', () => switchModel(d)),
+    c('toggle', async () => {
+      const cfg = vscode.workspace.getConfiguration(SECTION);
+      await cfg.update('enable', !cfg.get('enable', true), vscode.ConfigurationTarget.Global);
+    }),
+    c('toggleLanguage', toggleLanguage),
+    c('trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
+    c('showLog', () => d.log.show()),
+    c('showStats', () => showStats(d)),
+    c('menu', async () => {
+      const items = [
+        { label: '$(symbol-class) Switch Model', id: 'switchModel' },
+        { label: '$(circle-slash) Enable/Disable Completions', id: 'toggle' },
+        { label: '$(filter) Enable/Disable for This Language', id: 'toggleLanguage' },
+        { label: '$(graph) Show Local Statistics', id: 'showStats' },
+        { label: '$(output) Show Log', id: 'showLog' },
+      ];
+      const pick = await vscode.window.showQuickPick(items, { title: 'UltraMem Complete' });
+      if (pick) await vscode.commands.executeCommand(`${SECTION}.${pick.id}`);
+    }),
+  ];
+}

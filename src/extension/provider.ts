@@ -1,0 +1,127 @@
+/**
+ * The VS Code inline completion provider: converts a document and position into a CompletionRequest and a
+ * CancellationToken into an AbortSignal, asks the pipeline, and turns the answer into one item.
+ *
+ * Streaming with the stable API: the first call returns as soon as the text is useful (first line or a
+ * few words). While the worker keeps decoding, each new piece re-runs `editor.action.inlineSuggest.trigger`
+ * (throttled); VS Code calls the provider again, the pipeline attaches to the running generation and
+ * returns the longer text at once, and because it extends the shown ghost text VS Code grows it in place.
+ */
+import * as vscode from 'vscode';
+import type { CompletionPipeline } from '../completion/pipeline';
+import type { CompletionRequest, NeighbourFile } from '../completion/types';
+
+/** Characters of context read around the cursor (the pipeline cuts them to the token budget). */
+export const PREFIX_READ_CHARS = 32_000;
+export const SUFFIX_READ_CHARS = 8_000;
+/** Re-trigger at most this often while a suggestion streams. */
+export const STREAM_REFRESH_MS = 40;
+
+export interface ProviderDeps {
+  readonly pipeline: CompletionPipeline;
+  readonly log: Pick<vscode.LogOutputChannel, 'debug' | 'warn'>;
+  /** Automatic completions allowed for this language (global and per-language switches). */
+  readonly isEnabled: (languageId: string) => boolean;
+  readonly neighbours: (document: vscode.TextDocument) => NeighbourFile[];
+  readonly onBusy?: (busy: boolean) => void;
+  readonly onShown?: (latencyMs: number) => void;
+}
+
+function toSignal(token: vscode.CancellationToken): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  const sub = token.onCancellationRequested(() => ac.abort());
+  return { signal: ac.signal, dispose: () => sub.dispose() };
+}
+
+const lf = (s: string): string => s.replace(/\r\n/g, '\n');
+
+export class InlineProvider implements vscode.InlineCompletionItemProvider {
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: ProviderDeps) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const t0 = Date.now();
+    const manual = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    if (!manual && !this.deps.isEnabled(document.languageId)) {
+      this.deps.log.debug(`no completion: disabled for ${document.languageId}`);
+      return undefined;
+    }
+    const selected = context.selectedCompletionInfo;
+    // With the suggest widget open, complete as if its selected item were inserted; VS Code shows ghost
+    // text only when it extends that item, over the item's range.
+    const start = selected ? selected.range.start : position;
+    const offset = document.offsetAt(start);
+    const endOffset = document.offsetAt(selected ? selected.range.end : position);
+    const prefixStart = document.positionAt(Math.max(0, offset - PREFIX_READ_CHARS));
+    const selectedText = selected ? selected.text : '';
+    const prefix = lf(document.getText(new vscode.Range(prefixStart, start))) + selectedText;
+    const suffix = lf(document.getText(new vscode.Range(document.positionAt(endOffset), document.positionAt(endOffset + SUFFIX_READ_CHARS))));
+    // The editor's own options reflect indentation detection; the settings are the fallback.
+    const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
+    const config = vscode.workspace.getConfiguration('editor', document.uri);
+    const tabSize = Number(editor?.options.tabSize ?? config.get<number>('tabSize', 4)) || 4;
+    const insertSpaces = (editor?.options.insertSpaces ?? config.get<boolean>('insertSpaces', true)) !== false;
+    const req: CompletionRequest = {
+      prefix,
+      suffix,
+      languageId: document.languageId,
+      path: vscode.workspace.asRelativePath(document.uri, false),
+      tabSize,
+      insertSpaces,
+      trigger: manual ? 'manual' : 'automatic',
+      neighbours: this.deps.neighbours(document),
+      documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
+    };
+
+    const { signal, dispose } = toSignal(token);
+    const version = document.version;
+    this.deps.onBusy?.(true);
+    try {
+      const answer = await this.deps.pipeline.complete(req, {
+        signal,
+        early: true,
+        onUpdate: () => this.scheduleRefresh(document, version),
+      });
+      const r = answer.result;
+      if (r.isEmpty) {
+        this.deps.log.debug(`no completion: ${r.skip ?? 'empty'}`);
+        return undefined;
+      }
+      if (token.isCancellationRequested) return undefined;
+      let text = selectedText + r.text;
+      if (document.eol === vscode.EndOfLine.CRLF) text = text.replace(/\n/g, '\r\n');
+      const range = selected ? selected.range : new vscode.Range(position, position);
+      this.deps.onShown?.(Date.now() - t0);
+      this.deps.log.debug(`completion (${r.source}${answer.streaming ? ', streaming' : ''}): ${JSON.stringify(r.text.slice(0, 80))}`);
+      return [new vscode.InlineCompletionItem(text, range)];
+    } catch (e) {
+      this.deps.log.warn(`completion failed: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      dispose();
+      this.deps.onBusy?.(false);
+    }
+  }
+
+  /** Asks VS Code to query again while a suggestion streams, if the editor is still where it was. */
+  private scheduleRefresh(document: vscode.TextDocument, version: number): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.document !== document || document.version !== version) return;
+      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }, STREAM_REFRESH_MS);
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+  }
+}
