@@ -1,0 +1,136 @@
+/** The VS Code-facing provider against the real worker and fixture model, with a thin fake of `vscode`. */
+import { executed, fake, FakeDocument, Position, Range, token } from '../helpers/fakeVscode';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type * as vscode from 'vscode';
+import { EngineHost } from '../../src/client/engineHost';
+import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
+import { InlineProvider } from '../../src/extension/provider';
+import { requestAt } from '../helpers/cursor';
+import { FIXTURE_DIR, requireFixture, WORKER_PATH } from '../helpers/fixture';
+
+const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 24, maxLines: 4, neighbourSnippets: false, contextLength: 512 };
+const AUTO = { triggerKind: 1, selectedCompletionInfo: undefined } as unknown as vscode.InlineCompletionContext;
+const MANUAL = { triggerKind: 0, selectedCompletionInfo: undefined } as unknown as vscode.InlineCompletionContext;
+const silent = { debug: () => undefined, warn: () => undefined };
+
+describe('inline provider', () => {
+  let host: EngineHost;
+  let pipeline: CompletionPipeline;
+  let provider: InlineProvider;
+  let enabled = true;
+
+  const provide = (doc: FakeDocument, pos: Position, ctx = MANUAL, tok = token()): Promise<vscode.InlineCompletionItem[] | undefined> =>
+    provider.provideInlineCompletionItems(doc as unknown as vscode.TextDocument, pos as unknown as vscode.Position, ctx, tok as unknown as vscode.CancellationToken);
+
+  /** The final text for a document: ask, wait for decoding to end, ask again (answered from the cache). */
+  async function finalText(doc: FakeDocument, pos: Position): Promise<string | undefined> {
+    await provide(doc, pos);
+    await pipeline.idle();
+    const items = await provide(doc, pos);
+    return items?.[0]?.insertText as string | undefined;
+  }
+
+  before(async () => {
+    requireFixture();
+    host = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1, backoffBaseMs: 50 });
+    await host.load(FIXTURE_DIR);
+    pipeline = new CompletionPipeline(host, () => OPTIONS);
+    provider = new InlineProvider({ pipeline, log: silent, isEnabled: () => enabled, neighbours: () => [] });
+  });
+  after(async () => {
+    provider.dispose();
+    await host.stop();
+  });
+
+  test('returns the real model’s completion, the same as the pipeline gives for that prefix and suffix', async () => {
+    const text = 'function add(a, b) {\n  return a + ║\n}\n';
+    const { doc, pos } = FakeDocument.withCursor(text);
+    const shown = await finalText(doc, pos);
+    const own = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1 });
+    try {
+      await own.load(FIXTURE_DIR);
+      const reference = await new CompletionPipeline(own, () => OPTIONS).complete(requestAt(text, { trigger: 'manual' }));
+      assert.equal(shown ?? '', reference.result.text);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test('the item is inserted at the cursor', async () => {
+    const { doc, pos } = FakeDocument.withCursor('const total = items.length + ║\n');
+    const items = await provide(doc, pos);
+    if (items && items[0]) {
+      const r = items[0].range as unknown as Range;
+      assert.ok(r.start.isEqual(pos) && r.end.isEqual(pos));
+    }
+  });
+
+  test('nothing is asked when completions are disabled for the language', async () => {
+    enabled = false;
+    try {
+      const before = pipeline.stats.requests;
+      const { doc, pos } = FakeDocument.withCursor('let x = ║\n');
+      assert.equal(await provide(doc, pos, AUTO), undefined);
+      assert.equal(pipeline.stats.requests, before);
+      // A manual trigger still works.
+      await provide(doc, pos, MANUAL);
+      assert.equal(pipeline.stats.requests, before + 1);
+    } finally {
+      enabled = true;
+    }
+  });
+
+  test('a cancelled request returns nothing', async () => {
+    const { doc, pos } = FakeDocument.withCursor('let cancelled = ║\n');
+    assert.equal(await provide(doc, pos, AUTO, token(true)), undefined);
+  });
+
+  test('with the suggest widget open, the item extends the selected suggestion over its range', async () => {
+    const { doc, pos } = FakeDocument.withCursor('const list = [];\nlist.pu║\n');
+    const range = new Range(new Position(pos.line, pos.character - 2), pos);
+    const ctx = { triggerKind: 1, selectedCompletionInfo: { range, text: 'push' } } as unknown as vscode.InlineCompletionContext;
+    const items = await provide(doc, pos, ctx);
+    if (items && items[0]) {
+      assert.ok((items[0].insertText as string).startsWith('push'));
+      assert.equal(items[0].range as unknown, range);
+    }
+  });
+
+  test('CRLF documents get CRLF line ends in the completion', async () => {
+    const { doc, pos } = FakeDocument.withCursor('if (ready) {\r\n  ║\r\n}\r\n');
+    const items = await provide(doc, pos);
+    const text = (items?.[0]?.insertText as string | undefined) ?? '';
+    assert.ok(!/[^\r]\n/.test(text), `no bare LF in ${JSON.stringify(text)}`);
+  });
+
+  test('while a suggestion streams, the provider asks VS Code to query again', async () => {
+    const { doc, pos } = FakeDocument.withCursor('class Queue {\n  constructor() {\n    this.items = [];\n  }\n\n  ║\n}\n');
+    fake.window.activeTextEditor = { document: doc, options: { tabSize: 2, insertSpaces: true } };
+    executed.length = 0;
+    pipeline.reset();
+    try {
+      const first = await provide(doc, pos);
+      const streaming = pipeline['generation'] !== null && !(pipeline as unknown as { generation: { done: boolean } }).generation.done;
+      await pipeline.idle();
+      await new Promise((r) => setTimeout(r, 100));
+      if (streaming && first) assert.ok(executed.includes('editor.action.inlineSuggest.trigger'));
+    } finally {
+      fake.window.activeTextEditor = undefined;
+    }
+  });
+
+  test('when the worker dies the provider returns nothing, then completions resume after the restart', async () => {
+    const { doc, pos } = FakeDocument.withCursor('let resumed = ║\n');
+    pipeline.reset();
+    host.kill();
+    const during = await provide(doc, pos);
+    assert.equal(during, undefined);
+    const deadline = Date.now() + 10_000;
+    while (host.state.kind !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(host.state.kind, 'ready');
+    pipeline.reset();
+    await provide(doc, pos);
+    assert.ok(pipeline.stats.skipped['workerError'] === undefined || host.restarts >= 1);
+  });
+});
