@@ -1,1 +1,153 @@
-export {};
+/**
+ * Command-line completion with the same engine and pipeline as the editor.
+ *
+ *   ultramem-complete [options] FILE LINE:COLUMN     complete FILE at LINE:COLUMN (1-based); prints the completion
+ *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"prefix", "suffix", "language", "path"?}
+ *                                                    write one JSON line per input: {"completion", "stopReason", "skip", "ms"}
+ * Options: --model DIR (default: the bundled default model), --threads N, --max-tokens N, --max-lines N,
+ *          --max-prompt-tokens N, --tab-size N
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { EngineHost } from '../client/engineHost';
+import { defaultModel } from '../client/modelCatalog';
+import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
+import type { CompletionRequest } from '../completion/types';
+
+interface Args {
+  model?: string;
+  threads: number;
+  maxTokens: number;
+  maxLines: number;
+  maxPromptTokens: number;
+  tabSize: number;
+  jsonl: boolean;
+  positional: string[];
+}
+
+const USAGE = 'usage: ultramem-complete [--model DIR] [--threads N] [--max-tokens N] [--max-lines N] [--max-prompt-tokens N] (FILE LINE:COLUMN | --jsonl)';
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { threads: 0, maxTokens: 96, maxLines: 8, maxPromptTokens: 1024, tabSize: 4, jsonl: false, positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v)) throw new Error(`${arg} needs a number`);
+      return v;
+    };
+    if (arg === '--model') a.model = argv[++i];
+    else if (arg === '--threads') a.threads = num();
+    else if (arg === '--max-tokens') a.maxTokens = num();
+    else if (arg === '--max-lines') a.maxLines = num();
+    else if (arg === '--max-prompt-tokens') a.maxPromptTokens = num();
+    else if (arg === '--tab-size') a.tabSize = num();
+    else if (arg === '--jsonl') a.jsonl = true;
+    else if (arg === '-h' || arg === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else a.positional.push(arg);
+  }
+  return a;
+}
+
+/** Guess a VS Code language id from a file name (enough for the comment rule and snippet matching). */
+export function languageOf(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  const map: Record<string, string> = {
+    '.ts': 'typescript', '.tsx': 'typescriptreact', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.jsx': 'javascriptreact',
+    '.py': 'python', '.rs': 'rust', '.go': 'go', '.java': 'java', '.c': 'c', '.h': 'c', '.cpp': 'cpp', '.cc': 'cpp', '.hpp': 'cpp',
+    '.cs': 'csharp', '.rb': 'ruby', '.php': 'php', '.sh': 'shellscript', '.json': 'json', '.md': 'markdown', '.yaml': 'yaml', '.yml': 'yaml',
+  };
+  return map[ext] ?? 'plaintext';
+}
+
+/** Splits a file's text at a 1-based line:column into LF-normalised prefix and suffix. */
+export function splitAt(text: string, line: number, column: number): { prefix: string; suffix: string } {
+  const lf = text.replace(/\r\n/g, '\n');
+  const lines = lf.split('\n');
+  if (line < 1 || line > lines.length) throw new Error(`line ${line} is outside 1..${lines.length}`);
+  const target = lines[line - 1]!;
+  if (column < 1 || column > target.length + 1) throw new Error(`column ${column} is outside 1..${target.length + 1}`);
+  const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+  return { prefix: lf.slice(0, offset), suffix: lf.slice(offset) };
+}
+
+function resolveModel(arg: string | undefined): string {
+  if (arg) return path.resolve(arg);
+  const bundled = path.join(__dirname, '..', 'models');
+  const d = defaultModel(bundled);
+  if (!d) throw new Error(`no model: pass --model DIR (no model folder in ${bundled})`);
+  return d.dir;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (!args.jsonl && args.positional.length !== 2) {
+    console.error(USAGE);
+    return 2;
+  }
+  const host = new EngineHost({ threads: () => args.threads, log: (level, m) => level === 'error' && console.error(m) });
+  try {
+    const info = await host.load(resolveModel(args.model));
+    const options: PipelineOptions = {
+      maxPromptTokens: args.maxPromptTokens,
+      maxTokens: args.maxTokens,
+      maxLines: args.maxLines,
+      neighbourSnippets: false,
+      contextLength: info.contextLength,
+    };
+    const pipeline = new CompletionPipeline(host, () => options);
+    const run = async (req: CompletionRequest): Promise<{ completion: string; stopReason: string | null; skip: string | null; ms: number }> => {
+      const t0 = Date.now();
+      const a = await pipeline.complete(req, { noDebounce: true });
+      return { completion: a.result.text, stopReason: a.result.stopReason, skip: a.result.skip, ms: Date.now() - t0 };
+    };
+    const base = { tabSize: args.tabSize, insertSpaces: true, trigger: 'manual' as const };
+    if (args.jsonl) {
+      const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+      for await (const line of rl) {
+        if (line.trim() === '') continue;
+        let out: object;
+        try {
+          const o = JSON.parse(line) as { prefix?: unknown; suffix?: unknown; language?: unknown; path?: unknown };
+          if (typeof o.prefix !== 'string' || typeof o.suffix !== 'string') throw new Error('needs string "prefix" and "suffix"');
+          const p = typeof o.path === 'string' ? o.path : '';
+          out = await run({
+            ...base,
+            prefix: o.prefix.replace(/\r\n/g, '\n'),
+            suffix: o.suffix.replace(/\r\n/g, '\n'),
+            languageId: typeof o.language === 'string' ? o.language : p ? languageOf(p) : 'plaintext',
+            path: p,
+          });
+        } catch (e) {
+          out = { completion: '', stopReason: null, skip: null, error: (e as Error).message, ms: 0 };
+        }
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+      }
+      return 0;
+    }
+    const [file, at] = args.positional as [string, string];
+    const m = /^(\d+):(\d+)$/.exec(at);
+    if (!m) throw new Error(`position must be LINE:COLUMN, got ${at}`);
+    const { prefix, suffix } = splitAt(fs.readFileSync(file, 'utf8'), Number(m[1]), Number(m[2]));
+    const r = await run({ ...base, prefix, suffix, languageId: languageOf(file), path: file });
+    process.stdout.write(r.completion + (r.completion.endsWith('\n') ? '' : '\n'));
+    if (r.skip) console.error(`no completion: ${r.skip}`);
+    return 0;
+  } finally {
+    await host.stop();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`ultramem-complete: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,37 @@
+/** The CLI drives the same engine: file:line:column mode and JSONL mode agree. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { splitAt } from '../../src/cli/main';
+import { FIXTURE_DIR, requireFixture, ROOT } from '../helpers/fixture';
+
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+test('splitAt cuts at a 1-based line:column and normalises CRLF', () => {
+  assert.deepEqual(splitAt('ab\r\ncd\r\n', 2, 2), { prefix: 'ab\nc', suffix: 'd\n' });
+  assert.throws(() => splitAt('ab', 3, 1), /outside/);
+});
+
+test('the file mode and the JSONL mode give the same completion', () => {
+  requireFixture();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-cli-'));
+  try {
+    const file = path.join(dir, 'sample.py');
+    fs.writeFileSync(file, 'def area(w, h):\n    return \n');
+    const common = ['--model', FIXTURE_DIR, '--threads', '1', '--max-tokens', '12'];
+    const one = spawnSync(process.execPath, [CLI, ...common, file, '2:12'], { encoding: 'utf8' });
+    assert.equal(one.status, 0, one.stderr);
+    const input = [JSON.stringify({ prefix: 'def area(w, h):\n    return ', suffix: '\n', language: 'python', path: file }), 'not json', ''].join('\n');
+    const many = spawnSync(process.execPath, [CLI, ...common, '--jsonl'], { input, encoding: 'utf8' });
+    assert.equal(many.status, 0, many.stderr);
+    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l) as { completion: string; error?: string });
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]!.completion + '\n', one.stdout.endsWith('\n') ? one.stdout : `${one.stdout}\n`);
+    assert.ok(lines[1]!.error);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
