@@ -58,6 +58,7 @@ interface Generation {
   text: string;
   done: boolean;
   result: RawCompletion | null;
+  timings: CompleteResult['timings'] | null;
   failed: SkipReason | null;
   readonly listeners: Set<() => void>;
   readonly finished: Promise<void>;
@@ -118,7 +119,7 @@ export class CompletionPipeline {
     if (gen.failed) return this.skip(gen.failed);
     if (gen.done && gen.result) {
       const text = this.display(gen.result, typed, ctx);
-      const r = CompletionResult.of(text, typed ? 'typedThrough' : 'model', gen.result.stopReason);
+      const r = CompletionResult.of(text, typed ? 'typedThrough' : 'model', gen.result.stopReason, gen.timings);
       return text ? { result: r, streaming: false } : this.skip('filteredOut');
     }
     const partial = gen.text.startsWith(typed) ? runFilters(STREAM_FILTERS, gen.text.slice(typed.length), ctx, null) : '';
@@ -223,6 +224,7 @@ export class CompletionPipeline {
       text: '',
       done: false,
       result: null,
+      timings: null,
       failed: null,
       listeners,
       finished: Promise.resolve(),
@@ -243,6 +245,7 @@ export class CompletionPipeline {
           return;
         }
         gen.text = r.text;
+        gen.timings = r.timings;
         gen.result = { text: r.text, stopReason: r.stopReason };
         this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result);
         this.stats.total.push(performance.now() - gen.started);

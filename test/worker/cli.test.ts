@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { splitAt } from '../../src/cli/main';
+import { splitAt } from '../../src/cli/files';
 import { FIXTURE_DIR, requireFixture, ROOT } from '../helpers/fixture';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
