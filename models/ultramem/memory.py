@@ -76,7 +76,7 @@ class UltraMemLayer(nn.Module):
     def _norm(self, x: torch.Tensor, gain: Optional[torch.Tensor]) -> torch.Tensor:
         if gain is None:
             return x
-        return F.layer_norm(x, (x.shape[-1],), gain, None)
+        return F.layer_norm(x, (self.cfg.key_dim,), gain, None)
 
     def _queries(self, x: torch.Tensor) -> torch.Tensor:
         q = self.query(x).view(x.shape[0], 2, self.cfg.key_dim)  # (T, 2, D_k)

@@ -170,8 +170,9 @@ class Transformer(nn.Module):
                 x = x + pending[1]
                 pending = None
         x = self.norm(x)
-        if num_logits is not None:
-            x = x[:, -num_logits:]
+        if num_logits is not None:  # an int, or a (1,) tensor in the exported graph
+            n = num_logits if isinstance(num_logits, int) else num_logits[0]
+            x = torch.index_select(x, 1, torch.arange(n, device=x.device) + (T - n))
         logits = F.linear(x, self.embed.weight)  # tied embeddings
         return logits, presents
 

@@ -1,0 +1,71 @@
+"""Benchmark: an UltraMem config and its dense and MoE twins of equal activated compute, in ORT on this CPU.
+
+Builds each model with random weights (timing does not depend on training), exports float32 and int8 graphs,
+then times them with onnxruntime-node (scripts/bench_ort.mjs) at batch 1 with 1 and 2 threads:
+decode ms/token after a 512-token prefill, and prefill ms for 512 and 2048 tokens. Prints a markdown table.
+Usage: python3 models/scripts/bench_ort.py [--out-dir /tmp/ultramem-bench]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem import MemoryConfig, ModelConfig, Transformer, count, model_twins  # noqa: E402
+from ultramem.export import export_float  # noqa: E402
+from ultramem.quantize import quantize_file  # noqa: E402
+
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def laptop_ultramem() -> ModelConfig:
+    """A backbone sized for a 2-core laptop (see models/README.md) with 4 skip-layer memory layers."""
+    return ModelConfig(
+        architecture="ultramem", vocab_size=16384, n_layer=8, d_model=256, n_head=4, n_kv_head=2,
+        ffn_hidden=768, context_length=2048,
+        memory=MemoryConfig(placement="0:1,2:3,4:5,6:7", n_keys=256, expansion=4, key_dim=64, value_dim=128,
+                            topk=32))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out-dir", default="/tmp/ultramem-bench")
+    ap.add_argument("--threads", default="1,2")
+    args = ap.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+    um = laptop_ultramem()
+    dense, moe = model_twins(um, n_experts=16, top_k=2)
+    rows = []
+    for name, cfg in (("ultramem", um), ("dense", dense), ("moe", moe)):
+        acc = count(cfg)
+        print(acc.summary(name), flush=True)
+        torch.manual_seed(0)
+        model = Transformer(cfg).eval()
+        paths = {"fp32": os.path.join(args.out_dir, f"{name}.float.onnx"),
+                 "int8": os.path.join(args.out_dir, f"{name}.onnx")}
+        export_float(model, paths["fp32"])
+        quantize_file(paths["fp32"], paths["int8"])
+        del model
+        for kind, path in paths.items():
+            for threads in args.threads.split(","):
+                proc = subprocess.run(["node", os.path.join(SCRIPTS, "bench_ort.mjs"), path, threads,
+                                       str(cfg.vocab_size)], capture_output=True, text=True)
+                if proc.returncode != 0:
+                    print(f"{name} {kind} {threads} threads failed: {proc.stderr[-500:]}", flush=True)
+                    continue
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                rows.append((name, kind, int(threads), acc, os.path.getsize(path), r))
+                print(json.dumps(r), flush=True)
+    print("\n| model | weights | threads | activated MACs/token | total params | file MB | decode ms/token "
+          "| prefill 512 ms | prefill 2048 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, kind, threads, acc, size, r in rows:
+        print(f"| {name} | {kind} | {threads} | {acc.macs_per_token / 1e6:.2f}M | {acc.total_params / 1e6:.1f}M "
+              f"| {size / 1e6:.1f} | {r['decodeMsPerToken']:.2f} | {r['prefill512Ms']:.0f} | {r['prefill2048Ms']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Builds models/tiny-fixture: a tiny UltraMem model in the model-folder format, plus golden data.
+
+The tokenizer is trained on this repository's model code; the weights are a random init overfit (CPU, a few
+minutes) on two of its files, which gives greedy paths decisive logit margins, so that the int8 graph picks the
+same tokens as PyTorch (a random-init model walks through near ties: models/LOG.md).
+
+Usage (from the repo root, after `npm ci`):  python3 models/scripts/make_fixture.py [--out models/tiny-fixture]
+golden.json holds, for a few prompts, the prompt ids, the PyTorch greedy continuation and the first logits.
+The script checks that both exported graphs reproduce the greedy tokens in onnxruntime-node before it writes.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem import MemoryConfig, ModelConfig, Transformer  # noqa: E402
+from ultramem.model_folder import write_manifest, write_model_folder  # noqa: E402
+from ultramem.ort_check import run_graph, tokenize  # noqa: E402
+from ultramem.train import TrainConfig, load_checkpoint, train  # noqa: E402
+
+CANDIDATE_PROMPTS = [
+    "class RMSNorm(nn.Module):\n",
+    "def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:\n",
+    "class SwiGLU(nn.Module):\n    def __init__(self, d_model: int, hidden: int):\n",
+    "    def refresh_tucker_filter(self) -> None:\n",
+    "def fibonacci(n):\n    ",
+    "import torch\n\nclass Block(nn.Module):\n    def __init__(self, cfg):\n",
+    "const session = await ort.InferenceSession.create(",
+    "for (let i = 0; i < layers; i++) {\n",
+    "    def forward(self, x):\n        ",
+    "import numpy as np\n",
+    "function emptyCache() {\n  const cache = {};\n",
+    "class Attention(nn.Module):\n",
+    "    return ",
+    "if __name__ == \"__main__\":\n    ",
+]
+GREEDY_STEPS = 16
+N_PROMPTS = 4
+MIN_MARGIN = 0.3  # golden paths keep top-1 this far above top-2 at every step, well beyond the int8 error
+
+
+def fixture_config(vocab_size: int) -> ModelConfig:
+    return ModelConfig(
+        architecture="ultramem", vocab_size=vocab_size, n_layer=4, d_model=64, n_head=4, n_kv_head=2,
+        ffn_hidden=128, context_length=512,
+        memory=MemoryConfig(placement="0:1,2:3", n_keys=32, expansion=4, key_dim=16, value_dim=32, topk=8))
+
+
+def greedy_path(model, ids):
+    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way."""
+    with torch.no_grad():
+        logits, past = model(torch.tensor([ids]), num_logits=1)
+        first, greedy, margin = logits[0, -1].clone(), [], float("inf")
+        for _ in range(GREEDY_STEPS):
+            top2 = torch.topk(logits[0, -1], 2).values
+            margin = min(margin, float(top2[0] - top2[1]))
+            greedy.append(int(logits[0, -1].argmax()))
+            logits, past = model(torch.tensor([[greedy[-1]]]), past)
+    return greedy, first, margin
+
+
+def main():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(here, "tiny-fixture"))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--reuse-checkpoint", action="store_true", help="skip training if the checkpoint exists")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    tok_path = os.path.join(args.out, "tokenizer.json")
+    sources = sorted(os.path.join(here, d, f) for d in ("ultramem", "scripts") for f in os.listdir(os.path.join(here, d))
+                     if f.endswith((".py", ".mjs")))
+    subprocess.run(["node", os.path.join(here, "scripts", "make_fixture_tokenizer.mjs"), tok_path, "760", *sources],
+                   check=True)
+    with open(tok_path) as f:
+        tok = json.load(f)
+    vocab_size = len(tok["model"]["vocab"]) + len(tok["added_tokens"])
+
+    texts = [open(os.path.join(here, "ultramem", f), encoding="utf-8").read() for f in ("model.py", "memory.py")]
+    tokens = np.array([t for ids in tokenize(tok_path, texts) for t in ids], dtype=np.uint16)
+    cfg = fixture_config(vocab_size)
+    tc = TrainConfig(out_dir=os.path.join("/tmp", "tiny-fixture-train"), steps=args.steps, batch_size=8, seq_len=128,
+                     lr=3e-3, warmup_steps=20, seed=args.seed, log_every=50)
+    if not (args.reuse_checkpoint and os.path.exists(os.path.join(tc.out_dir, "ckpt.pt"))):
+        train(cfg, tc, tokens=tokens)
+    model = load_checkpoint(os.path.join(tc.out_dir, "ckpt.pt")).eval()
+    write_model_folder(model, tok_path, args.out, name="tiny-fixture", display_name="Tiny fixture (random weights)",
+                       description="Random-weight UltraMem model for tests; completes nothing useful.",
+                       keep_float=True)
+    golden = {"note": "PyTorch reference: greedy continuation of each prompt and the logits after the prompt",
+              "greedySteps": GREEDY_STEPS, "prompts": []}
+    for text, ids in zip(CANDIDATE_PROMPTS, tokenize(tok_path, CANDIDATE_PROMPTS)):
+        greedy, first, margin = greedy_path(model, ids)
+        if margin < MIN_MARGIN:
+            continue
+        for graph in ("model.float.onnx", "model.onnx"):
+            _, got = run_graph(os.path.join(args.out, graph), [], greedy={"prompt": ids, "steps": GREEDY_STEPS})
+            assert got == greedy, f"{graph} greedy {got} != PyTorch {greedy} for {text!r}"
+        golden["prompts"].append({"text": text, "ids": ids, "greedy": greedy,
+                                  "firstLogits": [round(float(v), 6) for v in first]})
+        if len(golden["prompts"]) == N_PROMPTS:
+            break
+    assert len(golden["prompts"]) == N_PROMPTS, "too few decisive prompts: train longer or add candidates"
+    with open(os.path.join(args.out, "golden.json"), "w") as f:
+        json.dump(golden, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(args.out, "manifest.json")) as f:
+        manifest = json.load(f)
+    fields = {k: v for k, v in manifest.items() if k not in ("format", "formatVersion", "files")}
+    write_manifest(args.out, fields, list(manifest["files"]) + ["golden.json"])
+    sizes = {name: os.path.getsize(os.path.join(args.out, name)) for name in os.listdir(args.out)}
+    print(json.dumps(sizes, indent=1), f"total {sum(sizes.values()) / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

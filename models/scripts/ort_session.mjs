@@ -1,0 +1,100 @@
+// Runs an exported graph through onnxruntime-node: the same runtime the extension uses.
+// Usage: node models/scripts/ort_session.mjs request.json response.json
+//   request: { model, threads?, calls: [{ ids: number[], numLogits?: number, keep?: number }],
+//              greedy?: { prompt: number[], steps: number } }
+//   A call continues from the previous call's cache; `keep` first rolls the cache back to its first `keep` tokens.
+//   response: { calls: [{ dims, logits }], greedy: number[] }
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const ort = require('onnxruntime-node');
+
+
+/** Opens a graph that follows the model-folder contract and returns helpers bound to it. */
+export async function openDecoder(modelPath, threads = 1) {
+  const session = await ort.InferenceSession.create(modelPath, {
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+  });
+  const layers = session.inputNames.filter((n) => n.startsWith('past_key_')).length;
+  const meta = session.inputMetadata.find((m) => m.name === 'past_key_0');
+  const [heads, headDim] = [meta.shape[1], meta.shape[3]];
+
+  function emptyCache() {
+    const cache = {};
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ['key', 'value']) {
+        cache[`past_${kind}_${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
+      }
+    }
+    return cache;
+  }
+
+  /** The cache of the first `keep` tokens (dimension 2 of every past tensor). */
+  function truncate(cache, keep) {
+    const out = {};
+    for (const [name, t] of Object.entries(cache)) {
+      const [, h, p, d] = t.dims;
+      const data = new Float32Array(h * keep * d);
+      for (let j = 0; j < h; j++) data.set(t.data.subarray(j * p * d, j * p * d + keep * d), j * keep * d);
+      out[name] = new ort.Tensor('float32', data, [1, h, keep, d]);
+    }
+    return out;
+  }
+
+  async function step(cache, ids, numLogits = 1) {
+    const feeds = {
+      ...cache,
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+      num_logits: new ort.Tensor('int64', BigInt64Array.from([BigInt(numLogits)]), [1]),
+    };
+    const out = await session.run(feeds);
+    const next = {};
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ['key', 'value']) next[`past_${kind}_${i}`] = out[`present_${kind}_${i}`];
+    }
+    return { logits: out.logits, cache: next };
+  }
+
+  async function greedy(prompt, steps) {
+    let cache = emptyCache();
+    let ids = prompt;
+    const tokens = [];
+    for (let s = 0; s < steps; s++) {
+      const r = await step(cache, ids);
+      cache = r.cache;
+      tokens.push(argmaxLast(r.logits));
+      ids = [tokens[tokens.length - 1]];
+    }
+    return tokens;
+  }
+
+  return { session, emptyCache, truncate, step, greedy };
+}
+
+function argmaxLast(logits) {
+  const v = logits.dims[2];
+  const row = logits.data.subarray(logits.data.length - v);
+  let best = 0;
+  for (let i = 1; i < v; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+async function main(requestPath, responsePath) {
+  const request = JSON.parse(readFileSync(requestPath, 'utf8'));
+  const decoder = await openDecoder(request.model, request.threads ?? 1);
+  const response = { calls: [], greedy: [] };
+  let cache = decoder.emptyCache();
+  for (const call of request.calls ?? []) {
+    if (call.keep !== undefined) cache = decoder.truncate(cache, call.keep);
+    const r = await decoder.step(cache, call.ids, call.numLogits ?? 1);
+    cache = r.cache;
+    response.calls.push({ dims: r.logits.dims, logits: Array.from(r.logits.data) });
+  }
+  if (request.greedy) response.greedy = await decoder.greedy(request.greedy.prompt, request.greedy.steps);
+  writeFileSync(responsePath, JSON.stringify(response));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(...process.argv.slice(2));

@@ -1,0 +1,114 @@
+"""The exported ONNX graphs against PyTorch, run in onnxruntime-node (the extension's runtime).
+
+Tolerances: float32 export 1e-4 on logits. int8 export (8-bit block-quantized matmuls, int8 rows for embedding,
+value tables and experts): max |logit difference| <= 0.25 on these tiny models, and the same greedy tokens as
+PyTorch on the committed fixture's prompts.
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from conftest import tiny_config
+from ultramem import Transformer
+from ultramem.export import export_float
+from ultramem.ort_check import run_graph
+from ultramem.quantize import quantize_file
+
+FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
+INT8_LOGIT_TOLERANCE = 0.25
+
+
+@pytest.fixture(scope="module", params=["ultramem", "dense", "moe"])
+def exported(request, tmp_path_factory):
+    torch.manual_seed(1)
+    model = Transformer(tiny_config(request.param)).eval()
+    folder = tmp_path_factory.mktemp(request.param)
+    float_path, int8_path = str(folder / "model.float.onnx"), str(folder / "model.onnx")
+    export_float(model, float_path)
+    quantize_file(float_path, int8_path)
+    return model, float_path, int8_path
+
+
+def reference_logits(model, ids):
+    with torch.no_grad():
+        return model(torch.tensor([ids]))[0].numpy()
+
+
+# prefill 9 tokens (logits for all of them), decode 2 tokens, roll the cache back to 10 and prefill 4 more
+CALLS = [{"ids": list(range(5, 14)), "numLogits": 9}, {"ids": [40]}, {"ids": [41]},
+         {"ids": [42, 43, 44, 45], "numLogits": 4, "keep": 10}]
+SEQUENCE = list(range(5, 14)) + [40, 41]
+ROLLED = list(range(5, 14)) + [40, 42, 43, 44, 45]
+
+
+def check_calls(model, path, atol):
+    got, _ = run_graph(path, CALLS)
+    full = reference_logits(model, SEQUENCE)
+    np.testing.assert_allclose(got[0][0], full[0, :9], atol=atol, rtol=0)
+    np.testing.assert_allclose(got[1][0, 0], full[0, 9], atol=atol, rtol=0)
+    np.testing.assert_allclose(got[2][0, 0], full[0, 10], atol=atol, rtol=0)
+    np.testing.assert_allclose(got[3][0], reference_logits(model, ROLLED)[0, 10:], atol=atol, rtol=0)
+
+
+def test_float_export_matches_pytorch_through_prefill_decode_and_rollback(exported):
+    model, float_path, _ = exported
+    check_calls(model, float_path, atol=1e-4)
+
+
+def test_int8_export_stays_within_tolerance(exported):
+    model, _, int8_path = exported
+    check_calls(model, int8_path, atol=INT8_LOGIT_TOLERANCE)
+
+
+def test_int8_export_is_smaller_and_has_no_einsum(exported):
+    _, float_path, int8_path = exported
+    assert os.path.getsize(int8_path) < 0.6 * os.path.getsize(float_path)
+    ops = {n.op_type for n in onnx.load(int8_path).graph.node}
+    assert "Einsum" not in ops and "MatMulNBits" in ops
+
+
+def test_graph_io_follows_the_contract(exported):
+    model, float_path, _ = exported
+    graph = onnx.load(float_path).graph
+    L = model.cfg.n_layer
+    names_in = [i.name for i in graph.input]
+    names_out = [o.name for o in graph.output]
+    assert names_in == ["input_ids", "num_logits"] + [f"past_{k}_{i}" for i in range(L) for k in ("key", "value")]
+    assert names_out == ["logits"] + [f"present_{k}_{i}" for i in range(L) for k in ("key", "value")]
+
+
+def load_golden():
+    with open(os.path.join(FIXTURE, "golden.json")) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("graph", ["model.float.onnx", "model.onnx"])
+def test_committed_fixture_reproduces_pytorch_greedy_tokens(graph):
+    golden = load_golden()
+    for prompt in golden["prompts"]:
+        _, greedy = run_graph(os.path.join(FIXTURE, graph), [], greedy={"prompt": prompt["ids"],
+                                                                         "steps": golden["greedySteps"]})
+        assert greedy == prompt["greedy"], prompt["text"]
+
+
+def test_committed_fixture_first_logits_match_pytorch_reference():
+    golden = load_golden()
+    for prompt in golden["prompts"]:
+        got, _ = run_graph(os.path.join(FIXTURE, "model.float.onnx"), [{"ids": prompt["ids"], "numLogits": 1}])
+        np.testing.assert_allclose(got[0][0, 0], np.asarray(prompt["firstLogits"]), atol=1e-4, rtol=0)
+
+
+def test_committed_fixture_is_small_and_its_manifest_checks_out():
+    from ultramem.model_folder import sha256
+    with open(os.path.join(FIXTURE, "manifest.json")) as f:
+        manifest = json.load(f)
+    total = 0
+    for name, meta in manifest["files"].items():
+        path = os.path.join(FIXTURE, name)
+        assert os.path.getsize(path) == meta["bytes"] and sha256(path) == meta["sha256"], name
+        total += meta["bytes"]
+    assert total < 5_000_000

@@ -1,0 +1,73 @@
+"""Runs an exported graph for parity checks: in onnxruntime-node (scripts/ort_session.mjs), the runtime the
+extension uses and the one `npm ci` brings (CI, developer machines); where node is absent but Python's onnxruntime
+is installed (the GPU machine), in that instead, with the same request semantics."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from typing import List, Optional
+
+import numpy as np
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+
+
+def run_graph(model_path: str, calls: List[dict], greedy: Optional[dict] = None):
+    """calls: [{"ids": [...], "numLogits": n, "keep": k?}] run in order on one cache (see ort_session.mjs).
+    Returns (list of logits arrays (1, n, V), greedy token list)."""
+    if shutil.which("node") is None:
+        return _run_graph_python(model_path, calls, greedy)
+    request = {"model": os.path.abspath(model_path), "calls": calls, "greedy": greedy}
+    with tempfile.TemporaryDirectory() as tmp:
+        req, resp = os.path.join(tmp, "request.json"), os.path.join(tmp, "response.json")
+        with open(req, "w") as f:
+            json.dump(request, f)
+        proc = subprocess.run(["node", os.path.join(SCRIPTS, "ort_session.mjs"), req, resp],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"onnxruntime-node failed ({proc.returncode}): {proc.stderr[-3000:]}")
+        with open(resp) as f:
+            out = json.load(f)
+    logits = [np.asarray(c["logits"], dtype=np.float32).reshape(c["dims"]) for c in out["calls"]]
+    return logits, out["greedy"]
+
+
+def tokenize(tokenizer_path: str, texts: List[str]) -> List[List[int]]:
+    """Token ids from the npm `tokenizers` binding (the extension's tokenizer)."""
+    proc = subprocess.run(["node", os.path.join(SCRIPTS, "tokenize.mjs"), tokenizer_path],
+                          input=json.dumps(texts), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"tokenize.mjs failed: {proc.stderr[-3000:]}")
+    return json.loads(proc.stdout)
+
+
+def _run_graph_python(model_path: str, calls: List[dict], greedy: Optional[dict]):
+    import onnxruntime as ort
+    session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    past_names = [i.name for i in session.get_inputs() if i.name.startswith("past_")]
+    shape = next(i.shape for i in session.get_inputs() if i.name == "past_key_0")
+    empty = {name: np.zeros((1, shape[1], 0, shape[3]), np.float32) for name in past_names}
+
+    def step(cache, ids, num_logits=1):
+        outs = session.run(None, {"input_ids": np.array([ids], np.int64),
+                                  "num_logits": np.array([num_logits], np.int64), **cache})
+        named = dict(zip([o.name for o in session.get_outputs()], outs))
+        return named["logits"], {n: named[n.replace("past_", "present_")] for n in past_names}
+
+    logits, cache = [], dict(empty)
+    for call in calls:
+        if "keep" in call:
+            cache = {n: t[:, :, :call["keep"]] for n, t in cache.items()}
+        out, cache = step(cache, call["ids"], call.get("numLogits", 1))
+        logits.append(out)
+    tokens = []
+    if greedy:
+        cache, ids = dict(empty), greedy["prompt"]
+        for _ in range(greedy["steps"]):
+            out, cache = step(cache, ids)
+            tokens.append(int(out[0, -1].argmax()))
+            ids = [tokens[-1]]
+    return logits, tokens

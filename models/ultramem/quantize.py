@@ -1,0 +1,98 @@
+"""Weight-only int8 quantization of an exported float graph, written directly with the `onnx` package.
+
+- Backbone matmuls (MatMul with a 2-D float initializer): `com.microsoft.MatMulNBits` with 8-bit weights, one
+  symmetric scale per block of 32 input rows per output column, fp32 activations. Decoding at batch 1 is bound by
+  reading weights, so 4x fewer bytes is the win; activations stay exact. (DynamicQuantizeMatMul, which also
+  quantizes activations per tensor, moved the fixture's logits by up to 1.1 against 0.04 here: models/LOG.md.)
+- Row lookups (Gather on the embedding, the memory value tables and the stacked MoE experts): int8 rows with an
+  fp32 scale per row, dequantized after the gather (Gather -> Cast -> Mul by the gathered scale). Only the m rows
+  read per token are dequantized. Plain ONNX ops, so it runs in every onnxruntime build.
+- Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots, notes §5.4),
+  Tucker cores, norms.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+KEEP_FLOAT = re.compile(r"/memories\.\d+/query/")   # matmuls that feed retrieval stay in fp32
+QUANTIZED_GATHERS = re.compile(r"^/model/(embed/|memories\.\d+/|blocks\.\d+/ffn/)")
+
+
+BLOCK = 32
+
+
+def _quantize_blocks(w: np.ndarray):
+    """(K, N) float -> MatMulNBits layout: uint8 (N, K/BLOCK, BLOCK) with zero point 128, scales (N * K/BLOCK)."""
+    K, N = w.shape
+    blocks = np.pad(w, ((0, (-K) % BLOCK), (0, 0))).T.reshape(N, -1, BLOCK)
+    scale = np.abs(blocks).max(axis=-1) / 127.0
+    scale[scale == 0] = 1.0
+    q = (np.clip(np.rint(blocks / scale[..., None]), -127, 127) + 128).astype(np.uint8)
+    return q, scale.astype(np.float32).reshape(-1)
+
+
+def _quantize_rows(w: np.ndarray):
+    """Symmetric int8 per gathered row. (R, C): one scale per row; (E, K, N): one per expert and column."""
+    scale = np.abs(w).max(axis=1, keepdims=True) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    return q, scale.astype(np.float32)
+
+
+def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    graph = model.graph
+    inits: Dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
+    uses: Dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+
+    new_nodes, new_inits, dropped = [], [], set()
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in inits and not KEEP_FLOAT.search(node.name):
+            w = numpy_helper.to_array(inits[node.input[1]])
+            if w.ndim == 2 and w.dtype == np.float32 and uses[node.input[1]] == 1:
+                q, scale = _quantize_blocks(w)
+                base = node.input[1]
+                new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale")]
+                new_nodes.append(helper.make_node("MatMulNBits", [node.input[0], base + "_q8", base + "_scale"],
+                                                  list(node.output), name=node.name + "_q8", domain="com.microsoft",
+                                                  K=w.shape[0], N=w.shape[1], bits=8, block_size=BLOCK,
+                                                  accuracy_level=0))
+                dropped.add(base)
+                continue
+        if (node.op_type == "Gather" and node.input[0] in inits and QUANTIZED_GATHERS.search(node.name)
+                and uses[node.input[0]] == 1):
+            w = numpy_helper.to_array(inits[node.input[0]])
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+            if w.dtype == np.float32 and w.ndim in (2, 3) and axis == 0:
+                q, scale = _quantize_rows(w)
+                base, out = node.input[0], node.output[0]
+                new_inits += [numpy_helper.from_array(q, base + "_int8"), numpy_helper.from_array(scale, base + "_scale")]
+                new_nodes += [
+                    helper.make_node("Gather", [base + "_int8", node.input[1]], [out + "_q"], name=node.name + "_q"),
+                    helper.make_node("Cast", [out + "_q"], [out + "_f"], to=TensorProto.FLOAT, name=node.name + "_cast"),
+                    helper.make_node("Gather", [base + "_scale", node.input[1]], [out + "_s"], name=node.name + "_s"),
+                    helper.make_node("Mul", [out + "_f", out + "_s"], [out], name=node.name + "_dq"),
+                ]
+                dropped.add(base)
+                continue
+        new_nodes.append(node)
+
+    kept = [t for t in graph.initializer if t.name not in dropped]
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept + new_inits)
+    if not any(op.domain == "com.microsoft" for op in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return model
+
+
+def quantize_file(src: str, dst: str) -> None:
+    onnx.save(quantize_model(onnx.load(src)), dst)
