@@ -1,0 +1,1 @@
+"""Corpus builder for the UltraMem code model (see README.md in this folder)."""

@@ -1,0 +1,527 @@
+"""Build the UltraMem code corpus end to end.
+
+    nice -n 10 /usr/bin/python3 -m models.corpus.build                 # all sources, full lists
+    nice -n 10 /usr/bin/python3 -m models.corpus.build --limit 30      # first 30 packages of each list
+    /usr/bin/python3 -m models.corpus.build --sources pysite --site-dir /usr/lib/python3/dist-packages
+
+Stages: (1) process, per package and resumable: fetch, license, file filters, decontamination, exact-dedup
+key and MinHash signature, written to data/corpus/work/; (2) finalize, global: held-out split by
+package, exact dedup, near-dedup (LSH), packing gzip JSONL shards under data/corpus/shards/ and the
+manifest. See README.md in this folder.
+"""
+import argparse
+import gzip
+import json
+import os
+import queue
+import shutil
+import sys
+import threading
+import time
+
+import numpy as np
+
+from . import dedup, filters, split
+from . import decontam
+from .decontam import DecontamIndex
+from .langs import ALL_LANGS, AUX_LANGS, language_of, resolve_headers
+from .sources import DebianSource, FetchError, NpmSource, PySiteSource, safe_name
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_OUT = os.path.join(REPO, "data", "corpus")
+DEFAULT_EVALS = os.path.join(os.path.dirname(REPO), "shared", "evals")
+LANG_CODE = {l: i for i, l in enumerate(ALL_LANGS)}
+SHARD_BYTES = 32 * 1024 * 1024        # compressed bytes per shard (the GPU machine takes 64 MiB per call)
+AUDITED = ("eval_contamination", "secrets", "file_license")   # the manifest lists example paths for these
+WORK_VERSION = 1                      # bump when per-package processing changes (forces a redo)
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def read_list(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path, encoding="utf-8"):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def _add(d, reason, nbytes, path=None):
+    r = d.setdefault(reason, {"files": 0, "bytes": 0})
+    r["files"] += 1
+    r["bytes"] += nbytes
+    if path is not None and len(r.setdefault("examples", [])) < 3:
+        r["examples"].append(path)
+
+
+# ------------------------------------------------------------------------------ stage 1: per package
+
+def filter_package(cands, decon, source_name):
+    """Apply the file filters to a package's candidates. Returns (docs, removed, seen_bytes) where docs
+    are dicts with path, lang, text."""
+    removed, docs = {}, []
+    langs = {}
+    seen = 0
+    for c in cands:
+        size = c.size
+        seen += size
+        if c.reason:
+            _add(removed, c.reason, size, c.path)
+            continue
+        lang = language_of(c.path, c.data[:128])
+        text = filters.decode(c.data)
+        if text is None:
+            _add(removed, "binary_or_non_utf8", size, c.path)
+            continue
+        langs[c.path] = lang
+        docs.append({"path": c.path, "lang": lang, "text": text})
+    fixed = resolve_headers(langs)
+    aux_used = {}
+    kept = []
+    for d in docs:
+        d["lang"] = fixed[d["path"]]
+        nbytes = len(d["text"].encode("utf-8"))
+        reason = filters.content_reason(d["text"], d["lang"], d["path"])
+        ids = None
+        if reason is None:
+            ids = dedup.token_ids(d["text"])
+            if decon is not None and decon.contaminated(ids=ids):
+                reason = "eval_contamination"
+        if reason is None and d["lang"] in AUX_LANGS:
+            used = aux_used.get(d["lang"], 0)
+            if used + nbytes > filters.AUX_BYTES_PER_PACKAGE:
+                reason = "aux_cap"
+            else:
+                aux_used[d["lang"]] = used + nbytes
+        if reason:
+            _add(removed, reason, nbytes, d["path"])
+            continue
+        d["bytes"] = nbytes
+        d["key"] = dedup.exact_key(d["text"])
+        d["sig"] = dedup.minhash(d["text"], ids)
+        kept.append(d)
+    return kept, removed, seen
+
+
+class Builder:
+    def __init__(self, args):
+        self.args = args
+        self.out = args.out
+        self.work = os.path.join(self.out, "work")
+        self.cache = os.path.join(self.out, "cache")
+        self.sources = {}
+        for s in args.sources:
+            if s == "debian":
+                self.sources[s] = DebianSource(self.cache)
+            elif s == "npm":
+                self.sources[s] = NpmSource(self.cache)
+            elif s == "pysite":
+                if not args.site_dir:
+                    sys.exit("--site-dir is needed for the pysite source")
+                self.sources[s] = PySiteSource(self.cache, args.site_dir)
+            else:
+                sys.exit(f"unknown source {s}")
+        self._decon = None
+
+    @property
+    def decon(self):
+        if self._decon is None and not self.args.no_decontam:
+            t = time.time()
+            self._decon = DecontamIndex.from_evals_dir(self.args.evals, os.path.join(
+                self.work, f"decontam-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
+            log(f"decontamination index: {len(self._decon.hashes)} n-grams from {self._decon.n_texts} "
+                f"eval texts ({self._decon.n_common} boilerplate n-grams left out), {time.time() - t:.1f}s")
+        return self._decon
+
+    def package_list(self, source):
+        names = read_list(os.path.join(self.args.lists, source + ".txt"))
+        if source == "pysite" and names == ["*"]:
+            from .sources import dist_infos
+            names = sorted(dist_infos(self.args.site_dir))
+        if self.args.limit:
+            names = names[: self.args.limit]
+        return names
+
+    def paths(self, source, pkg):
+        base = os.path.join(self.work, source, safe_name(pkg))
+        return base + ".stats.json", base + ".docs.jsonl.gz", base + ".npz"
+
+    def done(self, source, pkg):
+        st, _, _ = self.paths(source, pkg)
+        if not os.path.exists(st):
+            return False
+        try:
+            s = json.load(open(st))
+        except ValueError:
+            return False
+        if s.get("work_version") != WORK_VERSION:
+            return False
+        if s["status"] == "fetch_error" and self.args.retry_failed:
+            return False
+        return True
+
+    def process_all(self):
+        todo = [(s, p) for s in self.sources for p in self.package_list(s) if not self.done(s, p)]
+        total = sum(len(self.package_list(s)) for s in self.sources)
+        log(f"process: {len(todo)} of {total} packages to do")
+        if not todo:
+            return
+        _ = self.decon
+        q = queue.Queue(maxsize=2)
+
+        def prefetch():            # downloads overlap with processing (network, not CPU)
+            for s, p in todo:
+                t = time.time()
+                try:
+                    d = self.sources[s].fetch(p)
+                    q.put((s, p, d, None, time.time() - t))
+                except (FetchError, OSError, Exception) as e:  # noqa: B014 (record, go on)
+                    q.put((s, p, None, str(e), time.time() - t))
+            q.put(None)
+        th = threading.Thread(target=prefetch, daemon=True)
+        th.start()
+        n = 0
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            s, p, d, err, t_fetch = item
+            n += 1
+            self.process_one(s, p, d, err, t_fetch)
+            st = json.load(open(self.paths(s, p)[0]))
+            kept = sum(v["bytes"] for v in st.get("kept", {}).values())
+            log(f"[{n}/{len(todo)}] {s}:{p} {st['status']} license={st.get('license')!r} "
+                f"kept {kept / 1e6:.2f} MB")
+
+    def process_one(self, s, p, d, err, t_fetch):
+        st_path, docs_path, npz_path = self.paths(s, p)
+        os.makedirs(os.path.dirname(st_path), exist_ok=True)
+        stats = {"work_version": WORK_VERSION, "source": s, "package": p, "times": {"fetch": t_fetch}}
+        if err is not None:
+            stats.update(status="fetch_error", error=err[-300:])
+            self._write_json(st_path, stats)
+            return
+        t = time.time()
+        try:
+            meta, cands = self.sources[s].read(p, d)
+        except Exception as e:    # a broken archive must not stop a long run
+            stats.update(status="read_error", error=repr(e)[-300:])
+            self._write_json(st_path, stats)
+            return
+        stats["times"]["read"] = time.time() - t
+        stats.update(meta)
+        t = time.time()
+        docs, removed, seen = filter_package(cands, self.decon, s) if meta["permissive"] else ([], {}, 0)
+        stats["times"]["filter"] = time.time() - t
+        stats["candidate_files"] = len(cands)
+        stats["candidate_bytes"] = seen
+        stats["removed"] = removed
+        kept = {}
+        for x in docs:
+            _add(kept, x["lang"], x["bytes"])
+        stats["kept"] = kept
+        stats["status"] = "ok" if meta["permissive"] else "not_permissive"
+        tmp = docs_path + ".tmp"
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as fh:
+            for x in docs:
+                fh.write(json.dumps({"path": x["path"], "lang": x["lang"], "text": x["text"]},
+                                    ensure_ascii=False) + "\n")
+        os.replace(tmp, docs_path)
+        sig = np.stack([x["sig"] for x in docs]) if docs else np.zeros((0, dedup.NUM_PERM), np.uint32)
+        keys = np.frombuffer(b"".join(x["key"] for x in docs), dtype="V16") if docs else np.zeros(0, "V16")
+        lang = np.array([LANG_CODE[x["lang"]] for x in docs], dtype=np.uint8)
+        nb = np.array([x["bytes"] for x in docs], dtype=np.int64)
+        with open(npz_path + ".tmp", "wb") as fh:
+            np.savez(fh, sig=sig, keys=keys, lang=lang, bytes=nb)
+        os.replace(npz_path + ".tmp", npz_path)
+        self._write_json(st_path, stats)       # last: its presence marks the package done
+        if not self.args.keep_cache and d and s != "pysite":
+            shutil.rmtree(d, ignore_errors=True)
+
+    @staticmethod
+    def _write_json(path, obj):
+        with open(path + ".tmp", "w") as fh:
+            json.dump(obj, fh, indent=1, sort_keys=True)
+        os.replace(path + ".tmp", path)
+
+    # -------------------------------------------------------------------------- stage 2: finalize
+
+    def finalize(self):
+        t0 = time.time()
+        pkgs = []
+        all_stats = []
+        for s in self.sources:
+            for p in self.package_list(s):
+                st_path = self.paths(s, p)[0]
+                if not os.path.exists(st_path):
+                    continue
+                st = json.load(open(st_path))
+                all_stats.append(st)
+                if st["status"] == "ok" and st.get("kept"):
+                    pkgs.append(st)
+        by_key = {f"{st['source']}:{st['package']}": st for st in pkgs}
+        sides = split.assign({k: {l: v["bytes"] for l, v in st["kept"].items()} for k, st in by_key.items()},
+                             frac=self.args.heldout_frac)
+        order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
+        sigs, keys, langs, nbytes, owner = [], [], [], [], []
+        for i, k in enumerate(order):
+            st = by_key[k]
+            z = np.load(self.paths(st["source"], st["package"])[2])
+            sigs.append(z["sig"])
+            keys.append(z["keys"])
+            langs.append(z["lang"])
+            nbytes.append(z["bytes"])
+            owner.append(np.full(len(z["lang"]), i, dtype=np.int64))
+        sigs = np.concatenate(sigs) if sigs else np.zeros((0, dedup.NUM_PERM), np.uint32)
+        keys = np.concatenate(keys) if keys else np.zeros(0, "V16")
+        langs = np.concatenate(langs) if langs else np.zeros(0, np.uint8)
+        nbytes = np.concatenate(nbytes) if nbytes else np.zeros(0, np.int64)
+        owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        n = len(keys)
+        t_load = time.time() - t0
+        # exact dedup: first occurrence in priority order (held-out packages first) is kept
+        t = time.time()
+        alive = np.zeros(n, dtype=bool)
+        if n:
+            _, first = np.unique(keys, return_index=True)
+            alive[first] = True
+        exact_removed = ~alive
+        t_exact = time.time() - t
+        t = time.time()
+        near = dedup.near_duplicates(sigs, alive)
+        alive[near] = False
+        t_near = time.time() - t
+        log(f"finalize: {n} files, exact dups {int(exact_removed.sum())}, near dups {len(near)} "
+            f"({t_exact:.1f}s + {t_near:.1f}s)")
+        t = time.time()
+        packed = self.pack(order, by_key, sides, alive, owner)
+        t_pack = time.time() - t
+
+        def per_lang(mask):
+            out = {}
+            for code in np.unique(langs[mask]):
+                m = mask & (langs == code)
+                out[ALL_LANGS[code]] = {"files": int(m.sum()), "bytes": int(nbytes[m].sum())}
+            return out
+        near_mask = np.zeros(n, dtype=bool)
+        near_mask[near] = True
+        timing = {"finalize_load_s": t_load, "exact_dedup_s": t_exact, "near_dedup_s": t_near, "pack_s": t_pack}
+        self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n)
+
+    def pack(self, order, by_key, sides, alive, owner):
+        shard_dir = os.path.join(self.out, "shards")
+        tmp_dir = shard_dir + ".tmp"
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        os.makedirs(os.path.join(tmp_dir, "train"))
+        os.makedirs(os.path.join(tmp_dir, "heldout"))
+        tok = self.tokenizer()
+        writers = {}
+        stats = {}
+        pos = 0
+        for i, k in enumerate(order):
+            st = by_key[k]
+            side = sides[k]
+            with gzip.open(self.paths(st["source"], st["package"])[1], "rt", encoding="utf-8") as fh:
+                for line in fh:
+                    keep = alive[pos]
+                    pos += 1
+                    if not keep:
+                        continue
+                    d = json.loads(line)
+                    rec = {"text": d["text"], "lang": d["lang"], "source": st["source"],
+                           "package": st["package"], "version": st.get("version"), "path": d["path"],
+                           "license": st.get("license")}
+                    wkey = ("train", "train") if side == "train" else ("heldout", d["lang"])
+                    w = writers.get(wkey)
+                    if w is None:
+                        w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1])
+                    w.write(rec)
+                    s = stats.setdefault(side, {}).setdefault(d["lang"], {"files": 0, "bytes": 0, "tokens": 0,
+                                                                         "packages": set()})
+                    s["files"] += 1
+                    s["bytes"] += len(d["text"].encode("utf-8"))
+                    s["packages"].add(k)
+                    if tok is not None:
+                        s["tokens"] += len(tok.encode(d["text"]).ids)
+        assert pos == len(alive), (pos, len(alive))
+        shards = []
+        for w in writers.values():
+            shards.extend(w.close())
+        if os.path.exists(shard_dir):
+            shutil.rmtree(shard_dir)
+        os.replace(tmp_dir, shard_dir)
+        for side in stats.values():
+            for v in side.values():
+                v["packages"] = len(v["packages"])
+                if tok is None:
+                    v.pop("tokens")
+                    v["tokens_estimated"] = round(v["bytes"] / 4)
+        return {"stats": stats, "shards": sorted(shards, key=lambda x: x["file"]), "tokenizer": self.args.tokenizer}
+
+    def tokenizer(self):
+        if not self.args.tokenizer:
+            return None
+        try:
+            from tokenizers import Tokenizer
+        except ImportError:
+            log("Python `tokenizers` is not installed: token counts are estimated (bytes / 4)")
+            return None
+        return Tokenizer.from_file(self.args.tokenizer)
+
+    def write_manifest(self, all_stats, sides, packed, exact_by_lang, near_by_lang, timing, n_files):
+        sources = {}
+        removed = {}
+        tsum = {"fetch": 0.0, "read": 0.0, "filter": 0.0}
+        bsum = {"raw": 0, "candidate": 0}
+        for st in all_stats:
+            src = sources.setdefault(st["source"], {"packages": {}, "status": {}})
+            src["status"][st["status"]] = src["status"].get(st["status"], 0) + 1
+            entry = {"status": st["status"], "version": st.get("version"), "license": st.get("license"),
+                     "license_how": st.get("license_how")}
+            if st["status"] == "ok":
+                entry["split"] = sides.get(f"{st['source']}:{st['package']}", "empty")
+                entry["kept_bytes"] = sum(v["bytes"] for v in st.get("kept", {}).values())
+                entry["kept_files"] = sum(v["files"] for v in st.get("kept", {}).values())
+                entry["langs"] = sorted(st.get("kept", {}), key=lambda l: -st["kept"][l]["bytes"])[:3]
+            if "error" in st:
+                entry["error"] = st["error"][-160:]
+            src["packages"][st["package"]] = entry
+            for r, v in st.get("removed", {}).items():
+                acc = removed.setdefault(r, {"files": 0, "bytes": 0})
+                acc["files"] += v["files"]
+                acc["bytes"] += v["bytes"]
+                if r in AUDITED and len(acc.setdefault("examples", [])) < 20:
+                    acc["examples"] += [f"{st['source']}:{st['package']}:{p}" for p in v.get("examples", [])][:2]
+            for k in tsum:
+                tsum[k] += st.get("times", {}).get(k, 0.0)
+            bsum["raw"] += st.get("raw_bytes", 0) or 0
+            bsum["candidate"] += st.get("candidate_bytes", 0) or 0
+        for src in sources.values():
+            lic = {}
+            for e in src["packages"].values():
+                if e["status"] in ("ok", "not_permissive"):
+                    key = e["license"] or "unknown"
+                    lic.setdefault(key, {"packages": 0, "permissive": e["status"] == "ok"})["packages"] += 1
+            src["licenses"] = dict(sorted(lic.items(), key=lambda kv: -kv[1]["packages"]))
+        removed["exact_duplicate"] = {"files": sum(v["files"] for v in exact_by_lang.values()),
+                                      "bytes": sum(v["bytes"] for v in exact_by_lang.values()),
+                                      "by_lang": exact_by_lang}
+        removed["near_duplicate"] = {"files": sum(v["files"] for v in near_by_lang.values()),
+                                     "bytes": sum(v["bytes"] for v in near_by_lang.values()),
+                                     "by_lang": near_by_lang}
+        out_stats = packed["stats"]
+        totals = {}
+        for side, langs in out_stats.items():
+            for l, v in langs.items():
+                t = totals.setdefault(l, {"files": 0, "bytes": 0})
+                t["files"] += v["files"]
+                t["bytes"] += v["bytes"]
+        total_bytes = sum(v["bytes"] for v in totals.values())
+
+        def mbmin(nbytes, secs):
+            return round(nbytes / 1e6 / (secs / 60), 1) if secs > 0 else None
+        manifest = {
+            "format": "ultramem-corpus", "version": 1,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "command": " ".join(sys.argv),
+            "limit_per_source": self.args.limit,
+            "heldout_frac": self.args.heldout_frac,
+            "totals": {"files": sum(v["files"] for v in totals.values()), "bytes": total_bytes,
+                       "tokens_estimated": round(total_bytes / 4) if not packed["tokenizer"] else None,
+                       "by_lang": dict(sorted(totals.items(), key=lambda kv: -kv[1]["bytes"]))},
+            "splits": out_stats,
+            "removed": dict(sorted(removed.items(), key=lambda kv: -kv[1]["bytes"])),
+            "throughput": {
+                "fetch_s": round(tsum["fetch"], 1), "fetch_MB_per_min_compressed": mbmin(bsum["raw"], tsum["fetch"]),
+                "read_s": round(tsum["read"], 1), "read_MB_per_min_text": mbmin(bsum["candidate"], tsum["read"]),
+                "filter_s": round(tsum["filter"], 1),
+                "filter_MB_per_min_text": mbmin(bsum["candidate"], tsum["filter"]),
+                "dedup_s": round(timing["exact_dedup_s"] + timing["near_dedup_s"], 1),
+                "dedup_files": n_files,
+                "pack_s": round(timing["pack_s"], 1), "pack_MB_per_min_text": mbmin(total_bytes, timing["pack_s"]),
+                "raw_compressed_bytes": bsum["raw"], "candidate_text_bytes": bsum["candidate"],
+            },
+            "decontamination": {"evals": "shared/evals (human-eval-infilling, SAFIM)",
+                                "ngram_tokens": decontam.NGRAM, "min_hits": decontam.MIN_HITS,
+                                "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF},
+            "shards": packed["shards"],
+            "sources": sources,
+        }
+        for path in (os.path.join(self.out, "manifest.json"), self.args.manifest):
+            if not path:
+                continue
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._write_json(path, manifest)
+        log(f"manifest: {total_bytes / 1e6:.1f} MB in {manifest['totals']['files']} files, "
+            f"{len(packed['shards'])} shards")
+
+
+class ShardWriter:
+    """gzip JSONL shards, rolled over at SHARD_BYTES compressed."""
+
+    def __init__(self, d, prefix):
+        self.d, self.prefix, self.i = d, prefix, 0
+        self.done = []
+        self.fh = None
+
+    def _open(self):
+        name = f"{self.prefix}-{self.i:05d}.jsonl.gz"
+        self.raw = open(os.path.join(self.d, name), "wb")
+        self.fh = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
+        self.name, self.n = name, 0
+
+    def write(self, rec):
+        if self.fh is None:
+            self._open()
+        self.fh.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
+        self.n += 1
+        if self.raw.tell() >= SHARD_BYTES:
+            self._close_one()
+            self.i += 1
+
+    def _close_one(self):
+        self.fh.close()
+        self.raw.close()
+        self.done.append({"file": os.path.join(os.path.basename(self.d), self.name), "docs": self.n,
+                          "bytes": os.path.getsize(os.path.join(self.d, self.name))})
+        self.fh = None
+
+    def close(self):
+        if self.fh is not None:
+            self._close_one()
+        return self.done
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sources", default="debian,npm", help="comma list of debian,npm,pysite")
+    ap.add_argument("--lists", default=os.path.join(HERE, "lists"), help="folder with <source>.txt lists")
+    ap.add_argument("--limit", type=int, default=0, help="first N packages of each list (0: all)")
+    ap.add_argument("--site-dir", help="site-packages folder for the pysite source")
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--evals", default=DEFAULT_EVALS)
+    ap.add_argument("--manifest", default=os.path.join(HERE, "manifest.json"),
+                    help="where the committed manifest copy goes ('' for none)")
+    ap.add_argument("--stage", choices=["all", "process", "finalize"], default="all")
+    ap.add_argument("--heldout-frac", type=float, default=0.03)
+    ap.add_argument("--tokenizer", help="tokenizer.json: count real tokens (needs Python `tokenizers`)")
+    ap.add_argument("--keep-cache", action="store_true", help="keep downloaded archives")
+    ap.add_argument("--retry-failed", action="store_true", help="retry packages whose download failed")
+    ap.add_argument("--no-decontam", action="store_true")
+    args = ap.parse_args(argv)
+    args.sources = [s for s in args.sources.split(",") if s]
+    b = Builder(args)
+    if args.stage in ("all", "process"):
+        b.process_all()
+    if args.stage in ("all", "finalize"):
+        b.finalize()
+
+
+if __name__ == "__main__":
+    main()

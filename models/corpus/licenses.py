@@ -1,0 +1,241 @@
+"""License judge: normalise license metadata to SPDX-like ids and decide if it is permissive.
+
+Inputs understood: Debian machine-readable `debian/copyright` (DEP-5), npm `package.json` `license` /
+`licenses`, and Python core metadata (`License-Expression`, `License`, `Classifier: License ::`).
+"""
+import email.parser
+import fnmatch
+import re
+
+PERMISSIVE = {
+    "MIT", "MIT-0", "X11", "BSD-2-Clause", "BSD-3-Clause", "0BSD", "BSD", "Apache-2.0", "Apache-1.1", "ISC",
+    "PSF-2.0", "Python-2.0", "Zlib", "Unlicense", "CC0-1.0", "public-domain", "BSL-1.0", "NCSA",
+    "PostgreSQL", "HPND", "Unicode-DFS", "WTFPL", "BlueOak-1.0.0", "curl", "Libpng", "UPL-1.0", "CC-BY-4.0",
+    "CC-BY-3.0", "W3C", "ImageMagick", "FSFAP", "FSFUL", "FSFULLR", "X11-distribute-modifications-variant",
+}
+
+_ALIASES = {
+    "mit": "MIT", "expat": "MIT", "mit/x11": "MIT", "mit license": "MIT", "the mit license": "MIT",
+    "mit-style": "MIT", "mit-0": "MIT-0", "x11": "X11", "mit/expat": "MIT",
+    "bsd-2-clause": "BSD-2-Clause", "bsd-2": "BSD-2-Clause", "bsd 2-clause": "BSD-2-Clause",
+    "simplified bsd": "BSD-2-Clause", "freebsd": "BSD-2-Clause", "bsd-2-clause-freebsd": "BSD-2-Clause",
+    "bsd-3-clause": "BSD-3-Clause", "bsd-3": "BSD-3-Clause", "bsd 3-clause": "BSD-3-Clause",
+    "new bsd": "BSD-3-Clause", "modified bsd": "BSD-3-Clause", "revised bsd": "BSD-3-Clause",
+    "bsd 3-clause license": "BSD-3-Clause", "bsd-3-clause-clear": "BSD-3-Clause", "bsd license": "BSD",
+    "bsd": "BSD", "bsd-style": "BSD", "0bsd": "0BSD",
+    "apache-2.0": "Apache-2.0", "apache-2": "Apache-2.0", "apache 2.0": "Apache-2.0", "apache 2": "Apache-2.0",
+    "apache2": "Apache-2.0", "apache license 2.0": "Apache-2.0", "apache license, version 2.0": "Apache-2.0",
+    "apache license version 2.0": "Apache-2.0", "apache software license": "Apache-2.0",
+    "apache-2.0-with-llvm-exception": "Apache-2.0", "apache": "Apache-2.0", "apache-1.1": "Apache-1.1",
+    "isc": "ISC", "isc license": "ISC", "iscl": "ISC",
+    "psf": "PSF-2.0", "psf-2": "PSF-2.0", "psf-2.0": "PSF-2.0", "psfl": "PSF-2.0", "python": "Python-2.0",
+    "python-2.0": "Python-2.0", "python software foundation license": "PSF-2.0", "psf license": "PSF-2.0",
+    "python-2.0.1": "Python-2.0",
+    "zlib": "Zlib", "zlib/libpng": "Zlib", "zlib-acknowledgement": "Zlib", "libpng": "Libpng",
+    "unlicense": "Unlicense", "the unlicense": "Unlicense", "cc0": "CC0-1.0", "cc0-1.0": "CC0-1.0",
+    "cc0 1.0": "CC0-1.0", "public-domain": "public-domain", "public domain": "public-domain",
+    "publicdomain": "public-domain", "bsl-1.0": "BSL-1.0", "boost": "BSL-1.0", "boost-1.0": "BSL-1.0",
+    "ncsa": "NCSA", "postgresql": "PostgreSQL", "hpnd": "HPND", "unicode-dfs-2016": "Unicode-DFS",
+    "unicode-dfs-2015": "Unicode-DFS", "unicode-3.0": "Unicode-DFS", "wtfpl": "WTFPL",
+    "blueoak-1.0.0": "BlueOak-1.0.0", "curl": "curl", "upl-1.0": "UPL-1.0", "cc-by-4.0": "CC-BY-4.0",
+    "cc-by-3.0": "CC-BY-3.0", "w3c": "W3C", "fsfap": "FSFAP", "fsful": "FSFUL", "fsfullr": "FSFULLR",
+    "permissive": "permissive-unnamed",
+}
+
+# Python trove classifiers (after "License :: ")
+_CLASSIFIERS = {
+    "MIT License": "MIT", "BSD License": "BSD", "Apache Software License": "Apache-2.0",
+    "Python Software Foundation License": "PSF-2.0", "ISC License (ISCL)": "ISC",
+    "zlib/libpng License": "Zlib", "The Unlicense (Unlicense)": "Unlicense", "Public Domain": "public-domain",
+    "CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0", "Boost Software License 1.0 (BSL-1.0)":
+    "BSL-1.0", "MIT No Attribution License (MIT-0)": "MIT-0", "University of Illinois/NCSA Open Source License":
+    "NCSA", "Historical Permission Notice and Disclaimer (HPND)": "HPND", "Zero-Clause BSD (0BSD)": "0BSD",
+    "Universal Permissive License (UPL)": "UPL-1.0", "Blue Oak Model License (BlueOak-1.0.0)": "BlueOak-1.0.0",
+}
+
+
+def normalize(name):
+    """One license name -> canonical id (unknown names are returned cleaned, so they are not permissive)."""
+    n = name.strip().strip("()").strip()
+    if n == "UNLICENSED":          # npm: "not licensed for use by others" (not the Unlicense!)
+        return "UNLICENSED"
+    n = re.sub(r"\s+with\s+.*$", "", n, flags=re.I)       # exceptions only ever grant more
+    low = n.lower().rstrip(".")
+    low = re.sub(r"\s+license$", "", low) if low not in _ALIASES else low
+    if low in _ALIASES:
+        return _ALIASES[low]
+    low2 = low.replace("_", "-").replace(" ", "-")
+    if low2 in _ALIASES:
+        return _ALIASES[low2]
+    for k in ("bsd-3-clause", "bsd-2-clause", "apache-2.0", "mit", "isc", "zlib", "psf", "cc0"):
+        if low2.startswith(k + "~") or low2.startswith(k + "-like"):   # Debian variants: "BSD-3-clause~Foo"
+            return _ALIASES[k]
+    return n
+
+
+def is_permissive_id(lid):
+    return lid in PERMISSIVE or lid == "permissive-unnamed"
+
+
+def _split_top(expr, sep):
+    """Split on a separator word at parenthesis depth 0 (case-insensitive)."""
+    out, depth, cur, i = [], 0, [], 0
+    toks = re.split(r"(\(|\)|\s+)", expr)
+    for t in toks:
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            depth -= 1
+        if depth == 0 and t.lower() == sep:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(t)
+    out.append("".join(cur))
+    return [o.strip() for o in out if o.strip()]
+
+
+def judge_expression(expr):
+    """(permissive: bool, ids: sorted list) for an SPDX / DEP-5 license expression.
+    OR: any permissive alternative suffices; AND: all parts must be permissive."""
+    expr = (expr or "").strip()
+    if not expr:
+        return False, []
+    # DEP-5 uses commas to group: "GPL-2+ or Artistic, and BSD" == "(GPL-2+ or Artistic) and BSD"
+    parts = [p.strip() for p in re.split(r",\s*(?=(?:and|or)\b)", expr, flags=re.I)]
+    if len(parts) > 1:
+        acc_ok, acc_ids = None, set()
+        for p in parts:
+            m = re.match(r"(?i)(and|or)\s+(.*)", p)
+            op, body = (m.group(1).lower(), m.group(2)) if m else (None, p)
+            ok, ids = judge_expression(body)
+            acc_ids.update(ids)
+            if acc_ok is None:
+                acc_ok = ok
+            else:
+                acc_ok = (acc_ok or ok) if op == "or" else (acc_ok and ok)
+        return bool(acc_ok), sorted(acc_ids)
+    alts = _split_top(expr, "or")
+    if len(alts) > 1:
+        res = [judge_expression(a) for a in alts]
+        return any(r[0] for r in res), sorted({i for r in res for i in r[1]})
+    conj = _split_top(expr, "and")
+    if len(conj) > 1:
+        res = [judge_expression(a) for a in conj]
+        return all(r[0] for r in res), sorted({i for r in res for i in r[1]})
+    e = expr.strip()
+    if e.startswith("(") and e.endswith(")"):
+        return judge_expression(e[1:-1])
+    lid = normalize(e)
+    return is_permissive_id(lid), [lid]
+
+
+# ---------------------------------------------------------------- Debian DEP-5
+
+def _paragraphs(text):
+    paras, cur, key = [], {}, None
+    for line in text.split("\n"):
+        if not line.strip():
+            if cur:
+                paras.append(cur)
+            cur, key = {}, None
+            continue
+        if line[0] in " \t" and key:
+            cur[key] += "\n" + line.strip()
+            continue
+        if ":" in line:
+            key, val = line.split(":", 1)
+            key = key.strip().lower()
+            cur[key] = val.strip()
+    if cur:
+        paras.append(cur)
+    return paras
+
+
+class Dep5:
+    """Parsed machine-readable debian/copyright. `license_for(path)` gives the expression that applies."""
+
+    def __init__(self, text):
+        paras = _paragraphs(text)
+        self.machine_readable = bool(paras) and "format" in paras[0] and (
+            "copyright-format" in paras[0]["format"] or "dep5" in paras[0]["format"].lower()
+            or "dep-5" in paras[0]["format"].lower())
+        self.stanzas = []
+        for p in paras:
+            if "files" in p and "license" in p:
+                pats = p["files"].split()
+                lic = p["license"].split("\n", 1)[0].strip()
+                self.stanzas.append((pats, lic))
+        self.header_license = None
+        for pats, lic in self.stanzas:
+            if "*" in pats:
+                self.header_license = lic
+        if self.header_license is None and self.stanzas:
+            self.header_license = self.stanzas[0][1]
+
+    def license_for(self, path):
+        found = None
+        for pats, lic in self.stanzas:          # the last matching stanza wins (DEP-5)
+            for pat in pats:
+                if fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, pat.rstrip("/") + "/*"):
+                    found = lic
+                    break
+        return found if found is not None else self.header_license
+
+
+def judge_debian(copyright_text):
+    """Package verdict from debian/copyright: dict(permissive, license, how, dep5)."""
+    if copyright_text is None:
+        return {"permissive": False, "license": None, "how": "no debian/copyright", "dep5": None}
+    d = Dep5(copyright_text)
+    if not d.machine_readable or not d.header_license:
+        return {"permissive": False, "license": None, "how": "debian/copyright not machine-readable", "dep5": None}
+    ok, ids = judge_expression(d.header_license)
+    return {"permissive": ok, "license": d.header_license, "ids": ids, "how": "debian/copyright Files: *",
+            "dep5": d}
+
+
+# ---------------------------------------------------------------- npm
+
+def judge_package_json(pkg):
+    lic = pkg.get("license")
+    if isinstance(lic, dict):
+        lic = lic.get("type")
+    if not lic and isinstance(pkg.get("licenses"), list):
+        types = [l.get("type") if isinstance(l, dict) else str(l) for l in pkg["licenses"]]
+        lic = " OR ".join(t for t in types if t)
+    if not isinstance(lic, str) or not lic.strip():
+        return {"permissive": False, "license": None, "how": "package.json has no license"}
+    if lic.strip().upper().startswith("SEE LICENSE"):
+        return {"permissive": False, "license": lic, "how": "package.json points to a license file"}
+    ok, ids = judge_expression(lic)
+    return {"permissive": ok, "license": lic, "ids": ids, "how": "package.json license"}
+
+
+# ---------------------------------------------------------------- Python dist-info
+
+def judge_python_metadata(metadata_text):
+    msg = email.parser.Parser().parsestr(metadata_text, headersonly=True)
+    expr = msg.get("License-Expression")
+    if expr:
+        ok, ids = judge_expression(expr)
+        return {"permissive": ok, "license": expr, "ids": ids, "how": "License-Expression"}
+    cls = [c.split("::", 1)[1].strip() for c in (msg.get_all("Classifier") or []) if c.startswith("License ::")]
+    cls = [c.split("::")[-1].strip() if c.startswith("OSI Approved") else c for c in cls]
+    cls = [c for c in cls if c != "OSI Approved"]
+    if cls:
+        ids = [_CLASSIFIERS.get(c, c) for c in cls]
+        # several license classifiers: conservative, every one must be permissive
+        return {"permissive": all(is_permissive_id(i) for i in ids), "license": " AND ".join(ids),
+                "ids": sorted(set(ids)), "how": "License classifiers"}
+    lic = (msg.get("License") or "").strip()
+    if lic and "\n" not in lic and len(lic) < 100:
+        ok, ids = judge_expression(lic)
+        return {"permissive": ok, "license": lic, "ids": ids, "how": "License field"}
+    if lic:
+        first = lic.split("\n", 1)[0]
+        if re.search(r"Permission is hereby granted, free of charge", lic):
+            return {"permissive": True, "license": "MIT", "ids": ["MIT"], "how": "License field text (MIT grant)"}
+        ok, ids = judge_expression(re.sub(r"(?i)^(the\s+)?", "", first).strip())
+        return {"permissive": ok, "license": first, "ids": ids, "how": "License field first line"}
+    return {"permissive": False, "license": None, "how": "no license metadata"}
