@@ -25,7 +25,7 @@ _EXT = {
     ".css": "css", ".scss": "css", ".less": "css",
 }
 
-_SHEBANG = re.compile(rb"^#![ \t]*(?:/usr/bin/env[ \t]+(?:-S[ \t]+)?)?\S*?([A-Za-z0-9_.+-]+)")
+_SHEBANG = re.compile(rb"^#![ \t]*(?:/usr/bin/env[ \t]+(?:-S[ \t]+)?)?(?:\S*/)?([A-Za-z0-9_.+-]+)")
 _SHEBANG_LANG = {
     "sh": "shell", "bash": "shell", "dash": "shell", "zsh": "shell", "ksh": "shell",
     "python": "python", "python3": "python", "python2": "python",
