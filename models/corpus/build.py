@@ -13,11 +13,10 @@ import argparse
 import gzip
 import json
 import os
-import queue
 import shutil
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -173,31 +172,39 @@ class Builder:
         if not todo:
             return
         _ = self.decon
-        q = queue.Queue(maxsize=2)
+        t_run = time.time()
+        agg = {"packages": 0, "raw_bytes": 0, "candidate_bytes": 0, "kept_bytes": 0}
 
-        def prefetch():            # downloads overlap with processing (network, not CPU)
-            for s, p in todo:
-                t = time.time()
-                try:
-                    d = self.sources[s].fetch(p)
-                    q.put((s, p, d, None, time.time() - t))
-                except (FetchError, OSError, Exception) as e:  # noqa: B014 (record, go on)
-                    q.put((s, p, None, str(e), time.time() - t))
-            q.put(None)
-        th = threading.Thread(target=prefetch, daemon=True)
-        th.start()
-        n = 0
-        while True:
-            item = q.get()
-            if item is None:
-                break
-            s, p, d, err, t_fetch = item
-            n += 1
-            self.process_one(s, p, d, err, t_fetch)
-            st = json.load(open(self.paths(s, p)[0]))
-            kept = sum(v["bytes"] for v in st.get("kept", {}).values())
-            log(f"[{n}/{len(todo)}] {s}:{p} {st['status']} license={st.get('license')!r} "
-                f"kept {kept / 1e6:.2f} MB")
+        def fetch(s, p):           # downloads run in threads (network, not CPU) ahead of processing
+            t = time.time()
+            try:
+                return self.sources[s].fetch(p), None, time.time() - t
+            except Exception as e:  # noqa: BLE001 (recorded in the package's stats, the run goes on)
+                return None, str(e), time.time() - t
+        with ThreadPoolExecutor(max_workers=self.args.fetch_threads) as ex:
+            window = self.args.fetch_threads * 2
+            futs = [ex.submit(fetch, s, p) for s, p in todo[:window]]
+            for n, (s, p) in enumerate(todo):
+                if n + window < len(todo):
+                    futs.append(ex.submit(fetch, *todo[n + window]))
+                d, err, t_fetch = futs[n].result()
+                futs[n] = None
+                self.process_one(s, p, d, err, t_fetch)
+                st = json.load(open(self.paths(s, p)[0]))
+                kept = sum(v["bytes"] for v in st.get("kept", {}).values())
+                agg["packages"] += 1
+                agg["raw_bytes"] += st.get("raw_bytes", 0) or 0
+                agg["candidate_bytes"] += st.get("candidate_bytes", 0) or 0
+                agg["kept_bytes"] += kept
+                log(f"[{n + 1}/{len(todo)}] {s}:{p} {st['status']} license={st.get('license')!r} "
+                    f"kept {kept / 1e6:.2f} MB")
+        agg["wall_s"] = round(time.time() - t_run, 1)
+        agg["fetch_threads"] = self.args.fetch_threads
+        agg["ended"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with open(os.path.join(self.work, "runs.jsonl"), "a") as fh:
+            fh.write(json.dumps(agg) + "\n")
+        log(f"process: {agg['packages']} packages in {agg['wall_s']}s wall, "
+            f"{agg['candidate_bytes'] / 1e6:.1f} MB text read, {agg['kept_bytes'] / 1e6:.1f} MB kept")
 
     def process_one(self, s, p, d, err, t_fetch):
         st_path, docs_path, npz_path = self.paths(s, p)
@@ -243,6 +250,15 @@ class Builder:
         self._write_json(st_path, stats)       # last: its presence marks the package done
         if not self.args.keep_cache and d and s != "pysite":
             shutil.rmtree(d, ignore_errors=True)
+
+    def read_runs(self):
+        p = os.path.join(self.work, "runs.jsonl")
+        runs = [json.loads(l) for l in open(p)] if os.path.exists(p) else []
+        for r in runs:
+            w = r.get("wall_s") or 0
+            r["wall_MB_per_min_text_read"] = round(r["candidate_bytes"] / 1e6 / (w / 60), 1) if w else None
+            r["wall_MB_per_min_kept"] = round(r["kept_bytes"] / 1e6 / (w / 60), 1) if w else None
+        return runs
 
     @staticmethod
     def _write_json(path, obj):
@@ -447,6 +463,7 @@ class Builder:
                 "pack_s": round(timing["pack_s"], 1), "pack_MB_per_min_text": mbmin(total_bytes, timing["pack_s"]),
                 "raw_compressed_bytes": bsum["raw"], "candidate_text_bytes": bsum["candidate"],
             },
+            "process_runs": self.read_runs(),
             "decontamination": {"evals": "shared/evals (human-eval-infilling, SAFIM)",
                                 "ngram_tokens": decontam.NGRAM, "min_hits": decontam.MIN_HITS,
                                 "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF},
@@ -514,6 +531,7 @@ def main(argv=None):
     ap.add_argument("--keep-cache", action="store_true", help="keep downloaded archives")
     ap.add_argument("--retry-failed", action="store_true", help="retry packages whose download failed")
     ap.add_argument("--no-decontam", action="store_true")
+    ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     args = ap.parse_args(argv)
     args.sources = [s for s in args.sources.split(",") if s]
     b = Builder(args)

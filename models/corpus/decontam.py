@@ -82,10 +82,14 @@ def _eval_texts(evals_dir):
 
 
 class DecontamIndex:
+    BITS = 26          # a 2**26-bit membership bitmap (8 MiB) screens lookups before the exact search
+
     def __init__(self, hashes, n_texts=0, n_common=0):
         self.hashes = np.asarray(hashes, dtype=np.uint64)    # sorted, unique
         self.n_texts = n_texts
         self.n_common = n_common
+        self.bitmap = np.zeros(1 << self.BITS, dtype=bool)
+        self.bitmap[(self.hashes >> np.uint64(64 - self.BITS)).astype(np.int64)] = True
 
     @classmethod
     def from_texts(cls, texts, n=NGRAM, common_df=COMMON_DF):
@@ -113,8 +117,11 @@ class DecontamIndex:
     def hits(self, text=None, ids=None, n=NGRAM):
         if ids is None:
             ids = token_ids(text)
-        h = np.unique(ngram_hashes(ids, n))
+        h = ngram_hashes(ids, n)
         if len(h) == 0 or len(self.hashes) == 0:
+            return 0
+        h = np.unique(h[self.bitmap[(h >> np.uint64(64 - self.BITS)).astype(np.int64)]])
+        if len(h) == 0:
             return 0
         pos = np.searchsorted(self.hashes, h)
         pos[pos >= len(self.hashes)] = 0

@@ -20,15 +20,17 @@ _tok_cache = {}
 def token_ids(text):
     """Code tokens -> stable 32-bit ids (crc32, the same in every process) as uint64 array."""
     cache = _tok_cache
-    out = []
-    for t in TOKEN_RE.findall(text):
-        v = cache.get(t)
-        if v is None:
-            v = zlib.crc32(t.encode("utf-8"))
-            if len(cache) < 2_000_000:
-                cache[t] = v
-        out.append(v)
-    return np.array(out, dtype=np.uint64)
+    toks = TOKEN_RE.findall(text)
+    get = cache.get
+    ids = [get(t) for t in toks]
+    if None in ids:
+        for i, v in enumerate(ids):
+            if v is None:
+                t = toks[i]
+                v = ids[i] = zlib.crc32(t.encode("utf-8"))
+                if len(cache) < 2_000_000:
+                    cache[t] = v
+    return np.array(ids, dtype=np.uint64)
 
 
 def ngram_hashes(ids, n):

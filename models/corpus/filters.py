@@ -48,17 +48,20 @@ _TRANSPILED_MARKERS = re.compile(
 _SOURCEMAP = re.compile(r"^//[#@] sourceMappingURL=", re.M)
 
 # Secrets: real-looking credentials. A file that has one is dropped whole.
+# (literal that must occur, pattern): the literal is a fast substring test before the regex runs
 _SECRETS = [
-    re.compile(r"-----BEGIN (?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),                       # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),                       # GitHub tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{50,}\b"),
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),                    # Slack
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),                           # Google API key
-    re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b"),                         # Stripe
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),                              # npm token
-    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20}\b"),                         # GitLab
+    ("PRIVATE KEY", re.compile(r"-----BEGIN (?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----")),
+    ("AKIA", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),                      # AWS access key id
+    ("ASIA", re.compile(r"\bASIA[0-9A-Z]{16}\b")),
+    ("gh", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),               # GitHub tokens
+    ("github_pat_", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{50,}\b")),
+    ("xox", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),           # Slack
+    ("AIza", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),                  # Google API key
+    ("sk_live_", re.compile(r"\bsk_live_[0-9a-zA-Z]{24,}\b")),           # Stripe
+    ("npm_", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),                    # npm token
+    ("glpat-", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20}\b")),             # GitLab
 ]
+_SECRET_WORDS = ("key", "secret", "token", "passw")
 _ASSIGNED_SECRET = re.compile(
     r"(?i)\b(?:api[_-]?key|secret[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token|password|passwd)"
     r"\b[\"']?\s*[:=]\s*[\"']([A-Za-z0-9+/_\-]{24,})[\"']")
@@ -74,9 +77,12 @@ def _entropy(s):
 
 
 def has_secret(text):
-    for rx in _SECRETS:
-        if rx.search(text):
+    for lit, rx in _SECRETS:
+        if lit in text and rx.search(text):
             return True
+    low = text.lower()
+    if not any(w in low for w in _SECRET_WORDS):
+        return False
     for m in _ASSIGNED_SECRET.finditer(text):
         val = m.group(1)
         # placeholders ("xxxxxxxx...", "your_api_key_here") have low entropy; real keys look random
@@ -98,6 +104,10 @@ def path_reason(path):
     return None
 
 
+_CTRL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
 def decode(data):
     """bytes -> str, or None for binary or non-UTF-8 content."""
     if b"\x00" in data[:8192]:
@@ -109,8 +119,7 @@ def decode(data):
     if text.startswith("\ufeff"):
         text = text[1:]
     # other control characters (besides \t \n \r \f \v and ESC) mean binary-ish data
-    ctrl = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
-    if ctrl > 8:
+    if len(_CTRL.findall(text[:8192])) > 8:
         return None
     return text.replace("\r\n", "\n")
 
@@ -132,8 +141,9 @@ def is_minified(text, lang):
         return True
     if longest > 500 and nlines < 10:
         return True
-    ws = sum(1 for ch in text[:20000] if ch in " \t")
-    return len(text) > 2000 and ws / min(len(text), 20000) < 0.03
+    head = text[:20000]
+    ws = head.count(" ") + head.count("\t")
+    return len(text) > 2000 and ws / len(head) < 0.03
 
 
 def content_reason(text, lang, path=""):
@@ -153,8 +163,8 @@ def content_reason(text, lang, path=""):
             return "bundled"
         if lang == "javascript" and _TRANSPILED_MARKERS.search(text[:20000]):
             return "transpiled"
-    alnum = sum(1 for ch in text[:50000] if ch.isalnum())
-    if alnum / min(len(text), 50000) < 0.25:
+    head = text[:50000]
+    if len(_NON_ALNUM.sub("", head)) / len(head) < 0.25:
         return "low_alnum"
     if has_secret(text):
         return "secrets"
