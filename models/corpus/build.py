@@ -12,6 +12,7 @@ manifest. See README.md in this folder.
 import argparse
 import gzip
 import json
+import lzma
 import os
 import shutil
 import sys
@@ -356,7 +357,8 @@ class Builder:
                     wkey = ("train", "train") if side == "train" else ("heldout", d["lang"])
                     w = writers.get(wkey)
                     if w is None:
-                        w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1])
+                        w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1],
+                                                              self.args.compress)
                     w.write(rec)
                     s = stats.setdefault(side, {}).setdefault(d["lang"], {"files": 0, "bytes": 0, "tokens": 0,
                                                                          "packages": set()})
@@ -480,17 +482,22 @@ class Builder:
 
 
 class ShardWriter:
-    """gzip JSONL shards, rolled over at SHARD_BYTES compressed."""
+    """Compressed JSONL shards (xz or gzip, both in the standard library), rolled over at SHARD_BYTES
+    compressed. xz makes code about 25-30% smaller than gzip, which matters when every file has to
+    travel to the GPU machine under a 64 MiB-per-call limit."""
 
-    def __init__(self, d, prefix):
-        self.d, self.prefix, self.i = d, prefix, 0
+    def __init__(self, d, prefix, compress="xz"):
+        self.d, self.prefix, self.i, self.compress = d, prefix, 0, compress
         self.done = []
         self.fh = None
 
     def _open(self):
-        name = f"{self.prefix}-{self.i:05d}.jsonl.gz"
+        name = f"{self.prefix}-{self.i:05d}.jsonl.{self.compress}"
         self.raw = open(os.path.join(self.d, name), "wb")
-        self.fh = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
+        if self.compress == "xz":
+            self.fh = lzma.LZMAFile(self.raw, mode="wb", preset=6)
+        else:
+            self.fh = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
         self.name, self.n = name, 0
 
     def write(self, rec):
@@ -531,6 +538,7 @@ def main(argv=None):
     ap.add_argument("--keep-cache", action="store_true", help="keep downloaded archives")
     ap.add_argument("--retry-failed", action="store_true", help="retry packages whose download failed")
     ap.add_argument("--no-decontam", action="store_true")
+    ap.add_argument("--compress", choices=["xz", "gz"], default="xz", help="shard compression")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     args = ap.parse_args(argv)
     args.sources = [s for s in args.sources.split(",") if s]

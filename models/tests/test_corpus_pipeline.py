@@ -1,8 +1,8 @@
 """Corpus pipeline end to end on synthetic inputs, no network: the three source readers, then the build
 (site-packages source) with its resumability, shards, split and manifest."""
-import gzip
 import io
 import json
+import lzma
 import os
 import random
 import sys
@@ -132,10 +132,10 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     assert m["removed"]["exact_duplicate"]["files"] == 1
     assert m["totals"]["by_lang"]["python"]["files"] == 5
     shards = [s["file"] for s in m["shards"]]
-    assert shards and all(s.endswith(".jsonl.gz") for s in shards)
+    assert shards and all(s.endswith(".jsonl.xz") for s in shards)
     docs = []
     for s in shards:
-        with gzip.open(out / "shards" / s, "rt") as fh:
+        with lzma.open(out / "shards" / s, "rt") as fh:
             docs += [dict(json.loads(l), shard=s) for l in fh]
     assert len(docs) == 5
     for d in docs:                            # every file of a package is on one side
@@ -147,3 +147,21 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     build.main(argv)
     assert "0 of 4 packages to do" in capsys.readouterr().out
     assert json.loads(manifest.read_text())["totals"] == m["totals"]
+
+
+def test_tokenizer_sample_shares_and_output(tmp_path):
+    from models.corpus import sample
+    s = sample.shares({"python": 900, "csharp": 1, "go": 99})
+    assert abs(sum(s.values()) - 1) < 1e-9
+    assert s["csharp"] > 0.01 and s["python"] < 0.9        # floor and cap rebalance
+    site = make_site(tmp_path)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "pysite.txt").write_text("*\n")
+    out = tmp_path / "out"
+    build.main(["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--out", str(out),
+                "--evals", str(tmp_path / "none"), "--manifest", "", "--heldout-frac", "0", "--compress", "gz"])
+    got = sample.sample(str(out), 1e9, str(tmp_path / "s.jsonl.xz"))
+    with lzma.open(tmp_path / "s.jsonl.xz", "rt") as fh:
+        rows = [json.loads(l) for l in fh]
+    assert got["python"] == sum(len(r["text"].encode()) for r in rows) and rows[0]["lang"] == "python"
