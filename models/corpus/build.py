@@ -11,6 +11,7 @@ manifest. See README.md in this folder.
 """
 import argparse
 import gzip
+import hashlib
 import json
 import lzma
 import os
@@ -316,9 +317,8 @@ class Builder:
         t_near = time.time() - t
         log(f"finalize: {n} files, exact dups {int(exact_removed.sum())}, near dups {len(near)} "
             f"({t_exact:.1f}s + {t_near:.1f}s)")
-        t = time.time()
         packed = self.pack(order, by_key, sides, alive, owner)
-        t_pack = time.time() - t
+        t_pack = packed["pack_s"]
 
         def per_lang(mask):
             out = {}
@@ -333,6 +333,20 @@ class Builder:
 
     def pack(self, order, by_key, sides, alive, owner):
         shard_dir = os.path.join(self.out, "shards")
+        # the shards are rewritten only when their content would change (a rerun with nothing new is cheap)
+        h = hashlib.sha256()
+        for k in order:
+            h.update(f"{k}={sides[k]}|{by_key[k].get('version')};".encode())
+        h.update(np.packbits(alive).tobytes())
+        h.update(f"{self.args.compress}|{SHARD_BYTES}|{self.args.tokenizer}".encode())
+        digest = h.hexdigest()
+        stamp = os.path.join(shard_dir, "pack.json")
+        if os.path.exists(stamp):
+            prev = json.load(open(stamp))
+            if prev.get("digest") == digest:
+                log("pack: shards are up to date")
+                return prev["packed"]
+        t_start = time.time()
         tmp_dir = shard_dir + ".tmp"
         shutil.rmtree(tmp_dir, ignore_errors=True)
         os.makedirs(os.path.join(tmp_dir, "train"))
@@ -380,7 +394,11 @@ class Builder:
                 if tok is None:
                     v.pop("tokens")
                     v["tokens_estimated"] = round(v["bytes"] / 4)
-        return {"stats": stats, "shards": sorted(shards, key=lambda x: x["file"]), "tokenizer": self.args.tokenizer}
+        packed = {"stats": stats, "shards": sorted(shards, key=lambda x: x["file"]),
+                  "tokenizer": self.args.tokenizer if tok is not None else None,
+                  "pack_s": round(time.time() - t_start, 1)}
+        self._write_json(os.path.join(shard_dir, "pack.json"), {"digest": digest, "packed": packed})
+        return packed
 
     def tokenizer(self):
         if not self.args.tokenizer:
