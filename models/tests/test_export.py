@@ -1,8 +1,9 @@
 """The exported ONNX graphs against PyTorch, run in onnxruntime-node (the extension's runtime).
 
-Tolerances: float32 export 1e-4 on logits. int8 export (8-bit block-quantized matmuls, int8 rows for embedding,
-value tables and experts): max |logit difference| <= 0.25 on these tiny models, and the same greedy tokens as
-PyTorch on the committed fixture's prompts.
+Tolerances: float32 export: 1e-4 on every logit. int8 export (8-bit block-quantized matmuls, int8 rows for the
+embedding, value tables and experts): mean |logit difference| <= 0.05 and max <= 1.0 (a memory layer's top-m can
+flip when its input moves a little, which shifts that position's logits as a whole; models/LOG.md), and the same
+greedy tokens as PyTorch on the committed fixture's prompts.
 """
 import json
 import os
@@ -19,7 +20,7 @@ from ultramem.ort_check import run_graph
 from ultramem.quantize import quantize_file
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
-INT8_LOGIT_TOLERANCE = 0.25
+INT8_MEAN_TOLERANCE, INT8_MAX_TOLERANCE = 0.05, 1.0
 
 
 @pytest.fixture(scope="module", params=["ultramem", "dense", "moe"])
@@ -45,23 +46,26 @@ SEQUENCE = list(range(5, 14)) + [40, 41]
 ROLLED = list(range(5, 14)) + [40, 42, 43, 44, 45]
 
 
-def check_calls(model, path, atol):
+def graph_and_reference_logits(model, path):
+    """Both sides of every call, stacked: the graph's logits and PyTorch's full-sequence logits."""
     got, _ = run_graph(path, CALLS)
-    full = reference_logits(model, SEQUENCE)
-    np.testing.assert_allclose(got[0][0], full[0, :9], atol=atol, rtol=0)
-    np.testing.assert_allclose(got[1][0, 0], full[0, 9], atol=atol, rtol=0)
-    np.testing.assert_allclose(got[2][0, 0], full[0, 10], atol=atol, rtol=0)
-    np.testing.assert_allclose(got[3][0], reference_logits(model, ROLLED)[0, 10:], atol=atol, rtol=0)
+    full, rolled = reference_logits(model, SEQUENCE), reference_logits(model, ROLLED)
+    graph = np.concatenate([got[0][0], got[1][0], got[2][0], got[3][0]])
+    reference = np.concatenate([full[0, :11], rolled[0, 10:]])
+    return graph, reference
 
 
 def test_float_export_matches_pytorch_through_prefill_decode_and_rollback(exported):
     model, float_path, _ = exported
-    check_calls(model, float_path, atol=1e-4)
+    graph, reference = graph_and_reference_logits(model, float_path)
+    np.testing.assert_allclose(graph, reference, atol=1e-4, rtol=0)
 
 
 def test_int8_export_stays_within_tolerance(exported):
     model, _, int8_path = exported
-    check_calls(model, int8_path, atol=INT8_LOGIT_TOLERANCE)
+    graph, reference = graph_and_reference_logits(model, int8_path)
+    error = np.abs(graph - reference)
+    assert error.mean() <= INT8_MEAN_TOLERANCE and error.max() <= INT8_MAX_TOLERANCE, (error.mean(), error.max())
 
 
 def test_int8_export_is_smaller_and_has_no_einsum(exported):

@@ -4,24 +4,27 @@ import os
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import tiny_config, tiny_memory
 from ultramem.train import TrainConfig, load_checkpoint, train
 
-# 2 KB of this repository's model code as byte tokens: small enough to memorize in well under a minute
+# 1 KB of this repository's model code as byte tokens: memorized in about 25 s per model on 2 cores
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ultramem", "config.py")
 LOSS_THRESHOLD = 1.0  # nats/token; the untrained model starts near ln(300) = 5.7
+STEPS = 300
+
+
+def overfit_config(arch):
+    memory = tiny_memory(placement="0:1") if arch == "ultramem" else None
+    return tiny_config(arch, n_layer=2, d_model=128, ffn_hidden=256, **({"memory": memory} if memory else {}))
 
 
 @pytest.mark.parametrize("arch", ["ultramem", "dense", "moe"])
 def test_short_cpu_run_overfits_a_tiny_corpus(arch, tmp_path):
-    tokens = np.frombuffer(open(CORPUS, "rb").read()[:2048], dtype=np.uint8).astype(np.uint16)
-    tc = TrainConfig(out_dir=str(tmp_path), steps=STEPS, batch_size=8, seq_len=64, lr=3e-3, warmup_steps=10,
-                     log_every=10)
-    history = train(tiny_config(arch), tc, tokens=tokens)
+    tokens = np.frombuffer(open(CORPUS, "rb").read()[:1024], dtype=np.uint8).astype(np.uint16)
+    tc = TrainConfig(out_dir=str(tmp_path), steps=STEPS, batch_size=16, seq_len=64, lr=1e-2, warmup_steps=20,
+                     log_every=50)
+    history = train(overfit_config(arch), tc, tokens=tokens)
     assert history[0]["loss"] > 4.5
     assert history[-1]["loss"] < LOSS_THRESHOLD, history[-1]
     model = load_checkpoint(os.path.join(tmp_path, "ckpt.pt"))  # the checkpoint and its config.json load back
-    assert model.cfg == tiny_config(arch) and os.path.exists(tmp_path / "config.json")
-
-
-STEPS = 150
+    assert model.cfg == overfit_config(arch) and os.path.exists(tmp_path / "config.json")
