@@ -32,6 +32,18 @@ EXCLUDE_PREFIX = ("linux", "gcc-", "llvm-toolchain", "openjdk-", "firefox", "thu
                   "texlive", "qtwebengine", "webkit2gtk", "mono", "rustc", "golang-1.", "gcc", "binutils",
                   "boost1", "ceph", "paraview", "vtk", "julia", "kicad", "insighttoolkit", "android-", "emscripten")
 MAX_PKG_MB = 25
+# Debian's C and C++ is mostly GPL; these well-known libraries are (mostly) under permissive licenses and
+# go first in their category. The license is still judged per package from debian/copyright.
+CURATED = {
+    "c_cpp": """zlib libpng1.6 curl sqlite3 jq libuv1 openssl nghttp2 expat libyaml jansson libevent lua5.4 redis
+        nginx libarchive lz4 libzstd brotli libwebp libjpeg-turbo tinyxml2 fmtlib spdlog nlohmann-json3 catch2
+        googletest abseil protobuf grpc leveldb snappy re2 double-conversion libsodium mbedtls flatbuffers
+        msgpack-c yaml-cpp pugixml rapidjson cjson libxml2 libxslt pcre2 libffi harfbuzz pixman libepoxy libdrm
+        wayland libx11 tmux openssh musl c-ares libssh2 libtomcrypt libmaxminddb h2o uthash xxhash libcbor lmdb
+        libunwind json-c utf8proc libxmlb tree-sitter libb2 cmark onetbb eigen3 glm cpp-httplib cli11 range-v3
+        doctest benchmark gflags google-glog mimalloc jemalloc hiredis libsrtp2 opus libvpx libogg libvorbis flac
+        openjpeg2 giflib tiff lcms2 openexr imath libheif libavif dav1d aom""".split(),
+}
 
 
 def sources_index():
@@ -74,9 +86,10 @@ def h(name):
 def debian_list(pkgs):
     chosen = {}
     for cat, (pred, budget) in CATEGORIES.items():
-        cands = sorted((n for n, (s, sz) in pkgs.items() if pred(n, s) and sz <= MAX_PKG_MB * 1e6
-                        and not n.startswith(EXCLUDE_PREFIX) and not any(n in v for v in chosen.values())),
-                       key=h)
+        first = [n for n in CURATED.get(cat, []) if n in pkgs and pkgs[n][1] <= 2 * MAX_PKG_MB * 1e6]
+        cands = first + sorted((n for n, (s, sz) in pkgs.items() if pred(n, s) and sz <= MAX_PKG_MB * 1e6
+                                and n not in first and not n.startswith(EXCLUDE_PREFIX)
+                                and not any(n in v for v in chosen.values())), key=h)
         acc, out = 0, []
         for n in cands:
             if acc > budget * 1e6:
