@@ -320,6 +320,7 @@ export class Engine {
     const stopIds = new Set(this.loaded.manifest.stopTokenIds);
     const out: number[] = [];
     const { logits: first, reused } = await this.prefill(ids);
+    const firstLogits = params.returnFirstLogits ? Array.from(first) : undefined;
     let logits = first;
     while (out.length < maxTokens && !control.isCancelled()) {
       const id = argmax(logits);
@@ -329,6 +330,6 @@ export class Engine {
       if (out.length >= maxTokens) break;
       logits = await this.session.forward([id]);
     }
-    return { ids: out, reusedTokens: reused };
+    return { ids: out, reusedTokens: reused, ...(firstLogits ? { firstLogits } : {}) };
   }
 }

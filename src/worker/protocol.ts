@@ -127,11 +127,14 @@ export interface GenerateIdsParams {
   readonly maxTokens: number;
   /** Stop at the manifest's stop tokens (the stop token is included in the output). Default false. */
   readonly stopAtStopTokens?: boolean;
+  /** Also return the logits after the prompt (parity checks against the PyTorch reference). */
+  readonly returnFirstLogits?: boolean;
 }
 
 export interface GenerateIdsResult {
   readonly ids: number[];
   readonly reusedTokens: number;
+  readonly firstLogits?: number[];
 }
 
 export interface TokenizeParams {

@@ -22,7 +22,7 @@ export function startWorker(opts: WorkerClientOptions = {}): WorkerClient {
 }
 
 export interface Golden {
-  readonly cases: { prompt: string; ids: number[]; continuation: number[] }[];
+  readonly cases: { prompt: string; ids: number[]; continuation: number[]; firstLogits: number[] }[];
 }
 
 /** golden.json of the fixture, normalised to {prompt, ids, continuation}; null when the fixture has none. */
@@ -35,6 +35,7 @@ export function readGolden(): { raw: unknown; cases: Golden['cases'] } | null {
     prompt: String(c['prompt'] ?? c['text'] ?? ''),
     ids: (c['ids'] ?? c['prompt_ids'] ?? c['input_ids'] ?? []) as number[],
     continuation: (c['continuation'] ?? c['greedy'] ?? c['continuation_ids'] ?? c['greedy_ids'] ?? []) as number[],
+    firstLogits: (c['firstLogits'] ?? []) as number[],
   }));
   return { raw, cases };
 }

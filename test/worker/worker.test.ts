@@ -70,6 +70,31 @@ describe('worker on the tiny fixture', () => {
     }
   });
 
+  test('after each golden prompt: float logits within 1e-4 of PyTorch; the int8 graph gives the golden greedy tokens', async (t) => {
+    const golden = readGolden();
+    if (!golden || golden.cases.every((c) => c.firstLogits.length === 0)) return t.skip('fixture has no golden logits');
+    const q = startWorker();
+    try {
+      await q.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+      for (const c of golden.cases) {
+        if (c.firstLogits.length === 0) continue;
+        await w.request('resetCache', {});
+        const f = await w.request('generateIds', { ids: c.ids, maxTokens: 1, returnFirstLogits: true });
+        const floatErr = f.firstLogits!.map((v, i) => Math.abs(v - c.firstLogits[i]!));
+        assert.ok(Math.max(...floatErr) <= 1e-4, `float max error ${Math.max(...floatErr)}`);
+        await q.request('resetCache', {});
+        // The criterion models/tests/test_export.py states for the committed fixture: the same greedy tokens.
+        const g = await q.request('generateIds', { ids: c.ids, maxTokens: c.continuation.length, returnFirstLogits: true });
+        const intErr = g.firstLogits!.map((v, i) => Math.abs(v - c.firstLogits[i]!));
+        const mean = intErr.reduce((a, b) => a + b, 0) / intErr.length;
+        t.diagnostic(`int8 logit error after ${JSON.stringify(c.prompt.slice(0, 20))}: mean ${mean.toFixed(4)}, max ${Math.max(...intErr).toFixed(4)}`);
+        assert.deepEqual(g.ids, c.continuation, `int8 greedy after ${JSON.stringify(c.prompt)}`);
+      }
+    } finally {
+      await q.stop();
+    }
+  });
+
   test('KV-cache reuse gives exactly the output of a fresh prefill', async () => {
     const a = 'def area(width, height):\n    return width * height\n\ndef perimeter(width, height):\n    return 2 * (width + ';
     const b = a + 'height)\n\ndef volume(w, h, d):\n    return w';
