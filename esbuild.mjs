@@ -23,6 +23,8 @@ const options = {
   sourcemap: production ? 'linked' : 'inline',
   minify: production,
   logLevel: 'warning',
+  // dist/cli.js is the package's bin; Node ignores the line in the other bundles.
+  banner: { js: '#!/usr/bin/env node' },
 };
 
 if (watch) {

@@ -166,7 +166,7 @@ export class CompletionPipeline {
     const o = this.options();
     const maxTokens = Math.max(1, Math.min(o.maxTokens, Math.floor(o.contextLength / 4)));
     const promptTokens = Math.max(32, Math.min(o.maxPromptTokens, o.contextLength - maxTokens - 8));
-    const budget = splitBudget(promptTokens, o.neighbourSnippets && (req.neighbours?.length ?? 0) > 0);
+    const budget = splitBudget(promptTokens, o.neighbourSnippets && req.neighbours !== undefined);
     const ctx = buildContext(req, budget);
 
     const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
@@ -200,7 +200,7 @@ export class CompletionPipeline {
 
   private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number, o: PipelineOptions): Generation {
     this.generation?.controller.abort();
-    const snippets = budget.snippetTokens > 0 ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours ?? []) : [];
+    const snippets = budget.snippetTokens > 0 && req.neighbours ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours()) : [];
     const stop: StopOptions = {
       maxTokens,
       maxLines: ctx.multiline ? o.maxLines : 1,

@@ -20,7 +20,7 @@ export interface SnippetOptions {
 export const DEFAULT_SNIPPET_OPTIONS: SnippetOptions = { windowLines: 16, maxSnippets: 3, maxChars: 1500, minScore: 0.15 };
 
 /** Files bigger than this are not scanned for snippets. */
-const MAX_NEIGHBOUR_CHARS = 500_000;
+const MAX_NEIGHBOUR_CHARS = 100_000;
 
 export function identifiers(text: string): Set<string> {
   const out = new Set<string>();

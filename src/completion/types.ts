@@ -23,7 +23,8 @@ export interface CompletionRequest {
   readonly insertSpaces: boolean;
   /** 'manual' skips the debounce and some prefilters. */
   readonly trigger: 'automatic' | 'manual';
-  readonly neighbours?: readonly NeighbourFile[];
+  /** Other files for snippets; called only when a model request is made (not for cache hits). */
+  readonly neighbours?: () => readonly NeighbourFile[];
   /** The whole document's size in characters (for the huge-file prefilter); default prefix+suffix. */
   readonly documentLength?: number;
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { NeighbourFile } from '../completion/types';
 
 const MAX_FILES = 8;
-const MAX_CHARS = 500_000;
+const MAX_CHARS = 100_000;
 
 export class NeighbourTracker implements vscode.Disposable {
   private readonly recent: string[] = [];

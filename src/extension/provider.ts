@@ -76,7 +76,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       tabSize,
       insertSpaces,
       trigger: manual ? 'manual' : 'automatic',
-      neighbours: this.deps.neighbours(document),
+      neighbours: () => this.deps.neighbours(document),
       documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
     };
 

@@ -90,6 +90,8 @@ describe('pipeline with the real worker', () => {
     assert.equal((await pipeline.complete(requestAt('let a = "\u0000";\nlet b = ║\n'))).result.skip, 'binary');
     assert.equal((await pipeline.complete(requestAt('let value = va║lue;\n'))).result.skip, 'midWord');
     assert.equal((await pipeline.complete(requestAt('x = ║ + compute(a, b)\n'))).result.skip, 'textAfterCursor');
+    assert.equal((await pipeline.complete(requestAt(`let s = "${'a'.repeat(3000)}║";\n`))).result.skip, 'hugeLine');
+    assert.equal((await pipeline.complete({ ...requestAt('let a = ║\n'), documentLength: 6_000_000 })).result.skip, 'hugeFile');
   });
 
   test('non-ASCII text and CRLF-normalised input complete without errors', async () => {

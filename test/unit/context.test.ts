@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildContext, isMultiline, prefixWindow, suffixWindow, WINDOW_STEP_LINES } from '../../src/completion/context';
+import { requestAt } from '../helpers/cursor';
+
+const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line number ${i}`).join('\n') + '\n';
+
+test('prefixWindow keeps short prefixes whole and cuts long ones at a line start', () => {
+  assert.equal(prefixWindow('abc\ndef', 100), 'abc\ndef');
+  const w = prefixWindow(lines(500), 1000);
+  assert.ok(w.length <= 1000);
+  assert.ok(w.startsWith('line number'));
+});
+
+test('prefixWindow keeps the same start while the user types on the last line (KV reuse)', () => {
+  const base = lines(400);
+  let typed = '';
+  const starts = new Set<number>();
+  for (const ch of 'const value = compute(alpha, beta);') {
+    typed += ch;
+    const text = base + typed;
+    const w = prefixWindow(text, 2000);
+    starts.add(text.length - w.length);
+  }
+  assert.equal(starts.size, 1, `window start moved: ${[...starts].join(', ')}`);
+});
+
+test('prefixWindow starts on a line that is a multiple of the step when it fits', () => {
+  const text = lines(400);
+  const w = prefixWindow(text, 2000);
+  const startLine = text.slice(0, text.length - w.length).split('\n').length - 1;
+  assert.equal(startLine % WINDOW_STEP_LINES, 0);
+});
+
+test('suffixWindow ends at a line break', () => {
+  assert.equal(suffixWindow('a\nbb\nccc\n', 6), 'a\nbb');
+});
+
+test('multi-line at a line end or on an empty line, single-line mid-line or in a line comment', () => {
+  assert.equal(isMultiline('if (x) {', '', 'typescript'), true);
+  assert.equal(isMultiline('    ', '', 'python'), true);
+  assert.equal(isMultiline('foo(', ')', 'typescript'), false);
+  assert.equal(isMultiline('x = 1  # note', '', 'python'), false);
+  assert.equal(isMultiline('// comment', '', 'typescript'), false);
+  assert.equal(isMultiline('url = "http://x"', '', 'typescript'), true);
+});
+
+test('buildContext finds the cursor line, indentation, next line and open brackets', () => {
+  const ctx = buildContext(requestAt('function f(a) {\n  if (a) {\n    ║\n  }\n}\n'), { prefixTokens: 500, suffixTokens: 100 });
+  assert.equal(ctx.linePrefix, '    ');
+  assert.equal(ctx.lineSuffix, '');
+  assert.equal(ctx.indent, 4);
+  assert.equal(ctx.nextNonBlankLine, '  }');
+  assert.equal(ctx.openBrackets, '{{');
+  assert.equal(ctx.multiline, true);
+});

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { indentWidth, scanBrackets } from '../../src/completion/text';
+
+test('indentWidth counts tabs to the next tab stop', () => {
+  assert.equal(indentWidth('    x'), 4);
+  assert.equal(indentWidth('\tx', 4), 4);
+  assert.equal(indentWidth('  \tx', 4), 4);
+  assert.equal(indentWidth('\t\tx', 2), 4);
+});
+
+test('scanBrackets tracks open brackets, skips strings, and finds unmatched closers', () => {
+  assert.deepEqual(scanBrackets('f(a, [1, 2'), { open: '([', unmatchedAt: -1 });
+  assert.deepEqual(scanBrackets('s = "(" + \')\''), { open: '', unmatchedAt: -1 });
+  assert.deepEqual(scanBrackets("don't ("), { open: '(', unmatchedAt: -1 });
+  assert.equal(scanBrackets('a)').unmatchedAt, 1);
+  assert.deepEqual(scanBrackets('a) (', '', false), { open: '(', unmatchedAt: -1 });
+  assert.deepEqual(scanBrackets(')', '('), { open: '', unmatchedAt: -1 });
+});
