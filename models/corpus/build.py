@@ -183,23 +183,41 @@ class Builder:
                 return self.sources[s].fetch(p), None, time.time() - t
             except Exception as e:  # noqa: BLE001 (recorded in the package's stats, the run goes on)
                 return None, str(e), time.time() - t
+        def fetch_batch(batch):
+            src = self.sources[batch[0][0]]
+            if len(batch) > 1 and hasattr(src, "fetch_many"):
+                t = time.time()
+                res = src.fetch_many([p for _, p in batch])
+                dt = (time.time() - t) / len(batch)
+                return [(res[p][0], res[p][1], dt) for _, p in batch]
+            return [fetch(s, p) for s, p in batch]
+        batches = []
+        for s, p in todo:          # consecutive packages of a source with fetch_many share one download call
+            if batches and batches[-1][0][0] == s and hasattr(self.sources[s], "fetch_many") \
+                    and len(batches[-1]) < self.args.fetch_batch:
+                batches[-1].append((s, p))
+            else:
+                batches.append([(s, p)])
+        n = 0
         with ThreadPoolExecutor(max_workers=self.args.fetch_threads) as ex:
-            window = self.args.fetch_threads * 2
-            futs = [ex.submit(fetch, s, p) for s, p in todo[:window]]
-            for n, (s, p) in enumerate(todo):
-                if n + window < len(todo):
-                    futs.append(ex.submit(fetch, *todo[n + window]))
-                d, err, t_fetch = futs[n].result()
-                futs[n] = None
-                self.process_one(s, p, d, err, t_fetch)
-                st = json.load(open(self.paths(s, p)[0]))
-                kept = sum(v["bytes"] for v in st.get("kept", {}).values())
-                agg["packages"] += 1
-                agg["raw_bytes"] += st.get("raw_bytes", 0) or 0
-                agg["candidate_bytes"] += st.get("candidate_bytes", 0) or 0
-                agg["kept_bytes"] += kept
-                log(f"[{n + 1}/{len(todo)}] {s}:{p} {st['status']} license={st.get('license')!r} "
-                    f"kept {kept / 1e6:.2f} MB")
+            window = self.args.fetch_threads + 1
+            futs = [ex.submit(fetch_batch, b) for b in batches[:window]]
+            for bi, batch in enumerate(batches):
+                if bi + window < len(batches):
+                    futs.append(ex.submit(fetch_batch, batches[bi + window]))
+                results = futs[bi].result()
+                futs[bi] = None
+                for (s, p), (d, err, t_fetch) in zip(batch, results):
+                    n += 1
+                    self.process_one(s, p, d, err, t_fetch)
+                    st = json.load(open(self.paths(s, p)[0]))
+                    kept = sum(v["bytes"] for v in st.get("kept", {}).values())
+                    agg["packages"] += 1
+                    agg["raw_bytes"] += st.get("raw_bytes", 0) or 0
+                    agg["candidate_bytes"] += st.get("candidate_bytes", 0) or 0
+                    agg["kept_bytes"] += kept
+                    log(f"[{n}/{len(todo)}] {s}:{p} {st['status']} license={st.get('license')!r} "
+                        f"kept {kept / 1e6:.2f} MB")
         agg["wall_s"] = round(time.time() - t_run, 1)
         agg["fetch_threads"] = self.args.fetch_threads
         agg["ended"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -558,6 +576,7 @@ def main(argv=None):
     ap.add_argument("--no-decontam", action="store_true")
     ap.add_argument("--compress", choices=["xz", "gz"], default="xz", help="shard compression")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
+    ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
     args = ap.parse_args(argv)
     args.sources = [s for s in args.sources.split(",") if s]
     b = Builder(args)
