@@ -123,7 +123,8 @@ export class CompletionPipeline {
       return text ? { result: r, streaming: false } : this.skip('filteredOut');
     }
     const partial = gen.text.startsWith(typed) ? runFilters(STREAM_FILTERS, gen.text.slice(typed.length), ctx, null) : '';
-    return { result: CompletionResult.of(partial.trimEnd().length > 0 ? partial : '', typed ? 'typedThrough' : 'model', null), streaming: true };
+    // Trailing whitespace waits for what follows it (the finished text is trimmed at its end).
+    return { result: CompletionResult.of(partial.trimEnd(), typed ? 'typedThrough' : 'model', null), streaming: true };
   }
 
   /** The running generation, if this request continues it; returns the characters typed since it began. */

@@ -56,6 +56,7 @@ function argmax(logits: Float32Array): number {
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export class Engine {
+  private readonly stopIds: ReadonlySet<number>;
   private totals = { requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
 
   private constructor(
@@ -63,7 +64,9 @@ export class Engine {
     private readonly loaded: LoadedManifest,
     private readonly tokenizer: ModelTokenizer,
     private readonly session: ModelSession,
-  ) {}
+  ) {
+    this.stopIds = new Set(loaded.manifest.stopTokenIds);
+  }
 
   static async load(params: LoadParams): Promise<Engine> {
     const t0 = performance.now();
@@ -100,8 +103,8 @@ export class Engine {
   }
 
   /** Hashes of large files, checked after the model already serves. */
-  verifyLater(): void {
-    verifyDeferredHashes(this.loaded);
+  verifyLater(): Promise<void> {
+    return verifyDeferredHashes(this.loaded);
   }
 
   async release(): Promise<void> {
@@ -221,7 +224,7 @@ export class Engine {
     const maxTokens = Math.min(stop.maxTokens, this.info.contextLength - 8);
     const built = await this.buildPrompt(params.prompt, maxTokens);
     const t1 = performance.now();
-    const stopIds = new Set(this.loaded.manifest.stopTokenIds);
+    const stopIds = this.stopIds;
     const healText = new TextDecoder().decode(built.healBytes);
 
     let reused = 0;
@@ -317,7 +320,7 @@ export class Engine {
       throw new WorkerError('BAD_REQUEST', `generateIds needs a non-empty array of token ids below ${this.info.vocabSize}`);
     }
     const maxTokens = Math.min(params.maxTokens, this.info.contextLength - ids.length);
-    const stopIds = new Set(this.loaded.manifest.stopTokenIds);
+    const stopIds = this.stopIds;
     const out: number[] = [];
     const { logits: first, reused } = await this.prefill(ids);
     const firstLogits = params.returnFirstLogits ? Array.from(first) : undefined;

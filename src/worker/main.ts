@@ -56,14 +56,11 @@ async function handle(req: Request): Promise<unknown> {
       const old = engine;
       engine = next;
       if (old) await old.release();
-      setTimeout(() => {
-        try {
-          next.verifyLater();
-        } catch (e) {
-          log('error', (e as Error).message);
-          if (engine === next) engine = null;
-        }
-      }, 0);
+      next.verifyLater().catch((e: unknown) => {
+        // A large file that fails its hash: stop serving it; later requests get NO_MODEL.
+        log('error', (e as Error).message);
+        if (engine === next) engine = null;
+      });
       return next.info;
     }
     case 'complete':

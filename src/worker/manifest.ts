@@ -247,10 +247,27 @@ export function loadManifest(dir: string): LoadedManifest {
   return { dir, manifest, deferredHashes: deferred };
 }
 
-/** Checks the sha256 of files skipped at load time; throws FILE_HASH_MISMATCH. */
-export function verifyDeferredHashes(loaded: LoadedManifest): void {
+function sha256FileAsync(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = crypto.createHash('sha256');
+    fs.createReadStream(file, { highWaterMark: 1 << 20 })
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/**
+ * Checks the sha256 of files skipped at load time, reading in chunks so the worker keeps serving
+ * meanwhile; rejects with FILE_HASH_MISMATCH.
+ */
+export async function verifyDeferredHashes(loaded: LoadedManifest): Promise<void> {
   for (const rel of loaded.deferredHashes) {
     const entry = loaded.manifest.files[rel];
-    if (entry) checkHash(loaded.dir, rel, entry);
+    if (!entry) continue;
+    const actual = await sha256FileAsync(path.join(loaded.dir, rel));
+    if (actual !== entry.sha256) {
+      throw new WorkerError('FILE_HASH_MISMATCH', `Model folder ${loaded.dir}: ${rel} has sha256 ${actual}, manifest says ${entry.sha256} (corrupt or replaced file)`);
+    }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The filter chain, in order. The worker's stop rules run first (during decoding). Then:
  * - preCache: depends only on the raw result; applied before the result is cached.
- * - stream: safe on partial results (output on a partial is a prefix of output on the whole); applied
- *   to each streamed partial before it is shown.
+ * - stream: applied to each streamed partial before it is shown; what they show is a prefix of what the
+ *   whole chain shows for the finished text, so ghost text only grows.
  * - postCache: depends on the document around the cursor; applied every time a result is shown.
  */
 import type { NamedFilter } from '../types';
@@ -11,6 +11,7 @@ import { discardBlank } from './discardBlank';
 import { dropIncompleteLastLine } from './dropIncompleteLastLine';
 import { dropRepeatOfFollowingLines } from './dropRepeatOfFollowingLines';
 import { fixIndentation } from './fixIndentation';
+import { holdBackUnfinishedLines } from './holdBackUnfinishedLines';
 import { stopAtRepeatingLines } from './stopAtRepeatingLines';
 import { trimSuffixOverlap } from './trimSuffixOverlap';
 import { trimTrailingWhitespace } from './trimTrailingWhitespace';
@@ -23,6 +24,7 @@ export const PRE_CACHE_FILTERS: readonly NamedFilter[] = [
 export const STREAM_FILTERS: readonly NamedFilter[] = [
   { name: 'stopAtRepeatingLines', apply: stopAtRepeatingLines },
   { name: 'fixIndentation', apply: fixIndentation },
+  { name: 'holdBackUnfinishedLines', apply: holdBackUnfinishedLines },
 ];
 
 export const POST_CACHE_FILTERS: readonly NamedFilter[] = [
