@@ -35,7 +35,7 @@ DEFAULT_EVALS = os.path.join(os.path.dirname(REPO), "shared", "evals")
 LANG_CODE = {l: i for i, l in enumerate(ALL_LANGS)}
 SHARD_BYTES = 32 * 1024 * 1024        # compressed bytes per shard (the GPU machine takes 64 MiB per call)
 AUDITED = ("eval_contamination", "secrets", "file_license")   # the manifest lists example paths for these
-WORK_VERSION = 1                      # bump when per-package processing changes (forces a redo)
+WORK_VERSION = 2                      # bump when per-package processing changes (forces a redo)
 
 
 def log(*a):
@@ -92,8 +92,8 @@ def filter_package(cands, decon, source_name):
         ids = None
         if reason is None:
             ids = dedup.token_ids(d["text"])
-            if decon is not None and decon.contaminated(ids=ids):
-                reason = "eval_contamination"
+            # evaluation n-grams it shares; the verdict waits for stage 2 (corpus-wide boilerplate)
+            d["ev"] = decon.matches(ids=ids) if decon is not None else np.zeros(0, np.uint64)
         if reason is None and d["lang"] in AUX_LANGS:
             used = aux_used.get(d["lang"], 0)
             if used + nbytes > filters.AUX_BYTES_PER_PACKAGE:
@@ -264,8 +264,11 @@ class Builder:
         keys = np.frombuffer(b"".join(x["key"] for x in docs), dtype="V16") if docs else np.zeros(0, "V16")
         lang = np.array([LANG_CODE[x["lang"]] for x in docs], dtype=np.uint8)
         nb = np.array([x["bytes"] for x in docs], dtype=np.int64)
+        ev_off = np.cumsum([0] + [len(x["ev"]) for x in docs]).astype(np.int64)
+        ev = np.concatenate([x["ev"] for x in docs]) if docs else np.zeros(0, np.uint64)
+        paths = np.array([x["path"] for x in docs], dtype=str)
         with open(npz_path + ".tmp", "wb") as fh:
-            np.savez(fh, sig=sig, keys=keys, lang=lang, bytes=nb)
+            np.savez(fh, sig=sig, keys=keys, lang=lang, bytes=nb, ev=ev, ev_off=ev_off, paths=paths)
         os.replace(npz_path + ".tmp", npz_path)
         self._write_json(st_path, stats)       # last: its presence marks the package done
         if not self.args.keep_cache and d and s != "pysite":
@@ -306,9 +309,18 @@ class Builder:
                              frac=self.args.heldout_frac)
         order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
         sigs, keys, langs, nbytes, owner = [], [], [], [], []
+        ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
+        base = 0
         for i, k in enumerate(order):
             st = by_key[k]
             z = np.load(self.paths(st["source"], st["package"])[2])
+            off, ev = z["ev_off"], z["ev"]
+            for j in np.nonzero(np.diff(off))[0]:
+                ev_lists.append(ev[off[j]:off[j + 1]])
+                ev_doc.append(base + j)
+                ev_pkg.append(i)
+            doc_paths.append(z["paths"])
+            base += len(z["lang"])
             sigs.append(z["sig"])
             keys.append(z["keys"])
             langs.append(z["lang"])
@@ -321,13 +333,23 @@ class Builder:
         owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
         n = len(keys)
         t_load = time.time() - t0
+        # decontamination verdicts, now that the whole corpus says which eval n-grams are boilerplate
+        t = time.time()
+        contam = np.zeros(n, dtype=bool)
+        if ev_lists and self.decon is not None:
+            flags = decontam.contaminated(ev_lists, ev_pkg, self.decon)
+            contam[np.asarray(ev_doc, dtype=np.int64)[flags]] = True
+        t_decon = time.time() - t
         # exact dedup: first occurrence in priority order (held-out packages first) is kept
         t = time.time()
-        alive = np.zeros(n, dtype=bool)
-        if n:
-            _, first = np.unique(keys, return_index=True)
-            alive[first] = True
-        exact_removed = ~alive
+        alive = ~contam
+        live = np.nonzero(alive)[0]
+        keep = np.zeros(n, dtype=bool)
+        if len(live):
+            _, first = np.unique(keys[live], return_index=True)
+            keep[live[first]] = True
+        exact_removed = alive & ~keep
+        alive = keep
         t_exact = time.time() - t
         t = time.time()
         near = dedup.near_duplicates(sigs, alive)
@@ -346,8 +368,13 @@ class Builder:
             return out
         near_mask = np.zeros(n, dtype=bool)
         near_mask[near] = True
-        timing = {"finalize_load_s": t_load, "exact_dedup_s": t_exact, "near_dedup_s": t_near, "pack_s": t_pack}
-        self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n)
+        timing = {"finalize_load_s": t_load, "exact_dedup_s": t_exact, "near_dedup_s": t_near, "pack_s": t_pack,
+                  "decontam_s": t_decon}
+        all_paths = np.concatenate(doc_paths) if doc_paths else np.zeros(0, str)
+        doc_pkg = owner
+        contam_examples = [f"{order[doc_pkg[i]]}:{all_paths[i]}" for i in np.nonzero(contam)[0][:20]]
+        self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n,
+                            per_lang(contam), contam_examples)
 
     def pack(self, order, by_key, sides, alive, owner):
         shard_dir = os.path.join(self.out, "shards")
@@ -428,7 +455,8 @@ class Builder:
             return None
         return Tokenizer.from_file(self.args.tokenizer)
 
-    def write_manifest(self, all_stats, sides, packed, exact_by_lang, near_by_lang, timing, n_files):
+    def write_manifest(self, all_stats, sides, packed, exact_by_lang, near_by_lang, timing, n_files,
+                       contam_by_lang, contam_examples):
         sources = {}
         removed = {}
         tsum = {"fetch": 0.0, "read": 0.0, "filter": 0.0}
@@ -463,6 +491,9 @@ class Builder:
                     key = e["license"] or "unknown"
                     lic.setdefault(key, {"packages": 0, "permissive": e["status"] == "ok"})["packages"] += 1
             src["licenses"] = dict(sorted(lic.items(), key=lambda kv: -kv[1]["packages"]))
+        removed["eval_contamination"] = {"files": sum(v["files"] for v in contam_by_lang.values()),
+                                          "bytes": sum(v["bytes"] for v in contam_by_lang.values()),
+                                          "by_lang": contam_by_lang, "examples": contam_examples}
         removed["exact_duplicate"] = {"files": sum(v["files"] for v in exact_by_lang.values()),
                                       "bytes": sum(v["bytes"] for v in exact_by_lang.values()),
                                       "by_lang": exact_by_lang}
@@ -497,6 +528,7 @@ class Builder:
                 "filter_s": round(tsum["filter"], 1),
                 "filter_MB_per_min_text": mbmin(bsum["candidate"], tsum["filter"]),
                 "dedup_s": round(timing["exact_dedup_s"] + timing["near_dedup_s"], 1),
+                "decontam_verdict_s": round(timing["decontam_s"], 1),
                 "dedup_files": n_files,
                 "pack_s": round(timing["pack_s"], 1), "pack_MB_per_min_text": mbmin(total_bytes, timing["pack_s"]),
                 "raw_compressed_bytes": bsum["raw"], "candidate_text_bytes": bsum["candidate"],
@@ -504,7 +536,8 @@ class Builder:
             "process_runs": self.read_runs(),
             "decontamination": {"evals": "shared/evals (human-eval-infilling, SAFIM)",
                                 "ngram_tokens": decontam.NGRAM, "min_hits": decontam.MIN_HITS,
-                                "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF},
+                                "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF,
+                                "corpus_boilerplate_packages": [decontam.CORPUS_DF, decontam.CORPUS_DF_ANY]},
             "shards": packed["shards"],
             "sources": sources,
         }

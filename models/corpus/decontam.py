@@ -5,7 +5,8 @@ ground truth filled in, and its problem statement). Their 13-token n-grams (same
 dedup) form the index, minus boilerplate: an n-gram found in more than COMMON_DF distinct evaluation
 texts (e.g. `a = list(map(int, input().split()))`) says nothing about contamination. A corpus file that
 shares at least MIN_HITS distinct indexed n-grams (only n-grams with MIN_WORDS or more word tokens are
-indexed) with the evaluation texts is dropped.
+indexed) with the evaluation texts is dropped, after discounting the n-grams that the corpus itself shows
+to be boilerplate (`corpus_boilerplate`, decided in stage 2 over all packages).
 """
 import glob
 import gzip
@@ -21,6 +22,8 @@ NGRAM = 13
 COMMON_DF = 10
 MIN_HITS = 8
 MIN_WORDS = 3      # an indexed n-gram has at least this many word tokens (identifiers of 2+ characters)
+CORPUS_DF = 3      # stage 2: n-grams matched in this many corpus packages (and 2+ eval texts) are boilerplate
+CORPUS_DF_ANY = 10  # ... and in this many packages whatever the evaluation texts say
 
 
 def informative_ngrams(text, n=NGRAM, min_words=None):
@@ -84,8 +87,10 @@ def _eval_texts(evals_dir):
 class DecontamIndex:
     BITS = 26          # a 2**26-bit membership bitmap (8 MiB) screens lookups before the exact search
 
-    def __init__(self, hashes, n_texts=0, n_common=0):
+    def __init__(self, hashes, n_texts=0, n_common=0, df=None):
         self.hashes = np.asarray(hashes, dtype=np.uint64)    # sorted, unique
+        # in how many distinct evaluation texts each n-gram occurs (1..COMMON_DF)
+        self.df = np.ones(len(self.hashes), np.uint8) if df is None else np.asarray(df, np.uint8)
         self.n_texts = n_texts
         self.n_common = n_common
         self.bitmap = np.zeros(1 << self.BITS, dtype=bool)
@@ -98,34 +103,69 @@ class DecontamIndex:
             return cls(np.zeros(0, dtype=np.uint64))
         allh = np.concatenate(per)
         uniq, df = np.unique(allh, return_counts=True)
-        keep = uniq[df <= common_df]
-        return cls(keep, n_texts=len(texts), n_common=int((df > common_df).sum()))
+        sel = df <= common_df
+        return cls(uniq[sel], n_texts=len(texts), n_common=int((~sel).sum()), df=df[sel])
 
     @classmethod
     def from_evals_dir(cls, evals_dir, cache_path=None):
         if cache_path and os.path.exists(cache_path):
             z = np.load(cache_path)
-            return cls(z["hashes"], int(z["n_texts"]), int(z["n_common"]))
+            return cls(z["hashes"], int(z["n_texts"]), int(z["n_common"]), z["df"])
         idx = cls.from_texts(eval_texts(evals_dir))
         if cache_path:
             os.makedirs(os.path.dirname(cache_path), exist_ok=True)
             tmp = cache_path + ".tmp.npz"
-            np.savez(tmp, hashes=idx.hashes, n_texts=idx.n_texts, n_common=idx.n_common)
+            np.savez(tmp, hashes=idx.hashes, df=idx.df, n_texts=idx.n_texts, n_common=idx.n_common)
             os.replace(tmp, cache_path)
         return idx
 
-    def hits(self, text=None, ids=None, n=NGRAM):
+    def matches(self, text=None, ids=None, n=NGRAM):
+        """The distinct indexed n-grams (hashes, sorted) that a text shares with the evaluation texts."""
         if ids is None:
             ids = token_ids(text)
         h = ngram_hashes(ids, n)
         if len(h) == 0 or len(self.hashes) == 0:
-            return 0
+            return np.zeros(0, np.uint64)
         h = np.unique(h[self.bitmap[(h >> np.uint64(64 - self.BITS)).astype(np.int64)]])
         if len(h) == 0:
-            return 0
+            return h
         pos = np.searchsorted(self.hashes, h)
         pos[pos >= len(self.hashes)] = 0
-        return int((self.hashes[pos] == h).sum())
+        return h[self.hashes[pos] == h]
+
+    def eval_df(self, h):
+        pos = np.searchsorted(self.hashes, h)
+        pos[pos >= len(self.hashes)] = 0
+        return np.where(self.hashes[pos] == h, self.df[pos], 0)
+
+    def hits(self, text=None, ids=None, n=NGRAM):
+        return len(self.matches(text, ids, n))
 
     def contaminated(self, text=None, ids=None, min_hits=MIN_HITS):
+        """The test for one text alone (no corpus statistics)."""
         return self.hits(text, ids) >= min_hits
+
+
+def corpus_boilerplate(match_lists, package_of, index, corpus_df=CORPUS_DF, corpus_df_any=CORPUS_DF_ANY):
+    """Evaluation n-grams that the corpus shows to be boilerplate: found in >= corpus_df distinct corpus
+    packages and in >= 2 evaluation texts, or in >= corpus_df_any packages whatever the evaluation texts
+    say. (C# doc comments such as `/// </summary> /// <typeparam name=` are shared by a few
+    evaluation programs and by every C# library.) A real copy of one evaluation task is specific to
+    one evaluation text, so its n-grams are not removed unless it is copied into many packages."""
+    if not match_lists:
+        return np.zeros(0, np.uint64)
+    lens = np.array([len(m) for m in match_lists])
+    allh = np.concatenate(match_lists)
+    allp = np.repeat(np.asarray(package_of, np.uint64), lens)
+    pairs = np.unique(np.stack([allh, allp], axis=1), axis=0)
+    uh, npk = np.unique(pairs[:, 0], return_counts=True)
+    edf = index.eval_df(uh)
+    return uh[((npk >= corpus_df) & (edf >= 2)) | (npk >= corpus_df_any)]
+
+
+def contaminated(match_lists, package_of, index, min_hits=MIN_HITS):
+    """Per document (with its matched eval n-grams), whether it is contaminated once corpus boilerplate is
+    discounted."""
+    boiler = corpus_boilerplate(match_lists, package_of, index)
+    return np.array([len(np.setdiff1d(m, boiler, assume_unique=True)) >= min_hits for m in match_lists],
+                    dtype=bool)

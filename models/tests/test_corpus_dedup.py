@@ -103,3 +103,19 @@ def test_split_is_by_package_and_covers_every_language():
         train = [k for k, v in pkgs.items() if lang in v and side[k] == "train"]
         assert held and train, lang
     assert side == split.assign(pkgs, frac=0.05)             # deterministic
+
+
+def test_corpus_boilerplate_is_discounted():
+    from models.corpus import decontam
+    texts = [program(s) for s in range(3)]
+    idx = DecontamIndex.from_texts(texts)
+    copy = idx.matches(texts[0])
+    assert len(copy) >= decontam.MIN_HITS
+    # one package copies eval text 0; twelve packages share a few of text 1's n-grams (boilerplate)
+    shared = idx.matches(texts[1])[:decontam.MIN_HITS]
+    lists = [copy] + [shared] * 12
+    pkgs = [0] + list(range(1, 13))
+    flags = decontam.contaminated(lists, pkgs, idx)
+    assert flags.tolist() == [True] + [False] * 12
+    # the same n-grams in only two packages are not boilerplate: both copies are contaminated
+    assert decontam.contaminated([shared, shared], [1, 2], idx).tolist() == [True, True]

@@ -120,6 +120,11 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     evals = tmp_path / "evals"
     (evals / "human-eval-infilling").mkdir(parents=True)
     (evals / "safim").mkdir()
+    # otherpkg/core.py is (made to be) a copy of an evaluation task: decontamination must drop it
+    import gzip as _gz
+    with _gz.open(evals / "human-eval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps({"task_id": "t/0", "prompt": program(101), "canonical_solution": "", "suffix": "",
+                             "test": "", "entry_point": "func_101"}) + "\n")
     out = tmp_path / "out"
     manifest = tmp_path / "manifest.json"
     argv = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--out", str(out),
@@ -130,14 +135,16 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     assert pk["gplpkg"]["status"] == "not_permissive"
     assert pk["goodpkg"]["status"] == "ok" and pk["goodpkg"]["license"] == "MIT"
     assert m["removed"]["exact_duplicate"]["files"] == 1
-    assert m["totals"]["by_lang"]["python"]["files"] == 5
+    assert m["removed"]["eval_contamination"]["files"] == 1
+    assert m["removed"]["eval_contamination"]["examples"] == ["pysite:otherpkg:otherpkg/core.py"]
+    assert m["totals"]["by_lang"]["python"]["files"] == 4
     shards = [s["file"] for s in m["shards"]]
     assert shards and all(s.endswith(".jsonl.xz") for s in shards)
     docs = []
     for s in shards:
         with lzma.open(out / "shards" / s, "rt") as fh:
             docs += [dict(json.loads(l), shard=s) for l in fh]
-    assert len(docs) == 5
+    assert len(docs) == 4
     for d in docs:                            # every file of a package is on one side
         side = pk[d["package"]]["split"]
         assert d["shard"].startswith("train/" if side == "train" else "heldout/python")
