@@ -135,7 +135,7 @@ class Builder:
         if self._decon is None and not self.args.no_decontam:
             t = time.time()
             self._decon = DecontamIndex.from_evals_dir(self.args.evals, os.path.join(
-                self.work, f"decontam-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
+                self.work, f"decontam-v2-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
             log(f"decontamination index: {len(self._decon.hashes)} n-grams from {self._decon.n_texts} "
                 f"eval texts ({self._decon.n_common} boilerplate n-grams left out), {time.time() - t:.1f}s")
         return self._decon
