@@ -1,5 +1,8 @@
 /** The completion pipeline against the real worker and the fixture model: cache, typed-through, streaming, restarts. */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EngineHost, type EngineState } from '../../src/client/engineHost';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
@@ -97,6 +100,33 @@ describe('pipeline with the real worker', () => {
   test('non-ASCII text and CRLF-normalised input complete without errors', async () => {
     const r = await pipeline.complete(requestAt('// Größe und café ☕\nconst naïve = "日本語";\nconst x = ║\n', { trigger: 'manual' }));
     assert.notEqual(r.result.skip, 'workerError');
+  });
+
+  test('switching models swaps the model in the same worker process, and the next completion uses it', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-switch-'));
+    try {
+      fs.cpSync(FIXTURE_DIR, copy, { recursive: true });
+      const file = path.join(copy, 'manifest.json');
+      const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      m['name'] = 'fixture-copy';
+      fs.writeFileSync(file, JSON.stringify(m));
+      const pid = host.workerPid;
+      const info = await host.load(copy);
+      assert.equal(info.name, 'fixture-copy');
+      assert.equal(host.workerPid, pid);
+      pipeline.reset();
+      const r = await pipeline.complete(requestAt(DOCS[1]!, { trigger: 'manual' }));
+      assert.notEqual(r.result.skip, 'workerError');
+      assert.equal((await host.stats())?.model, 'fixture-copy');
+      // A broken folder leaves the engine in a clear error state; switching back works.
+      fs.rmSync(path.join(copy, 'tokenizer.json'));
+      await assert.rejects(host.load(copy));
+      assert.equal(host.state.kind, 'modelError');
+      await host.load(FIXTURE_DIR);
+      assert.equal(host.state.kind, 'ready');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('a killed worker is restarted with backoff and completions resume', async () => {
