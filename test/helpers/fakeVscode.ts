@@ -101,6 +101,37 @@ export function token(cancelled = false): { isCancellationRequested: boolean; on
 
 export const executed: string[] = [];
 export const config: Record<string, unknown> = {};
+/** Messages shown with window.show*Message, and the command handlers registered. */
+export const messages: { kind: string; text: string; actions: string[] }[] = [];
+export const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
+export const providers: unknown[] = [];
+export const statusItems: { text: string; tooltip: unknown; command?: string; show(): void; dispose(): void }[] = [];
+export const logLines: string[] = [];
+
+type Listener<T> = (e: T) => void;
+export const configListeners: Listener<{ affectsConfiguration(s: string): boolean }>[] = [];
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+export class MarkdownString {
+  constructor(readonly value: string) {}
+}
+
+function logChannel(): Record<string, unknown> {
+  const line = (level: string) => (m: string) => logLines.push(`${level} ${m}`);
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), trace: line('trace'), show: () => undefined, dispose: () => undefined };
+}
+
+/** An ExtensionContext for activate(): extensionPath is the repository root (dist/, models/). */
+export function extensionContext(extensionPath: string): { extensionPath: string; subscriptions: { dispose(): unknown }[]; globalState: { get(k: string): unknown; update(k: string, v: unknown): Promise<void> } } {
+  const state = new Map<string, unknown>();
+  return {
+    extensionPath,
+    subscriptions: [],
+    globalState: { get: (k) => state.get(k), update: async (k, v) => void state.set(k, v) },
+  };
+}
 
 export const fake = {
   Position,
@@ -108,17 +139,60 @@ export const fake = {
   InlineCompletionItem,
   InlineCompletionTriggerKind,
   EndOfLine,
-  window: { activeTextEditor: undefined as undefined | { document: unknown; options: Record<string, unknown> } },
+  ThemeColor,
+  MarkdownString,
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  window: {
+    activeTextEditor: undefined as undefined | { document: unknown; options: Record<string, unknown> },
+    createOutputChannel: () => logChannel(),
+    createStatusBarItem: () => {
+      const item = { text: '', tooltip: undefined as unknown, name: '', backgroundColor: undefined, show: () => undefined, dispose: () => undefined };
+      statusItems.push(item);
+      return item;
+    },
+    showErrorMessage: async (text: string, ...actions: string[]) => {
+      messages.push({ kind: 'error', text, actions });
+      return undefined;
+    },
+    showWarningMessage: async (text: string, ...actions: string[]) => {
+      messages.push({ kind: 'warning', text, actions });
+      return undefined;
+    },
+    setStatusBarMessage: () => ({ dispose: () => undefined }),
+    showQuickPick: async () => undefined,
+  },
+  languages: {
+    registerInlineCompletionItemProvider: (_selector: unknown, provider: unknown) => {
+      providers.push(provider);
+      return { dispose: () => undefined };
+    },
+  },
   workspace: {
     textDocuments: [] as unknown[],
-    getConfiguration: (section: string) => ({ get: (key: string, def: unknown) => config[`${section}.${key}`] ?? def }),
+    getConfiguration: (section: string) => ({
+      get: (key: string, def: unknown) => config[`${section}.${key}`] ?? def,
+      inspect: (key: string) => ({ key, globalValue: config[`${section}.${key}`], defaultValue: undefined }),
+      update: async (key: string, value: unknown) => {
+        config[`${section}.${key}`] = value;
+        for (const l of configListeners) l({ affectsConfiguration: (s: string) => `${section}.${key}`.startsWith(s) });
+      },
+    }),
+    onDidChangeConfiguration: (l: Listener<{ affectsConfiguration(s: string): boolean }>) => {
+      configListeners.push(l);
+      return { dispose: () => undefined };
+    },
     asRelativePath: (uri: { path: string }) => uri.path.replace(/^.*\//, ''),
     onDidChangeTextDocument: () => ({ dispose: () => undefined }),
   },
   commands: {
-    executeCommand: async (id: string) => {
+    executeCommand: async (id: string, ...args: unknown[]) => {
       executed.push(id);
-      return undefined;
+      return commandHandlers.get(id)?.(...args);
+    },
+    registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
+      commandHandlers.set(id, fn);
+      return { dispose: () => commandHandlers.delete(id) };
     },
   },
 };

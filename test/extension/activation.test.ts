@@ -1,0 +1,95 @@
+/** activate()/deactivate() with the fake vscode API and the real worker: wiring, model errors, commands. */
+import { commandHandlers, config, extensionContext, fake, FakeDocument, messages, providers, statusItems, token } from '../helpers/fakeVscode';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type * as vscode from 'vscode';
+import { activate, deactivate } from '../../src/extension/extension';
+import type { InlineProvider } from '../../src/extension/provider';
+import { requireFixture, ROOT } from '../helpers/fixture';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, { scope?: string }> } };
+  activationEvents: string[];
+};
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('extension activation', () => {
+  const ctx = extensionContext(ROOT);
+  const status = (): string => statusItems[0]?.text ?? '';
+
+  before(async () => {
+    requireFixture();
+    await activate(ctx as unknown as vscode.ExtensionContext);
+    await until(() => status().includes('tiny-fixture'));
+  });
+  after(async () => {
+    await deactivate();
+    for (const d of ctx.subscriptions) d.dispose();
+  });
+
+  test('the manifest activates on startup and file-path settings are machine-scoped', () => {
+    assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
+    const props = pkg.contributes.configuration.properties;
+    for (const key of ['ultramem-complete.modelPath', 'ultramem-complete.modelsFolder']) assert.equal(props[key]?.scope, 'machine', key);
+  });
+
+  test('every contributed command is registered, and the provider too', () => {
+    for (const c of pkg.contributes.commands) assert.ok(commandHandlers.has(c.command), c.command);
+    assert.equal(providers.length, 1);
+  });
+
+  test('the bundled model loads and the registered provider completes with it', async () => {
+    const provider = providers[0] as InlineProvider;
+    let got = 0;
+    for (const sample of ['let count = ║\n', 'x = ║\n', 'function add(a, b) {\n  return a + ║\n}\n']) {
+      const { doc, pos } = FakeDocument.withCursor(sample);
+      const items = await provider.provideInlineCompletionItems(doc as never, pos as never, { triggerKind: 0 } as never, token() as never);
+      if (items?.[0]) got++;
+    }
+    assert.ok(got > 0);
+  });
+
+  test('a broken model path gives one clear error with a Switch Model action, once', async () => {
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-broken-'));
+    try {
+      messages.length = 0;
+      await fake.workspace.getConfiguration('ultramem-complete').update('modelPath', broken);
+      await until(() => messages.length > 0);
+      assert.equal(messages.length, 1);
+      assert.match(messages[0]!.text, /MANIFEST_MISSING/);
+      assert.ok(messages[0]!.actions.includes('Switch Model'));
+      await until(() => status().includes('model error'));
+      // The same failure again: no second popup.
+      await fake.workspace.getConfiguration('ultramem-complete').update('threads', 1);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(messages.length, 1);
+    } finally {
+      await fake.workspace.getConfiguration('ultramem-complete').update('modelPath', '');
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
+    await until(() => status().includes('tiny-fixture'));
+  });
+
+  test('disabling for the current language updates the setting', async () => {
+    const { doc } = FakeDocument.withCursor('x = ║', 'python');
+    fake.window.activeTextEditor = { document: doc, options: {} };
+    try {
+      await commandHandlers.get('ultramem-complete.toggleLanguage')!();
+      assert.ok((config['ultramem-complete.disabledLanguages'] as string[]).includes('python'));
+      await commandHandlers.get('ultramem-complete.toggleLanguage')!();
+      assert.ok(!(config['ultramem-complete.disabledLanguages'] as string[]).includes('python'));
+    } finally {
+      fake.window.activeTextEditor = undefined;
+    }
+  });
+});
