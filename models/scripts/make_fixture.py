@@ -1,7 +1,7 @@
 """Builds models/tiny-fixture: a tiny UltraMem model in the model-folder format, plus golden data.
 
-The tokenizer is trained on this repository's model code; the weights are a random init overfit (CPU, a few
-minutes) on two of its files, which gives greedy paths decisive logit margins, so that the int8 graph picks the
+The tokenizer and the weights are trained on two files of this repository's model code (the weights: a random
+init overfit for about a minute of CPU), which gives greedy paths decisive logit margins, so that the int8 graph picks the
 same tokens as PyTorch (a random-init model walks through near ties: models/LOG.md).
 
 Usage (from the repo root, after `npm ci`):  python3 models/scripts/make_fixture.py [--out models/tiny-fixture]
@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -70,25 +71,22 @@ def main():
     ap.add_argument("--out", default=os.path.join(here, "tiny-fixture"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--steps", type=int, default=500)
-    ap.add_argument("--reuse-checkpoint", action="store_true", help="skip training if the checkpoint exists")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tok_path = os.path.join(args.out, "tokenizer.json")
-    sources = sorted(os.path.join(here, d, f) for d in ("ultramem", "scripts") for f in os.listdir(os.path.join(here, d))
-                     if f.endswith((".py", ".mjs")))
+    sources = [os.path.join(here, "ultramem", f) for f in ("model.py", "memory.py")]
     subprocess.run(["node", os.path.join(here, "scripts", "make_fixture_tokenizer.mjs"), tok_path, "760", *sources],
                    check=True)
     with open(tok_path) as f:
         tok = json.load(f)
     vocab_size = len(tok["model"]["vocab"]) + len(tok["added_tokens"])
 
-    texts = [open(os.path.join(here, "ultramem", f), encoding="utf-8").read() for f in ("model.py", "memory.py")]
+    texts = [open(p, encoding="utf-8").read() for p in sources]
     tokens = np.array([t for ids in tokenize(tok_path, texts) for t in ids], dtype=np.uint16)
     cfg = fixture_config(vocab_size)
-    tc = TrainConfig(out_dir=os.path.join("/tmp", "tiny-fixture-train"), steps=args.steps, batch_size=8, seq_len=128,
+    tc = TrainConfig(out_dir=tempfile.mkdtemp(prefix="tiny-fixture-train-"), steps=args.steps, batch_size=8, seq_len=128,
                      lr=3e-3, warmup_steps=20, seed=args.seed, log_every=50)
-    if not (args.reuse_checkpoint and os.path.exists(os.path.join(tc.out_dir, "ckpt.pt"))):
-        train(cfg, tc, tokens=tokens)
+    train(cfg, tc, tokens=tokens)
     model = load_checkpoint(os.path.join(tc.out_dir, "ckpt.pt")).eval()
     write_model_folder(model, tok_path, args.out, name="tiny-fixture", display_name="Tiny fixture (random weights)",
                        description="Random-weight UltraMem model for tests; completes nothing useful.",

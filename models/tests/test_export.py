@@ -1,7 +1,8 @@
 """The exported ONNX graphs against PyTorch, run in onnxruntime-node (the extension's runtime).
 
 Tolerances: float32 export: 1e-4 on every logit. int8 export (8-bit block-quantized matmuls, int8 rows for the
-embedding, value tables and experts): mean |logit difference| <= 0.05 and max <= 1.0 (a memory layer's top-m can
+embedding, value tables and experts, int8 activations inside the matmuls): mean |logit difference| <= 0.15 and
+max <= 1.0 (a memory layer's top-m can
 flip when its input moves a little, which shifts that position's logits as a whole; models/LOG.md), and the same
 greedy tokens as PyTorch on the committed fixture's prompts.
 """
@@ -20,7 +21,7 @@ from ultramem.ort_check import run_graph
 from ultramem.quantize import quantize_file
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
-INT8_MEAN_TOLERANCE, INT8_MAX_TOLERANCE = 0.05, 1.0
+INT8_MEAN_TOLERANCE, INT8_MAX_TOLERANCE = 0.15, 1.0  # also in fixture.test.mjs
 
 
 @pytest.fixture(scope="module", params=["ultramem", "dense", "moe"])

@@ -1,9 +1,9 @@
 """Weight-only int8 quantization of an exported float graph, written directly with the `onnx` package.
 
 - Backbone matmuls (MatMul with a 2-D float initializer): `com.microsoft.MatMulNBits` with 8-bit weights, one
-  symmetric scale per block of 32 input rows per output column, fp32 activations. Decoding at batch 1 is bound by
-  reading weights, so 4x fewer bytes is the win; activations stay exact. (DynamicQuantizeMatMul, which also
-  quantizes activations per tensor, moved the fixture's logits by up to 1.1 against 0.04 here: models/LOG.md.)
+  symmetric scale per block of 32 input rows per output column, `accuracy_level=4` (MLAS quantizes activations
+  per block of 32 to int8 and runs int8 kernels). 4x fewer weight bytes than fp32 at batch 1; measured choices
+  (DynamicQuantizeMatMul, accuracy level 0, 4-bit) and their errors and speeds are in models/LOG.md.
 - Row lookups (Gather on the embedding, the memory value tables and the stacked MoE experts): int8 rows with an
   fp32 scale per row, dequantized after the gather (Gather -> Cast -> Mul by the gathered scale). Only the m rows
   read per token are dequantized. Plain ONNX ops, so it runs in every onnxruntime build.
@@ -26,13 +26,17 @@ QUANTIZED_GATHERS = re.compile(r"^/model/(embed/|memories\.\d+/|blocks\.\d+/ffn/
 BLOCK = 32
 
 
-def _quantize_blocks(w: np.ndarray):
-    """(K, N) float -> MatMulNBits layout: uint8 (N, K/BLOCK, BLOCK) with zero point 128, scales (N * K/BLOCK)."""
+def _quantize_blocks(w: np.ndarray, bits: int):
+    """(K, N) float -> MatMulNBits layout: uint8 (N, K/BLOCK, BLOCK*bits/8), symmetric around the default zero
+    point 2^(bits-1), scales (N * K/BLOCK). 4-bit values are packed two per byte, low nibble first."""
     K, N = w.shape
     blocks = np.pad(w, ((0, (-K) % BLOCK), (0, 0))).T.reshape(N, -1, BLOCK)
-    scale = np.abs(blocks).max(axis=-1) / 127.0
+    qmax = 2 ** (bits - 1) - 1
+    scale = np.abs(blocks).max(axis=-1) / qmax
     scale[scale == 0] = 1.0
-    q = (np.clip(np.rint(blocks / scale[..., None]), -127, 127) + 128).astype(np.uint8)
+    q = (np.clip(np.rint(blocks / scale[..., None]), -qmax, qmax) + qmax + 1).astype(np.uint8)
+    if bits == 4:
+        q = q[..., 0::2] | (q[..., 1::2] << 4)
     return q, scale.astype(np.float32).reshape(-1)
 
 
@@ -44,7 +48,7 @@ def _quantize_rows(w: np.ndarray):
     return q, scale.astype(np.float32)
 
 
-def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
+def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 4) -> onnx.ModelProto:
     graph = model.graph
     inits: Dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
     uses: Dict[str, int] = {}
@@ -57,13 +61,13 @@ def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
         if node.op_type == "MatMul" and node.input[1] in inits and not KEEP_FLOAT.search(node.name):
             w = numpy_helper.to_array(inits[node.input[1]])
             if w.ndim == 2 and w.dtype == np.float32 and uses[node.input[1]] == 1:
-                q, scale = _quantize_blocks(w)
+                q, scale = _quantize_blocks(w, bits)
                 base = node.input[1]
                 new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale")]
                 new_nodes.append(helper.make_node("MatMulNBits", [node.input[0], base + "_q8", base + "_scale"],
                                                   list(node.output), name=node.name + "_q8", domain="com.microsoft",
-                                                  K=w.shape[0], N=w.shape[1], bits=8, block_size=BLOCK,
-                                                  accuracy_level=0))
+                                                  K=w.shape[0], N=w.shape[1], bits=bits, block_size=BLOCK,
+                                                  accuracy_level=accuracy_level))
                 dropped.add(base)
                 continue
         if (node.op_type == "Gather" and node.input[0] in inits and QUANTIZED_GATHERS.search(node.name)
@@ -94,5 +98,5 @@ def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def quantize_file(src: str, dst: str) -> None:
-    onnx.save(quantize_model(onnx.load(src)), dst)
+def quantize_file(src: str, dst: str, bits: int = 8, accuracy_level: int = 4) -> None:
+    onnx.save(quantize_model(onnx.load(src), bits, accuracy_level), dst)
