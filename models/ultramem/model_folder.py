@@ -51,6 +51,10 @@ def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, na
                        description: str, keep_float: bool = False, extra_files: Optional[list] = None) -> dict:
     """Exports model.onnx (int8) and optionally model.float.onnx, copies the tokenizer, writes config + manifest."""
     cfg = model.cfg
+    with open(tokenizer_path) as f:
+        tok = json.load(f)
+    n_tokens = len(tok["model"]["vocab"]) + len(tok["added_tokens"])
+    assert n_tokens <= cfg.vocab_size, f"tokenizer has {n_tokens} tokens, the model only {cfg.vocab_size}"
     os.makedirs(out_dir, exist_ok=True)
     float_path = os.path.join(out_dir, "model.float.onnx")
     export_float(model, float_path)

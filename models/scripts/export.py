@@ -1,0 +1,33 @@
+"""Export a training checkpoint to a model folder the extension loads (models/README.md, the contract).
+
+Usage: python3 models/scripts/export.py --checkpoint runs/um/ckpt.pt --tokenizer tokenizer.json \
+         --out models/my-model --name my-model --display-name "My model" [--keep-float]
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem.model_folder import write_model_folder  # noqa: E402
+from ultramem.train import load_checkpoint  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--tokenizer", required=True, help="tokenizer.json with the FIM special tokens")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", required=True, help="model id, [a-z0-9-]+")
+    ap.add_argument("--display-name", required=True)
+    ap.add_argument("--description", default="")
+    ap.add_argument("--keep-float", action="store_true", help="also write model.float.onnx")
+    args = ap.parse_args()
+    model = load_checkpoint(args.checkpoint).eval()
+    manifest = write_model_folder(model, args.tokenizer, args.out, args.name, args.display_name, args.description,
+                                  keep_float=args.keep_float)
+    print(json.dumps(manifest["files"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
