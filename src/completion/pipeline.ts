@@ -77,6 +77,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The indentation below which a multi-line completion has left the cursor's block: the cursor line's
+ * indentation, or one column more when that line opens a block (ends with `{`, `(`, `[` or `:`), so that
+ * the completion is the block's body.
+ */
+export function blockIndent(ctx: CursorContext): number {
+  return /[{([:]\s*$/.test(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent;
+}
+
 /** First line complete, or a few words of it. */
 export function isUseful(text: string): boolean {
   const firstNewline = text.indexOf('\n');
@@ -205,7 +214,7 @@ export class CompletionPipeline {
     const stop: StopOptions = {
       maxTokens,
       maxLines: ctx.multiline ? o.maxLines : 1,
-      ...(ctx.multiline ? { minIndent: ctx.indent, nextSuffixLine: ctx.nextNonBlankLine } : {}),
+      ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine } : {}),
       tabSize: ctx.tabSize,
       lineSuffix: ctx.lineSuffix.trim(),
       openBrackets: ctx.openBrackets,

@@ -42,7 +42,11 @@ export interface StopOptions {
   readonly maxTokens: number;
   /** Most lines in the result; 1 = single-line completion. */
   readonly maxLines: number;
-  /** Stop at a new non-empty line (not the first) indented less than this many columns. */
+  /**
+   * Stop at a new non-empty line (not the first) indented less than this many columns, and cut it; except
+   * a line of only closing brackets indented at most one level less, which ends the block: it is kept and
+   * decoding stops after it.
+   */
   readonly minIndent?: number;
   /** Tab width used to measure indentation; default 4. */
   readonly tabSize?: number;

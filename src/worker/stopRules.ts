@@ -65,12 +65,14 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\s+$/, '');
     if (line.trim().length === 0) continue;
-    if (o.minIndent !== undefined && indentWidth(line, tab) < o.minIndent) {
-      stopBefore(starts[i]! - 1, 'blockEnd');
-      break;
-    }
     if (i < last && next.length > 0 && line === next) {
       stopBefore(starts[i]! - 1, 'suffixRepeat');
+      break;
+    }
+    if (o.minIndent !== undefined && indentWidth(line, tab) < o.minIndent) {
+      const closesBlock = /^[)\]}]+[;,)]*$/.test(line.trim()) && indentWidth(line, tab) >= o.minIndent - tab;
+      if (!closesBlock) stopBefore(starts[i]! - 1, 'blockEnd');
+      else if (i < last) stopBefore(starts[i + 1]! - 1, 'blockEnd');
       break;
     }
   }

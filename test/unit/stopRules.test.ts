@@ -22,6 +22,26 @@ test('block end: a line indented less than the block stops and is cut', () => {
   assert.equal(text.slice(0, r.keep), '\n        return 1\n    return 0');
 });
 
+test('block end: after a block opener, a line back at the opener’s indentation ends the body', () => {
+  const text = '\n    return 1\n\ndef g():\n    pass';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 1 });
+  assert.equal(r.stop, 'blockEnd');
+  assert.equal(text.slice(0, r.keep), '\n    return 1\n');
+});
+
+test('block end: a closing-bracket line one level out is kept and ends the block', () => {
+  const text = '\n    a();\n}\nfunction g() {';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 1, tabSize: 4, openBrackets: '{' });
+  assert.equal(r.stop, 'blockEnd');
+  assert.equal(text.slice(0, r.keep), '\n    a();\n}');
+  // When the document already has that closing line after the cursor, it is not repeated.
+  const dup = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 1, tabSize: 4, openBrackets: '{', nextSuffixLine: '}' });
+  assert.equal(dup.stop, 'suffixRepeat');
+  assert.equal(text.slice(0, dup.keep), '\n    a();');
+  // Still being written: no stop yet.
+  assert.equal(checkStop('\n    a();\n}', { maxTokens: 50, maxLines: 10, minIndent: 1, openBrackets: '{' }).stop, null);
+});
+
 test('block end waits while the new line is still blank, holding it back from streaming', () => {
   const text = 'x = 1\n  ';
   const r = checkStop(text, { maxTokens: 50, maxLines: 10, minIndent: 4 });
