@@ -129,6 +129,26 @@ describe('pipeline with the real worker', () => {
     }
   });
 
+  test('a hung worker (stopped process) is detected, killed and restarted', async () => {
+    const hung = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1, hangMs: 400, backoffBaseMs: 50 });
+    try {
+      await hung.load(FIXTURE_DIR);
+      const pid = hung.workerPid!;
+      const p = new CompletionPipeline(hung, () => OPTIONS);
+      process.kill(pid, 'SIGSTOP');
+      const t0 = Date.now();
+      const r = await p.complete(requestAt(DOCS[0]!, { trigger: 'manual' }));
+      assert.equal(r.result.skip, 'workerError');
+      assert.ok(Date.now() - t0 < 5000);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !(hung.state.kind === 'ready' && hung.workerPid !== pid)) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(hung.state.kind, 'ready');
+      assert.notEqual(hung.workerPid, pid);
+    } finally {
+      await hung.stop();
+    }
+  });
+
   test('a killed worker is restarted with backoff and completions resume', async () => {
     const pid = host.workerPid;
     host.kill();
