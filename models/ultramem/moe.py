@@ -40,30 +40,14 @@ class MoEFeedForward(nn.Module):
         shape = x.shape
         x = x.reshape(-1, shape[-1])
         top_i, top_w = self.route(x)
-        if torch.onnx.is_in_onnx_export():
-            out = self._forward_gathered(x, top_i, top_w)
-        else:
-            out = self._forward_dispatched(x, top_i, top_w)
+        # each expert runs on the tokens routed to it; this also exports to ONNX as NonZero + Gather + MatMul +
+        # ScatterND per expert, so a prefill costs about the activated compute, not k experts' weights per token
+        out = torch.zeros_like(x)
+        for e in range(self.cfg.n_experts):
+            tok, slot = torch.nonzero(top_i == e, as_tuple=True)
+            y = self._expert(e, x[tok]) * top_w[tok, slot].unsqueeze(-1)
+            out = out.index_add(0, tok, y)
         return out.view(shape)
 
     def _expert(self, e: int, x: torch.Tensor) -> torch.Tensor:
         return torch.matmul(F.silu(x @ self.w1[e]) * (x @ self.w3[e]), self.w2[e])
-
-    def _forward_dispatched(self, x, top_i, top_w):
-        """Training / PyTorch inference: each expert runs on the tokens routed to it."""
-        out = torch.zeros_like(x)
-        for e in range(self.cfg.n_experts):
-            tok, slot = torch.nonzero(top_i == e, as_tuple=True)
-            if tok.numel() == 0:
-                continue
-            y = self._expert(e, x[tok]) * top_w[tok, slot].unsqueeze(-1)
-            out.index_add_(0, tok, y)
-        return out
-
-    def _forward_gathered(self, x, top_i, top_w):
-        """Export path: gather the k experts' weights per token. Exact at any T, cheap at T = 1 (decode)."""
-        xk = x.unsqueeze(1).unsqueeze(2)  # (T, 1, 1, d)
-        h = F.silu(torch.matmul(xk, self.w1[top_i])) * torch.matmul(xk, self.w3[top_i])  # (T, k, 1, f)
-        y = torch.matmul(h, self.w2[top_i]).squeeze(2)  # (T, k, d)
-        return (y * top_w.unsqueeze(-1)).sum(1)
-

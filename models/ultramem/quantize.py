@@ -4,7 +4,7 @@
   symmetric scale per block of 32 input rows per output column, `accuracy_level=4` (MLAS quantizes activations
   per block of 32 to int8 and runs int8 kernels). 4x fewer weight bytes than fp32 at batch 1; measured choices
   (DynamicQuantizeMatMul, accuracy level 0, 4-bit) and their errors and speeds are in models/LOG.md.
-- Row lookups (Gather on the embedding, the memory value tables and the stacked MoE experts): int8 rows with an
+- Row lookups (Gather on the embedding and the memory value tables): int8 rows with an
   fp32 scale per row, dequantized after the gather (Gather -> Cast -> Mul by the gathered scale). Only the m rows
   read per token are dequantized. Plain ONNX ops, so it runs in every onnxruntime build.
 - Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots, notes §5.4),
@@ -20,7 +20,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 KEEP_FLOAT = re.compile(r"/memories\.\d+/query/")   # matmuls that feed retrieval stay in fp32
-QUANTIZED_GATHERS = re.compile(r"^/model/(embed/|memories\.\d+/|blocks\.\d+/ffn/)")
+QUANTIZED_GATHERS = re.compile(r"^/model/(embed/|memories\.\d+/)")
 
 
 BLOCK = 32
@@ -41,7 +41,7 @@ def _quantize_blocks(w: np.ndarray, bits: int):
 
 
 def _quantize_rows(w: np.ndarray):
-    """Symmetric int8 per gathered row. (R, C): one scale per row; (E, K, N): one per expert and column."""
+    """Symmetric int8 per gathered row of an (R, C) table: one scale per row, shaped (R, 1) to broadcast."""
     scale = np.abs(w).max(axis=1, keepdims=True) / 127.0
     scale[scale == 0] = 1.0
     q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
@@ -74,7 +74,7 @@ def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 
                 and uses[node.input[0]] == 1):
             w = numpy_helper.to_array(inits[node.input[0]])
             axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
-            if w.dtype == np.float32 and w.ndim in (2, 3) and axis == 0:
+            if w.dtype == np.float32 and w.ndim == 2 and axis == 0:
                 q, scale = _quantize_rows(w)
                 base, out = node.input[0], node.output[0]
                 new_inits += [numpy_helper.from_array(q, base + "_int8"), numpy_helper.from_array(scale, base + "_scale")]
