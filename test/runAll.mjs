@@ -1,4 +1,4 @@
-// `npm test`: builds the bundles, compiles the TypeScript tests, runs them with node's test runner
+// `npm test`: builds the bundles, type-checks and compiles the TypeScript tests, lints, runs the tests with node's test runner
 // (unit, golden, worker and provider tests), then the model tests (models/scripts/test_models.mjs),
 // and prints one summary. Exits non-zero if anything failed.
 //   --only-ts   skip the model tests
@@ -32,7 +32,8 @@ function findTests(dir, out = []) {
 
 const built = step('build', process.execPath, ['esbuild.mjs']);
 fs.rmSync(path.join(root, 'out'), { recursive: true, force: true });
-const compiled = step('compile tests', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+const compiled = step('typecheck + compile tests', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+step('lint', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'src', 'test']);
 
 if (built && compiled) {
   const files = [...findTests(path.join(root, 'out/src')), ...findTests(path.join(root, 'out/test'))];
