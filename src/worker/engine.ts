@@ -85,6 +85,9 @@ export class Engine {
       vocabSize: m.vocabSize,
       threads,
     });
+    // Warm-up: the first run initialises kernels and the arena. The cache keeps the fimPrefix token,
+    // which starts every FIM prompt without snippets.
+    await session.forward([m.specialTokens.fimPrefix.id]);
     const info: ModelInfo = {
       name: m.name,
       displayName: m.displayName,
