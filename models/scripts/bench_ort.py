@@ -1,4 +1,4 @@
-"""Benchmark: an UltraMem config and its dense and MoE twins of equal activated compute, in ORT on this CPU.
+"""Benchmark: the laptop UltraMem config (ultramem/presets.py) and its dense and MoE twins of equal activated compute, in ORT on this CPU.
 
 Builds each model with random weights (timing does not depend on training), exports float32 and int8 graphs,
 then times them with onnxruntime-node (scripts/bench_ort.mjs) at batch 1 with 1 and 2 threads:
@@ -14,20 +14,12 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import MemoryConfig, ModelConfig, Transformer, count, model_twins  # noqa: E402
+from ultramem import Transformer, count, model_twins  # noqa: E402
+from ultramem.presets import laptop  # noqa: E402
 from ultramem.export import export_float  # noqa: E402
 from ultramem.quantize import quantize_file  # noqa: E402
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
-
-
-def laptop_ultramem() -> ModelConfig:
-    """A backbone sized for a 2-core laptop (see models/README.md) with 4 skip-layer memory layers."""
-    return ModelConfig(
-        architecture="ultramem", vocab_size=16384, n_layer=8, d_model=256, n_head=4, n_kv_head=2,
-        ffn_hidden=768, context_length=2048,
-        memory=MemoryConfig(placement="0:1,2:3,4:5,6:7", n_keys=256, expansion=4, key_dim=64, value_dim=128,
-                            topk=32))
 
 
 def main():
@@ -36,7 +28,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
-    um = laptop_ultramem()
+    um = laptop()
     dense, moe = model_twins(um, n_experts=16, top_k=2)
     rows = []
     for name, cfg in (("ultramem", um), ("dense", dense), ("moe", moe)):

@@ -13,17 +13,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import MemoryConfig, ModelConfig, count, model_twins  # noqa: E402
+from ultramem import ModelConfig, count, model_twins  # noqa: E402
+from ultramem.presets import PRESETS  # noqa: E402
 from ultramem.train import TrainConfig, train  # noqa: E402
-
-PRESETS = {
-    # notes §6.3 UM-M: d=512, 12 layers, 4 memory layers of 524,176 x 256 values
-    "um-m": lambda vocab: ModelConfig(vocab_size=vocab, memory=MemoryConfig()),
-    # a backbone sized for a 2-core laptop, 4 memory layers (see scripts/bench_ort.py)
-    "laptop": lambda vocab: ModelConfig(
-        vocab_size=vocab, n_layer=8, d_model=256, n_head=4, n_kv_head=2, ffn_hidden=768,
-        memory=MemoryConfig(placement="0:1,2:3,4:5,6:7", n_keys=256, key_dim=64, value_dim=128, topk=32)),
-}
 
 
 def main():
@@ -32,7 +24,7 @@ def main():
     ap.add_argument("--config", help="a saved ModelConfig JSON instead of a preset")
     ap.add_argument("--vocab", type=int, default=32768, help="vocabulary size for a preset")
     ap.add_argument("--twin", choices=["dense", "moe"], help="train the equal-compute twin instead")
-    ap.add_argument("--experts", type=int, default=32, help="experts of the MoE twin (top-2)")
+    ap.add_argument("--experts", type=int, default=16, help="experts of the MoE twin (top-2); 16 gives the laptop twin about the UltraMem model's total parameters")
     ap.add_argument("--data", nargs="+", required=True, help="token files (.bin, uint16)")
     ap.add_argument("--out", required=True, help="output folder: metrics.jsonl, ckpt.pt, config.json")
     for f in dataclasses.fields(TrainConfig):

@@ -28,3 +28,13 @@ def test_short_cpu_run_overfits_a_tiny_corpus(arch, tmp_path):
     assert history[-1]["loss"] < LOSS_THRESHOLD, history[-1]
     model = load_checkpoint(os.path.join(tmp_path, "ckpt.pt"))  # the checkpoint and its config.json load back
     assert model.cfg == overfit_config(arch) and os.path.exists(tmp_path / "config.json")
+
+
+def test_data_order_is_the_same_on_one_or_two_processes():
+    from ultramem.train import random_batches
+    tokens = np.arange(5000, dtype=np.uint16)
+    single = random_batches(tokens, 8, 16, seed=3)
+    halves = [random_batches(tokens, 8, 16, seed=3, rank=r, world=2) for r in range(2)]
+    for _ in range(3):
+        whole = next(single)
+        assert np.array_equal(whole.numpy(), np.concatenate([next(h).numpy() for h in halves]))

@@ -26,17 +26,29 @@ def split_document(text: str, rng: random.Random):
     return text[:a], text[a:b], text[b:]
 
 
+class Special(str):
+    """A special token's manifest key (for example "fimPrefix") among the text pieces of an example."""
+
+
+def fim_pieces(text: str, rng: random.Random, cfg: FimConfig) -> List[str]:
+    """The example as text pieces and `Special` markers, in order; tokenize each text piece on its own."""
+    eot = Special("endOfText")
+    if rng.random() >= cfg.fim_rate:
+        return [text, eot]
+    prefix, middle, suffix = split_document(text, rng)
+    pre, suf, mid = Special("fimPrefix"), Special("fimSuffix"), Special("fimMiddle")
+    if rng.random() < cfg.spm_rate:
+        return [pre, suf, suffix, mid, prefix, middle, eot]
+    return [pre, prefix, suf, suffix, mid, middle, eot]
+
+
 def fim_example(text: str, rng: random.Random, cfg: FimConfig, tokenize: Callable[[str], List[int]],
                 special: Dict[str, int]) -> List[int]:
     """Token ids of one training document, FIM-transformed or plain, ending with the end-of-text token."""
-    eot = special["endOfText"]
-    if rng.random() >= cfg.fim_rate:
-        return tokenize(text) + [eot]
-    prefix, middle, suffix = split_document(text, rng)
-    pre, suf, mid = special["fimPrefix"], special["fimSuffix"], special["fimMiddle"]
-    if rng.random() < cfg.spm_rate:
-        return [pre, suf] + tokenize(suffix) + [mid] + tokenize(prefix) + tokenize(middle) + [eot]
-    return [pre] + tokenize(prefix) + [suf] + tokenize(suffix) + [mid] + tokenize(middle) + [eot]
+    ids: List[int] = []
+    for piece in fim_pieces(text, rng, cfg):
+        ids += [special[piece]] if isinstance(piece, Special) else tokenize(piece)
+    return ids
 
 
 def packed_stream(documents: Iterable[str], seed: int, cfg: FimConfig, tokenize: Callable[[str], List[int]],

@@ -27,7 +27,7 @@ class TrainConfig:
     data: List[str] = field(default_factory=list)  # token files (.bin, uint16)
     out_dir: str = "runs/debug"
     steps: int = 200
-    batch_size: int = 8            # sequences per micro-batch per process
+    batch_size: int = 8            # sequences per micro-batch, summed over all processes (same data on 1 or N GPUs)
     seq_len: int = 256
     grad_accum: int = 1
     lr: float = 6e-4               # peak lr (notes §6.5)
@@ -90,13 +90,17 @@ def load_tokens(paths: List[str]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def random_batches(tokens: np.ndarray, batch_size: int, seq_len: int, seed: int) -> Iterator[torch.Tensor]:
-    """Endless (batch, seq_len + 1) windows at random offsets."""
+def random_batches(tokens: np.ndarray, batch_size: int, seq_len: int, seed: int, rank: int = 0,
+                   world: int = 1) -> Iterator[torch.Tensor]:
+    """Endless (batch_size / world, seq_len + 1) windows at random offsets: this process's share of one global
+    batch drawn from `seed`, so the data order is the same whatever the number of processes."""
+    assert batch_size % world == 0, f"batch_size {batch_size} must be a multiple of the {world} processes"
     rng = np.random.default_rng(seed)
     span = len(tokens) - seq_len - 1
     assert span > 0, f"corpus of {len(tokens)} tokens is shorter than seq_len + 1 = {seq_len + 1}"
+    share = batch_size // world
     while True:
-        starts = rng.integers(0, span + 1, size=batch_size)
+        starts = rng.integers(0, span + 1, size=batch_size)[rank * share:(rank + 1) * share]
         yield torch.from_numpy(np.stack([tokens[s:s + seq_len + 1].astype(np.int64) for s in starts]))
 
 
@@ -165,7 +169,7 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
     opt = torch.optim.AdamW(param_groups(raw, tc.weight_decay), lr=tc.lr, betas=(tc.beta1, tc.beta2), **fused)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16)
                 if tc.dtype == "bfloat16" and dist.device.type == "cuda" else contextlib.nullcontext())
-    batches = random_batches(tokens, tc.batch_size, tc.seq_len, tc.seed + 1000 * dist.rank)
+    batches = random_batches(tokens, tc.batch_size, tc.seq_len, tc.seed, dist.rank, dist.world)
     os.makedirs(tc.out_dir, exist_ok=True)
     metrics_path = os.path.join(tc.out_dir, "metrics.jsonl")
     history, t0, tokens_seen = [], time.time(), 0
@@ -183,7 +187,7 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
         opt.step()
         opt.zero_grad(set_to_none=True)
         raw.refresh_tucker_filters()  # once per optimizer step, after the cores moved
-        tokens_seen += tc.batch_size * tc.seq_len * tc.grad_accum * dist.world
+        tokens_seen += tc.batch_size * tc.seq_len * tc.grad_accum
         if step % tc.log_every == 0 or step == tc.steps - 1:
             row = {"step": step, "loss": dist.mean(loss_sum), "lr": lr, "grad_norm": grad_norm,
                    "value_lr_mult": value_lr_multiplier(step, tc), "tokens": tokens_seen,

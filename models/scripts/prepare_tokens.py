@@ -1,0 +1,88 @@
+"""Corpus shards -> packed uint16 token files for training and evaluation (run where Python `tokenizers` is).
+
+  train.bin               every train shard's documents in a seeded shuffled order, FIM-transformed (ultramem/fim.py)
+  heldout_<lang>.bin      each language's held-out documents, plain (for validation loss per language)
+  tokens.json             tokens and documents per file, and the FIM settings
+Usage: python3 models/scripts/prepare_tokens.py --tokenizer tokenizer.json --shards data/corpus/shards --out data/tokens
+"""
+import argparse
+import glob
+import json
+import lzma
+import os
+import random
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem.fim import FimConfig, Special, fim_pieces  # noqa: E402
+from ultramem.model_folder import special_token_ids  # noqa: E402
+
+
+def read_docs(paths):
+    for path in paths:
+        with lzma.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)["text"]
+
+
+def encode_examples(tok, special, examples, batch=2048):
+    """examples: lists of pieces -> one flat uint16 array."""
+    out = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start:start + batch]
+        texts = [p for ex in chunk for p in ex if not isinstance(p, Special)]
+        encoded = iter(tok.encode_batch(texts, add_special_tokens=False))
+        for ex in chunk:
+            for piece in ex:
+                out.append([special[piece]] if isinstance(piece, Special) else next(encoded).ids)
+    return np.concatenate([np.asarray(ids, dtype=np.uint16) for ids in out if ids])
+
+
+def main():
+    from tokenizers import Tokenizer
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--shards", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--fim-rate", type=float, default=0.7)
+    ap.add_argument("--spm-rate", type=float, default=0.5)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    tok = Tokenizer.from_file(args.tokenizer)
+    assert tok.get_vocab_size() <= 65536, "uint16 token files need a vocabulary of at most 65536"
+    special = special_token_ids(args.tokenizer)
+    os.makedirs(args.out, exist_ok=True)
+    summary = {"fim": {"fim_rate": args.fim_rate, "spm_rate": args.spm_rate, "seed": args.seed}, "files": {}}
+
+    rng = random.Random(args.seed)
+    docs = list(read_docs(sorted(glob.glob(os.path.join(args.shards, "train", "*.jsonl.xz")))))
+    rng.shuffle(docs)
+    cfg = FimConfig(args.fim_rate, args.spm_rate)
+    tokens = encode_examples(tok, special, [fim_pieces(d, rng, cfg) for d in docs])
+    tokens.tofile(os.path.join(args.out, "train.bin"))
+    summary["files"]["train.bin"] = {"documents": len(docs), "tokens": int(len(tokens)),
+                                     "bytes_per_token": round(sum(len(d.encode()) for d in docs) / len(tokens), 3)}
+
+    for path in sorted(glob.glob(os.path.join(args.shards, "heldout", "*.jsonl.xz"))):
+        lang = os.path.basename(path).split("-")[0]
+        docs = list(read_docs([path]))
+        tokens = encode_examples(tok, special, [[d, Special("endOfText")] for d in docs])
+        name = f"heldout_{lang}.bin"
+        with open(os.path.join(args.out, name), "ab") as f:  # a language may span several shards
+            tokens.tofile(f)
+        entry = summary["files"].setdefault(name, {"documents": 0, "tokens": 0, "bytes": 0})
+        entry["documents"] += len(docs)
+        entry["tokens"] += int(len(tokens))
+        entry["bytes"] += sum(len(d.encode()) for d in docs)
+    for entry in summary["files"].values():
+        if "bytes" in entry:
+            entry["bytes_per_token"] = round(entry.pop("bytes") / max(1, entry["tokens"]), 3)
+    with open(os.path.join(args.out, "tokens.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
