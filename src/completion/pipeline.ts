@@ -103,6 +103,8 @@ export class CompletionPipeline {
     private readonly backend: CompletionBackend,
     private readonly options: () => PipelineOptions,
     private readonly log: (message: string) => void = () => undefined,
+    /** Called when a model generation starts (true) and ends (false): the status bar spinner. */
+    private readonly onGenerating: (busy: boolean) => void = () => undefined,
   ) {}
 
   /** Cancels the running generation and forgets cached results (model switch). */
@@ -240,6 +242,7 @@ export class CompletionPipeline {
       finished: Promise.resolve(),
     };
     this.stats.modelRequests++;
+    this.onGenerating(true);
     const finished = this.backend
       .complete(params, {
         signal: controller.signal,
@@ -266,6 +269,7 @@ export class CompletionPipeline {
         if (!controller.signal.aborted) this.log(`worker error: ${(e as Error).message}`);
       })
       .finally(() => {
+        this.onGenerating(false);
         gen.done = true;
         if (this.generation === gen && gen.failed) this.generation = null;
         notify();

@@ -55,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       contextLength: engine.modelInfo?.contextLength ?? 512,
     }),
     (m) => log.debug(m),
+    (busy) => status.setBusy(busy),
   );
   const status = new StatusBar(pipeline.stats);
   status.setEnabled(settings.enable);
@@ -64,7 +65,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log,
     isEnabled: (languageId) => settings.enable && !settings.disabledLanguages.includes(languageId),
     neighbours: (doc) => (settings.neighbourSnippets ? neighbours.neighbours(doc) : []),
-    onBusy: (busy) => status.setBusy(busy),
   });
 
   const loadModel = async (dir: string): Promise<boolean> => {

@@ -23,7 +23,6 @@ export interface ProviderDeps {
   /** Automatic completions allowed for this language (global and per-language switches). */
   readonly isEnabled: (languageId: string) => boolean;
   readonly neighbours: (document: vscode.TextDocument) => NeighbourFile[];
-  readonly onBusy?: (busy: boolean) => void;
   readonly onShown?: (latencyMs: number) => void;
 }
 
@@ -82,7 +81,6 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
 
     const { signal, dispose } = toSignal(token);
     const version = document.version;
-    this.deps.onBusy?.(true);
     try {
       const answer = await this.deps.pipeline.complete(req, {
         signal,
@@ -106,7 +104,6 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       return undefined;
     } finally {
       dispose();
-      this.deps.onBusy?.(false);
     }
   }
 
