@@ -27,12 +27,17 @@ def assign(packages, frac=0.03, min_share=0.5):
         dominant = sorted((k for k, v in packages.items() if v and max(v, key=v.get) == lang
                            and side[k] == "train"), key=lambda k: h[k])
         n_dom_total = sum(1 for k, v in packages.items() if v and max(v, key=v.get) == lang)
-        for k in dominant:
-            if held() >= min_share * frac * total:
-                break
+        target = min_share * frac * total
+        while dominant and held() < target:
             n_dom_train = sum(1 for kk, v in packages.items() if v and max(v, key=v.get) == lang
                               and side[kk] == "train")
             if n_dom_train <= 1 or n_dom_total < 2:
                 break
+            need = target - held()
+            # in hash order, the first package that does not overshoot the need by much; else the smallest,
+            # so that one big package does not move most of a scarce language out of train
+            fit = [k for k in dominant if packages[k][lang] <= 4 * need]
+            k = fit[0] if fit else min(dominant, key=lambda k: packages[k][lang])
+            dominant.remove(k)
             side[k] = "heldout"
     return side

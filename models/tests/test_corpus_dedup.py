@@ -119,3 +119,12 @@ def test_corpus_boilerplate_is_discounted():
     assert flags.tolist() == [True] + [False] * 12
     # the same n-grams in only two packages are not boilerplate: both copies are contaminated
     assert decontam.contaminated([shared, shared], [1, 2], idx).tolist() == [True, True]
+
+
+def test_split_does_not_move_a_scarce_languages_big_package_out_of_train():
+    pkgs = {"debian:big-cs": {"csharp": 9_000_000}, "debian:small-cs": {"csharp": 200_000},
+            "debian:tiny-cs": {"csharp": 100_000}}
+    pkgs.update({f"npm:p{i}": {"javascript": 1000} for i in range(40)})
+    side = split.assign(pkgs, frac=0.03)
+    assert side["debian:big-cs"] == "train"
+    assert "heldout" in (side["debian:small-cs"], side["debian:tiny-cs"])
