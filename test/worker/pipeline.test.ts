@@ -157,6 +157,12 @@ describe('pipeline with the real worker', () => {
     assert.equal(host.state.kind, 'ready');
     assert.notEqual(host.workerPid, pid);
     assert.ok(states.some((s) => s.kind === 'restarting'));
+    // A second crash soon after: the backoff doubles.
+    const pid2 = host.workerPid;
+    host.kill();
+    while (Date.now() < deadline + 10_000 && !(host.state.kind === 'ready' && host.workerPid !== pid2)) await new Promise((r) => setTimeout(r, 50));
+    const delays = states.filter((s): s is Extract<EngineState, { kind: 'restarting' }> => s.kind === 'restarting').map((s) => s.delayMs);
+    assert.ok(delays.length >= 2 && delays[delays.length - 1]! === 2 * delays[delays.length - 2]!, `backoff ${delays.join(', ')}`);
     pipeline.reset();
     const r = await pipeline.complete(requestAt(DOCS[0]!, { trigger: 'manual' }));
     assert.notEqual(r.result.skip, 'workerError');
