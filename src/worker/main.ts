@@ -124,8 +124,8 @@ process.on('message', (raw: unknown) => {
     if (running?.id === raw.id || queue.some((q) => q.id === raw.id)) cancelled.add(raw.id);
     return;
   }
-  if (isDecoding(raw)) {
-    // Newest wins: a new decoding request supersedes the running one and any queued ones.
+  if (isDecoding(raw) || raw.method === 'shutdown') {
+    // Newest wins: a new decoding request (or shutdown) supersedes the running one and any queued ones.
     if (running && isDecoding(running)) cancelled.add(running.id);
     for (const q of queue) if (isDecoding(q)) cancelled.add(q.id);
   }

@@ -200,6 +200,19 @@ describe('worker on the tiny fixture', () => {
     }
   });
 
+  test('shutdown cancels a running completion and the process exits at once', async () => {
+    const s = startWorker();
+    await s.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+    const running = s.request('complete', { prompt: fim('let z = ', '\n'), stop: { ...LONG, maxTokens: 400 } });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await s.stop(5000);
+    assert.ok(Date.now() - t0 < 1500, `stopped in ${Date.now() - t0} ms`);
+    assert.equal(s.alive, false);
+    const r = await running.catch(() => null);
+    if (r) assert.ok(r.stopReason === 'cancelled' || r.timings.generatedTokens < 400);
+  });
+
   test('stats report cache and memory', async () => {
     const s = await w.request('stats', {});
     assert.equal(s.model, 'tiny-fixture');
