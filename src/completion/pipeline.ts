@@ -15,7 +15,7 @@ import { AdaptiveDebouncer } from './debounce';
 import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters, STREAM_FILTERS } from './filters';
 import { prefilter } from './prefilter';
 import { buildFimPrompt, splitBudget } from './prompt';
-import { rankSnippets } from './snippets';
+import { DEFAULT_SNIPPET_OPTIONS, rankSnippets, SnippetIndex } from './snippets';
 import { PipelineStats } from './stats';
 import { CompletionResult, type CompletionRequest, type CursorContext, type RawCompletion, type SkipReason } from './types';
 
@@ -97,6 +97,7 @@ export class CompletionPipeline {
   readonly cache = new CompletionCache();
   readonly stats = new PipelineStats();
   private readonly debouncer = new AdaptiveDebouncer();
+  private readonly snippetIndex = new SnippetIndex();
   private generation: Generation | null = null;
 
   constructor(
@@ -212,7 +213,7 @@ export class CompletionPipeline {
 
   private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number, o: PipelineOptions): Generation {
     this.generation?.controller.abort();
-    const snippets = budget.snippetTokens > 0 && req.neighbours ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours()) : [];
+    const snippets = budget.snippetTokens > 0 && req.neighbours ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours(), DEFAULT_SNIPPET_OPTIONS, this.snippetIndex) : [];
     const stop: StopOptions = {
       maxTokens,
       maxLines: ctx.multiline ? o.maxLines : 1,

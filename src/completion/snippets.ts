@@ -35,21 +35,55 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
   return inter / (a.size + b.size - inter);
 }
 
+interface Window {
+  readonly text: string;
+  readonly ids: ReadonlySet<string>;
+}
+
+function windowsOf(text: string, windowLines: number): Window[] {
+  const lines = text.split('\n');
+  const stride = Math.max(1, Math.floor(windowLines / 2));
+  const out: Window[] = [];
+  for (let i = 0; i < lines.length; i += stride) {
+    const w = lines.slice(i, i + windowLines).join('\n');
+    out.push({ text: w, ids: identifiers(w) });
+    if (i + windowLines >= lines.length) break;
+  }
+  return out;
+}
+
+/** Windows of the files seen last time, reused while their text is unchanged (they rarely change while typing elsewhere). */
+export class SnippetIndex {
+  private readonly byPath = new Map<string, { text: string; windows: Window[] }>();
+
+  windows(f: NeighbourFile, windowLines: number): Window[] {
+    const hit = this.byPath.get(f.path);
+    if (hit && hit.text === f.text) return hit.windows;
+    const windows = windowsOf(f.text, windowLines);
+    this.byPath.set(f.path, { text: f.text, windows });
+    if (this.byPath.size > 64) this.byPath.delete(this.byPath.keys().next().value as string);
+    return windows;
+  }
+}
+
 /** Best-matching windows of the neighbour files for the last `windowLines` lines of the prefix. */
-export function rankSnippets(prefix: string, languageId: string, currentPath: string, files: readonly NeighbourFile[], opts = DEFAULT_SNIPPET_OPTIONS): Snippet[] {
+export function rankSnippets(
+  prefix: string,
+  languageId: string,
+  currentPath: string,
+  files: readonly NeighbourFile[],
+  opts = DEFAULT_SNIPPET_OPTIONS,
+  index = new SnippetIndex(),
+): Snippet[] {
   const query = identifiers(prefix.split('\n').slice(-opts.windowLines).join('\n'));
   if (query.size === 0) return [];
   const candidates: Snippet[] = [];
   for (const f of files) {
     if (f.path === currentPath || f.languageId !== languageId || f.text.length > MAX_NEIGHBOUR_CHARS) continue;
-    const lines = f.text.split('\n');
     let best: Snippet | null = null;
-    const stride = Math.max(1, Math.floor(opts.windowLines / 2));
-    for (let i = 0; i < lines.length; i += stride) {
-      const text = lines.slice(i, i + opts.windowLines).join('\n');
-      const score = jaccard(query, identifiers(text));
-      if (!best || score > best.score) best = { path: f.path, text, score };
-      if (i + opts.windowLines >= lines.length) break;
+    for (const w of index.windows(f, opts.windowLines)) {
+      const score = jaccard(query, w.ids);
+      if (!best || score > best.score) best = { path: f.path, text: w.text, score };
     }
     if (best && best.score >= opts.minScore) candidates.push(best);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildFimPrompt, splitBudget } from '../../src/completion/prompt';
-import { jaccard, rankSnippets } from '../../src/completion/snippets';
+import { jaccard, rankSnippets, SnippetIndex } from '../../src/completion/snippets';
 import { contextAt } from '../helpers/cursor';
 
 test('the FIM prompt is snippets, then fimPrefix prefix fimSuffix suffix fimMiddle, prefix healed', () => {
@@ -32,4 +32,12 @@ test('snippets: similar windows of same-language files rank first, others are le
   ];
   const s = rankSnippets(prefix, 'typescript', 'self.ts', files);
   assert.deepEqual(s.map((x) => x.path), ['cart.ts']);
+});
+
+test('the snippet index reuses a file’s windows while its text is unchanged', () => {
+  const index = new SnippetIndex();
+  const f = { path: 'a.ts', languageId: 'typescript', text: 'const alpha = 1;\nconst beta = alpha + 1;\n' };
+  const w1 = index.windows(f, 16);
+  assert.equal(index.windows({ ...f }, 16), w1);
+  assert.notEqual(index.windows({ ...f, text: f.text + 'const gamma = beta;\n' }, 16), w1);
 });
