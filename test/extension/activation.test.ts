@@ -80,6 +80,32 @@ describe('extension activation', () => {
     await until(() => status().includes('tiny-fixture'));
   });
 
+  test('Switch Model offers bundled and user models, loads the pick in place and remembers it', async () => {
+    const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-user-models-'));
+    const copy = path.join(userFolder, 'fixture-copy');
+    const original = fake.window.showQuickPick;
+    try {
+      fs.cpSync(path.join(ROOT, 'models', 'tiny-fixture'), copy, { recursive: true });
+      const m = JSON.parse(fs.readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+      m['name'] = 'fixture-copy';
+      fs.writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify(m));
+      config['ultramem-complete.modelsFolder'] = userFolder;
+      let offered: { description: string; dir: string }[] = [];
+      (fake.window as { showQuickPick: unknown }).showQuickPick = async (items: { description: string; dir: string }[]) => {
+        offered = items;
+        return items.find((i) => i.dir === copy);
+      };
+      await commandHandlers.get('ultramem-complete.switchModel')!();
+      assert.ok(offered.some((i) => i.description.includes('bundled')) && offered.some((i) => i.description.includes('user')));
+      await until(() => status().includes('fixture-copy'));
+      assert.equal(ctx.globalState.get('ultramem-complete.modelDir'), copy);
+    } finally {
+      (fake.window as { showQuickPick: unknown }).showQuickPick = original;
+      delete config['ultramem-complete.modelsFolder'];
+    }
+    fs.rmSync(userFolder, { recursive: true, force: true });
+  });
+
   test('disabling for the current language updates the setting', async () => {
     const { doc } = FakeDocument.withCursor('x = ║', 'python');
     fake.window.activeTextEditor = { document: doc, options: {} };
