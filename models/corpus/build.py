@@ -135,7 +135,7 @@ class Builder:
         if self._decon is None and not self.args.no_decontam:
             t = time.time()
             self._decon = DecontamIndex.from_evals_dir(self.args.evals, os.path.join(
-                self.work, f"decontam-v2-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
+                self.work, f"decontam-v3-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
             log(f"decontamination index: {len(self._decon.hashes)} n-grams from {self._decon.n_texts} "
                 f"eval texts ({self._decon.n_common} boilerplate n-grams left out), {time.time() - t:.1f}s")
         return self._decon
@@ -536,6 +536,7 @@ class Builder:
             "process_runs": self.read_runs(),
             "decontamination": {"evals": "shared/evals (human-eval-infilling, SAFIM)",
                                 "ngram_tokens": decontam.NGRAM, "min_hits": decontam.MIN_HITS,
+                                "min_strict_hits": decontam.MIN_STRICT_HITS,
                                 "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF,
                                 "corpus_boilerplate_packages": [decontam.CORPUS_DF, decontam.CORPUS_DF_ANY]},
             "shards": packed["shards"],
