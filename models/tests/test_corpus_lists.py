@@ -1,0 +1,48 @@
+"""Package-list generation (models/corpus/lists.py) from local indexes, on synthetic input."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from models.corpus import lists  # noqa: E402
+
+SOURCES = """Package: python-foo
+Section: python
+Files:
+ aaa 1000 python-foo_1.0.dsc
+ bbb 50000 python-foo_1.0.orig.tar.gz
+
+Package: golang-github-x-y
+Section: golang
+Files:
+ aaa 30000 golang-github-x-y_1.0.orig.tar.gz
+
+Package: zlib
+Section: libs
+Files:
+ aaa 900000 zlib_1.2.orig.tar.gz
+
+Package: linux
+Section: kernel
+Files:
+ aaa 900000000 linux_6.1.orig.tar.xz
+"""
+
+
+def test_parse_and_round_robin():
+    pkgs = lists.parse_sources(SOURCES)
+    assert pkgs["python-foo"] == ("python", 51000)
+    assert pkgs["golang-github-x-y"] == ("golang", 30000)
+    lines = lists.debian_list(pkgs)
+    names = [l.split()[0] for l in lines]
+    assert set(names) == {"python-foo", "golang-github-x-y", "zlib"}       # linux: excluded (kernel, size)
+    assert names.index("python-foo") < names.index("golang-github-x-y")    # one per category per round
+    assert "# c_cpp" in lines[names.index("zlib")]
+
+
+def test_npm_list_most_downloaded_first(tmp_path):
+    tsv = tmp_path / "npm.tsv"
+    tsv.write_text("name\tversion\tdownloads_a_month\tsummary\nsmall\t1.0.0\t5\tx\nbig\t2.0.0\t900\ty\n"
+                   "@scope/mid\t3.1.0\t50\tz\nbroken\n")
+    assert lists.npm_list(str(tsv), 10) == ["big@2.0.0", "@scope/mid@3.1.0", "small@1.0.0"]
+    assert lists.npm_list(str(tsv), 1) == ["big@2.0.0"]
