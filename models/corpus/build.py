@@ -26,7 +26,7 @@ from . import dedup, filters, split
 from . import decontam
 from .decontam import DecontamIndex
 from .langs import ALL_LANGS, AUX_LANGS, language_of, resolve_headers
-from .sources import DebianSource, FetchError, NpmSource, PySiteSource, safe_name
+from .sources import DebianSource, NpmSource, PySiteSource, safe_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))

@@ -12,7 +12,6 @@ BANDS = 16            # 16 bands x 8 rows: pairs with Jaccard ~0.7 collide in a 
 ROWS = NUM_PERM // BANDS
 SHINGLE = 5
 NEAR_DUP_JACCARD = 0.8
-_MASK32 = np.uint64(0xFFFFFFFF)
 
 _tok_cache = {}
 

@@ -2,7 +2,6 @@
 
 Order matters only for which reason a file is counted under; every file is counted once.
 """
-import posixpath
 import re
 
 MAX_FILE_BYTES = 1_000_000

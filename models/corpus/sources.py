@@ -9,7 +9,6 @@ package's candidate files as (path, bytes) pairs (read).
 """
 import csv
 import glob
-import io
 import json
 import os
 import re
