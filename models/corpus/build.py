@@ -10,6 +10,7 @@ package, exact dedup, near-dedup (LSH), packing gzip JSONL shards under data/cor
 manifest. See README.md in this folder.
 """
 import argparse
+import glob
 import gzip
 import hashlib
 import json
@@ -134,8 +135,15 @@ class Builder:
     def decon(self):
         if self._decon is None and not self.args.no_decontam:
             t = time.time()
+            if not os.path.isdir(self.args.evals):
+                log(f"WARNING: no evaluation data at {self.args.evals}: files are not matched against it now; "
+                    "the finalize stage matches them where the data is")
+            src = hashlib.sha1()
+            for f in sorted(glob.glob(os.path.join(self.args.evals, "*", "*.jsonl*"))):
+                src.update(f"{os.path.relpath(f, self.args.evals)}:{os.path.getsize(f)};".encode())
             self._decon = DecontamIndex.from_evals_dir(self.args.evals, os.path.join(
-                self.work, f"decontam-v3-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}.npz"))
+                self.work, f"decontam-v3-n{decontam.NGRAM}-w{decontam.MIN_WORDS}-df{decontam.COMMON_DF}-"
+                           f"{src.hexdigest()[:12]}.npz"))
             log(f"decontamination index: {len(self._decon.hashes)} n-grams from {self._decon.n_texts} "
                 f"eval texts ({self._decon.n_common} boilerplate n-grams left out), {time.time() - t:.1f}s")
         return self._decon
@@ -246,6 +254,7 @@ class Builder:
         t = time.time()
         docs, removed, seen = filter_package(cands, self.decon, s) if meta["permissive"] else ([], {}, 0)
         stats["times"]["filter"] = time.time() - t
+        stats["decontam_index"] = self.decon.fingerprint if self.decon is not None else None
         stats["candidate_files"] = len(cands)
         stats["candidate_bytes"] = seen
         stats["removed"] = removed
@@ -315,6 +324,8 @@ class Builder:
             st = by_key[k]
             z = np.load(self.paths(st["source"], st["package"])[2])
             off, ev = z["ev_off"], z["ev"]
+            if self.decon is not None and st.get("decontam_index") != self.decon.fingerprint:
+                off, ev = self.rematch(st)      # processed without (or with other) evaluation data
             for j in np.nonzero(np.diff(off))[0]:
                 ev_lists.append(ev[off[j]:off[j + 1]])
                 ev_doc.append(base + j)
@@ -375,6 +386,18 @@ class Builder:
         contam_examples = [f"{order[doc_pkg[i]]}:{all_paths[i]}" for i in np.nonzero(contam)[0][:20]]
         self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n,
                             per_lang(contam), contam_examples)
+
+    def rematch(self, st):
+        """Evaluation n-gram matches of a package's kept files, recomputed with the current index (for
+        packages processed where the evaluation data was missing, e.g. the pysite source on the GPU
+        machine)."""
+        lists = []
+        with gzip.open(self.paths(st["source"], st["package"])[1], "rt", encoding="utf-8") as fh:
+            for line in fh:
+                lists.append(self.decon.matches(json.loads(line)["text"]))
+        off = np.cumsum([0] + [len(m) for m in lists]).astype(np.int64)
+        ev = np.concatenate(lists) if lists else np.zeros(0, np.uint64)
+        return off, ev
 
     def pack(self, order, by_key, sides, alive, owner):
         shard_dir = os.path.join(self.out, "shards")

@@ -11,6 +11,7 @@ to be boilerplate (`corpus_boilerplate`, decided in stage 2 over all packages).
 """
 import glob
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -110,6 +111,7 @@ class DecontamIndex:
         self.df = np.ones(len(self.hashes), np.uint8) if df is None else np.asarray(df, np.uint8)
         self.n_texts = n_texts
         self.n_common = n_common
+        self.fingerprint = hashlib.sha1(self.hashes.tobytes()).hexdigest()[:16] if len(self.hashes) else None
         self.bitmap = np.zeros(1 << self.BITS, dtype=bool)
         self.bitmap[(self.hashes >> np.uint64(64 - self.BITS)).astype(np.int64)] = True
 
@@ -132,7 +134,7 @@ class DecontamIndex:
             z = np.load(cache_path)
             return cls(z["hashes"], int(z["n_texts"]), int(z["n_common"]), z["df"], z["strict"])
         idx = cls.from_texts(eval_texts(evals_dir))
-        if cache_path:
+        if cache_path and len(idx.hashes):
             os.makedirs(os.path.dirname(cache_path), exist_ok=True)
             tmp = cache_path + ".tmp.npz"
             np.savez(tmp, hashes=idx.hashes, df=idx.df, strict=idx.strict, n_texts=idx.n_texts,

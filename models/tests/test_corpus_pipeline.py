@@ -172,3 +172,24 @@ def test_tokenizer_sample_shares_and_output(tmp_path):
     with lzma.open(tmp_path / "s.jsonl.xz", "rt") as fh:
         rows = [json.loads(l) for l in fh]
     assert got["python"] == sum(len(r["text"].encode()) for r in rows) and rows[0]["lang"] == "python"
+
+
+def test_finalize_rematches_packages_processed_without_eval_data(tmp_path):
+    """Stage 1 where shared/evals is missing (the GPU machine), stage 2 where it exists."""
+    site = make_site(tmp_path)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "pysite.txt").write_text("*\n")
+    evals = tmp_path / "evals"
+    (evals / "human-eval-infilling").mkdir(parents=True)
+    import gzip as _gz
+    with _gz.open(evals / "human-eval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps({"task_id": "t/0", "prompt": program(101), "canonical_solution": "", "suffix": "",
+                             "test": "", "entry_point": "func_101"}) + "\n")
+    out = tmp_path / "out"
+    common = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--out", str(out),
+              "--manifest", str(tmp_path / "m.json")]
+    build.main(common + ["--stage", "process", "--evals", str(tmp_path / "missing")])
+    build.main(common + ["--stage", "finalize", "--evals", str(evals)])
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["removed"]["eval_contamination"]["examples"] == ["pysite:otherpkg:otherpkg/core.py"]
