@@ -562,6 +562,7 @@ class Builder:
                                 "min_strict_hits": decontam.MIN_STRICT_HITS,
                                 "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF,
                                 "corpus_boilerplate_packages": [decontam.CORPUS_DF, decontam.CORPUS_DF_ANY]},
+            "shards_total_mib": round(sum(x["bytes"] for x in packed["shards"]) / 2**20, 1),
             "shards": packed["shards"],
             "sources": sources,
         }
@@ -570,8 +571,12 @@ class Builder:
                 continue
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self._write_json(path, manifest)
+        shard_mib = sum(x["bytes"] for x in packed["shards"]) / 2**20
         log(f"manifest: {total_bytes / 1e6:.1f} MB in {manifest['totals']['files']} files, "
-            f"{len(packed['shards'])} shards")
+            f"{len(packed['shards'])} shards, {shard_mib:.1f} MiB")
+        if shard_mib > 58:
+            log("NOTE: the shards together exceed what one GPU-machine call carries with the working tree "
+                "(64 MiB in all): carry them over several calls, or build with a smaller --limit")
 
 
 class ShardWriter:
