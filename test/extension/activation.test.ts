@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type * as vscode from 'vscode';
+import { defaultModel } from '../../src/client/modelCatalog';
 import { activate, deactivate } from '../../src/extension/extension';
 import type { InlineProvider } from '../../src/extension/provider';
 import { requireFixture, ROOT } from '../helpers/fixture';
@@ -25,12 +26,13 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 describe('extension activation', () => {
   const ctx = extensionContext(ROOT);
+  const bundledDefault = defaultModel(path.join(ROOT, 'models'))?.name ?? 'none';
   const status = (): string => statusItems[0]?.text ?? '';
 
   before(async () => {
     requireFixture();
     await activate(ctx as unknown as vscode.ExtensionContext);
-    await until(() => status().includes('tiny-fixture'));
+    await until(() => status().includes(bundledDefault));
   });
   after(async () => {
     await deactivate();
@@ -77,7 +79,7 @@ describe('extension activation', () => {
       await fake.workspace.getConfiguration('ultramem-complete').update('modelPath', '');
       fs.rmSync(broken, { recursive: true, force: true });
     }
-    await until(() => status().includes('tiny-fixture'));
+    await until(() => status().includes(bundledDefault));
   });
 
   test('Switch Model offers bundled and user models, loads the pick in place and remembers it', async () => {
