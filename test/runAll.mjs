@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const onlyTs = process.argv.includes('--only-ts');
 const results = [];
+const totals = { passed: 0, failed: 0 }; // test cases over every runner, for the closing line
 
 function step(name, cmd, args, opts = {}) {
   const t0 = Date.now();
@@ -48,13 +49,23 @@ if (built && compiled) {
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   const detail = `${count('pass')} passed, ${count('fail')} failed, ${count('cancelled')} cancelled, ${count('skipped')} skipped (${files.length} files)`;
+  totals.passed += count('pass');
+  totals.failed += count('fail') + count('cancelled');
   results.push({ name: 'TypeScript tests (unit, golden, worker, provider)', ok: r.status === 0, detail, secs: (Date.now() - t0) / 1000 });
 }
 
-if (!onlyTs) step('model tests (models/scripts/test_models.mjs)', process.execPath, ['models/scripts/test_models.mjs']);
+if (!onlyTs) {
+  const summary = path.join(root, 'out/model-tests.json');
+  step('model tests (models/scripts/test_models.mjs)', process.execPath, ['models/scripts/test_models.mjs', '--summary', summary]);
+  const models = fs.existsSync(summary) ? JSON.parse(fs.readFileSync(summary, 'utf8')) : { passed: 0, failed: 1 };
+  totals.passed += models.passed;
+  totals.failed += models.failed;
+}
 
 console.log('\n==================== summary ====================');
 for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail} [${r.secs.toFixed(1)} s]`);
 const failed = results.filter((r) => !r.ok).length;
 console.log(failed === 0 ? 'ALL PASSED' : `${failed} STEP(S) FAILED`);
+// a failed step with no failed test case (a build error, a crashed runner) still counts as a failure
+console.log(`${totals.passed} passed, ${totals.failed + (failed > 0 && totals.failed === 0 ? 1 : 0)} failed`);
 process.exit(failed === 0 ? 0 : 1);

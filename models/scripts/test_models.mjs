@@ -1,7 +1,8 @@
 // Runs the model tests: the Python suite (pytest, with a python3 that has torch and onnx) and the node tests
-// under models/tests. Exits non-zero if either fails. Used by `npm test` and `.ci/run`.
+// under models/tests. Prints their output, then one line `models: N passed, N failed`; with --summary FILE it
+// also writes {passed, failed} there. Exits non-zero if either fails. Used by `npm test`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +22,24 @@ if (!python) {
   console.error('models: no python3 with torch, onnx and pytest (Debian: apt-get install python3-torch python3-onnx python3-pytest)');
   process.exit(1);
 }
-const pytest = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', tests], { stdio: 'inherit' });
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  return { ok: r.status === 0, out: r.stdout ?? '' };
+}
+
+const count = (re, text) => Number(re.exec(text)?.[1] ?? 0);
+const pytest = run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', tests]);
 const nodeTests = readdirSync(tests).filter((f) => f.endsWith('.test.mjs')).map((f) => join(tests, f));
-const node = spawnSync(process.execPath, ['--test', ...nodeTests], { stdio: 'inherit' });
-process.exit(pytest.status === 0 && node.status === 0 ? 0 : 1);
+const node = run(process.execPath, ['--test', ...nodeTests]);
+const passed = count(/(\d+) passed/, pytest.out) + count(/^# pass (\d+)/m, node.out);
+const failed = count(/(\d+) failed/, pytest.out) + count(/(\d+) error/, pytest.out) + count(/^# fail (\d+)/m, node.out);
+const ok = pytest.ok && node.ok;
+console.log(`models: ${passed} passed, ${failed + (ok || failed ? 0 : 1)} failed`);
+const summaryAt = process.argv.indexOf('--summary');
+if (summaryAt > 0) {
+  mkdirSync(dirname(process.argv[summaryAt + 1]), { recursive: true });
+  writeFileSync(process.argv[summaryAt + 1], JSON.stringify({ passed, failed, ok }));
+}
+process.exit(ok ? 0 : 1);
