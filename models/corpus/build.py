@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import dedup, filters, split
+from . import dedup, filters, licenses, split
 from . import decontam
 from .decontam import DecontamIndex
 from .langs import ALL_LANGS, AUX_LANGS, language_of, resolve_headers
@@ -173,6 +173,8 @@ class Builder:
             return False
         if s["status"] == "fetch_error" and self.args.retry_failed:
             return False
+        if s["status"] == "not_permissive" and s.get("license") and licenses.judge_expression(s["license"])[0]:
+            return False            # the license judge has learnt this license since: process it again
         return True
 
     def process_all(self):

@@ -12,6 +12,7 @@ PERMISSIVE = {
     "PSF-2.0", "Python-2.0", "Zlib", "Unlicense", "CC0-1.0", "public-domain", "BSL-1.0", "NCSA",
     "PostgreSQL", "HPND", "Unicode-DFS", "WTFPL", "BlueOak-1.0.0", "curl", "Libpng", "UPL-1.0", "CC-BY-4.0",
     "CC-BY-3.0", "W3C", "ImageMagick", "FSFAP", "FSFUL", "FSFULLR", "X11-distribute-modifications-variant",
+    "ZPL-2.1", "BSD-1-Clause",
 }
 
 _ALIASES = {
@@ -39,8 +40,19 @@ _ALIASES = {
     "unicode-dfs-2015": "Unicode-DFS", "unicode-3.0": "Unicode-DFS", "wtfpl": "WTFPL",
     "blueoak-1.0.0": "BlueOak-1.0.0", "curl": "curl", "upl-1.0": "UPL-1.0", "cc-by-4.0": "CC-BY-4.0",
     "cc-by-3.0": "CC-BY-3.0", "w3c": "W3C", "fsfap": "FSFAP", "fsful": "FSFUL", "fsfullr": "FSFULLR",
-    "permissive": "permissive-unnamed",
+    "permissive": "permissive-unnamed", "pd": "public-domain", "psf-license": "PSF-2.0",
+    "openssh": "BSD", "edl-1.0": "BSD-3-Clause", "zope-2.1": "ZPL-2.1", "zpl-2.1": "ZPL-2.1",
+    "bsd-1-clause": "BSD-1-Clause",
 }
+# Debian's copyright files name many variants of the common licenses after their project
+# ("MIT-Expat", "BSD-3-clause-Cambridge", "BSD3"): these patterns map them to the base license.
+_VARIANTS = [
+    (re.compile(r"^(?:mit|expat|x11)(?:[-_/ ].*)?$"), "MIT"),
+    (re.compile(r"^bsd-?([0-3])(?:-?clauses?)?(?:[-_ ].*)?$"), "BSD-{}-Clause"),
+    (re.compile(r"^bsd-c([23])$"), "BSD-{}-Clause"),
+    (re.compile(r"^apache-?2(?:\.0)?(?:[-_ ].*)?$"), "Apache-2.0"),
+    (re.compile(r"^(?:isc|zlib)(?:[-_ ].*)?$"), None),
+]
 
 # Python trove classifiers (after "License :: ")
 _CLASSIFIERS = {
@@ -70,6 +82,15 @@ def normalize(name):
     for k in ("bsd-3-clause", "bsd-2-clause", "apache-2.0", "mit", "isc", "zlib", "psf", "cc0"):
         if low2.startswith(k + "~") or low2.startswith(k + "-like"):   # Debian variants: "BSD-3-clause~Foo"
             return _ALIASES[k]
+    for rx, out in _VARIANTS:
+        m = rx.match(low2)
+        if m:
+            if out is None:
+                return _ALIASES[low2.split("-")[0].split("_")[0]]
+            if "{}" in out:
+                n_clause = m.group(1)
+                return "0BSD" if n_clause == "0" else out.format(n_clause)
+            return out
     return n
 
 

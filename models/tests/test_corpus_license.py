@@ -92,3 +92,13 @@ def test_python_metadata():
     assert L.judge_python_metadata("Name: demo\nLicense: Apache License 2.0\n\n")["permissive"]
     assert not L.judge_python_metadata("Name: demo\nLicense: LGPL\n\n")["permissive"]
     assert not L.judge_python_metadata("Name: demo\n\n")["permissive"]
+
+
+def test_debian_variant_names():
+    for e in ("MIT-Expat", "BSD-3-clauses", "BSD-3-clause-Cambridge", "BSD3", "BSD-2CLAUSE", "BSD-C3", "PD",
+              "PSF-License", "Apache-2.0-Google", "BSD-1-Clause", "ISC-like", "MIT-1"):
+        assert ok(e), e
+    assert L.normalize("BSD-2-clause-NetBSD") == "BSD-2-Clause"
+    assert L.normalize("BSD-0-clause") == "0BSD"
+    for e in ("BSD-4-clause", "BSD-4-clause-UC", "GPL-2+-or-Artistic", "MITRE-proprietary-ish", "LGPL-3.0-with-exception"):
+        assert not ok(e), e
