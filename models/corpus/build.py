@@ -173,7 +173,10 @@ class Builder:
             return False
         if s["status"] == "fetch_error" and self.args.retry_failed:
             return False
-        if s["status"] == "not_permissive" and s.get("license") and licenses.judge_expression(s["license"])[0]:
+        if s["status"] == "not_permissive" and (
+                (s.get("license") and licenses.judge_expression(s["license"])[0]) or
+                (s["source"] == "debian" and s.get("judge_version", 1) < licenses.JUDGE_VERSION and
+                 s.get("license_how") == "debian/copyright not machine-readable")):
             return False            # the license judge has learnt this license since: process it again
         return True
 

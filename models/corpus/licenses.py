@@ -204,12 +204,49 @@ class Dep5:
         return found if found is not None else self.header_license
 
 
+JUDGE_VERSION = 2      # bump when the judge accepts more: packages it rejected before are judged again
+
+def _phrase(text):
+    """A regex for a license phrase that tolerates any line breaks and indentation between words."""
+    return re.compile(r"\s+".join(re.escape(w) for w in text.split()), re.I)
+
+
+_FREE_TEXT_PERMISSIVE = [
+    ("MIT", _phrase("Permission is hereby granted, free of charge, to any person obtaining a copy")),
+    ("BSD", _phrase("Redistribution and use in source and binary forms, with or without modification, are "
+                    "permitted")),
+    ("Apache-2.0", re.compile(r"Apache\s+License,?\s+Version\s+2\.0", re.I)),
+    ("ISC", re.compile(r"Permission\s+to\s+use,\s+copy,\s+modify,\s+and(?:/or)?\s+distribute\s+this\s+"
+                       r"software\s+for\s+any\s+purpose\s+with\s+or\s+without\s+fee", re.I)),
+    ("Zlib", _phrase("This software is provided 'as-is', without any express or implied")),
+    ("HPND", re.compile(r"Permission\s+to\s+use,\s+copy,\s+modify,\s+(?:and\s+)?distribute,?\s+(?:and\s+sell\s+)?"
+                        r"this\s+software\s+and\s+its\s+documentation\s+for\s+any\s+purpose", re.I)),
+]
+_FREE_TEXT_COPYLEFT = re.compile(
+    r"General Public License|\bL?GPL|Lesser General|Library General|Mozilla Public|\bMPL\b|Artistic License|"
+    r"Eclipse Public|\bEPL\b|\bCDDL\b|Common Public License|Affero|All advertising materials mentioning|"
+    r"non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b", re.I)
+
+
+def judge_free_text(text):
+    """A copyright file that is not machine-readable: permissive only when it carries a recognised
+    permissive license text and mentions no copyleft or restrictive license anywhere."""
+    if _FREE_TEXT_COPYLEFT.search(text):
+        return False, []
+    found = [name for name, rx in _FREE_TEXT_PERMISSIVE if rx.search(text)]
+    return bool(found), found
+
+
 def judge_debian(copyright_text):
     """Package verdict from debian/copyright: dict(permissive, license, how, dep5)."""
     if copyright_text is None:
         return {"permissive": False, "license": None, "how": "no debian/copyright", "dep5": None}
     d = Dep5(copyright_text)
     if not d.machine_readable or not d.header_license:
+        ok, found = judge_free_text(copyright_text)
+        if ok:
+            return {"permissive": True, "license": " AND ".join(found), "ids": found,
+                    "how": "debian/copyright free text (license texts found, no copyleft mentioned)", "dep5": None}
         return {"permissive": False, "license": None, "how": "debian/copyright not machine-readable", "dep5": None}
     ok, ids = judge_expression(d.header_license)
     return {"permissive": ok, "license": d.header_license, "ids": ids, "how": "debian/copyright Files: *",

@@ -244,7 +244,7 @@ class DebianSource:
         verdict = licenses.judge_debian(copyright_text)
         meta = {"version": version, "format": fmt, "license": verdict.get("license"), "mode": mode,
                 "license_ids": verdict.get("ids"), "license_how": verdict["how"],
-                "permissive": verdict["permissive"],
+                "permissive": verdict["permissive"], "judge_version": licenses.JUDGE_VERSION,
                 "raw_bytes": sum(os.path.getsize(os.path.join(d, f)) for f in files) +
                 sum(os.path.getsize(x) for x in debs)}
         if not verdict["permissive"]:
@@ -272,7 +272,7 @@ class DebianSource:
                 cands.extend(collect(members()))
         # per-file license from DEP-5 (e.g. a GPL test suite inside an MIT package)
         for c in cands:
-            if c.reason is None:
+            if c.reason is None and dep5 is not None:
                 lic = dep5.license_for(c.path)
                 if lic is not None and not licenses.judge_expression(lic)[0]:
                     c.reason, c.data = "file_license", None

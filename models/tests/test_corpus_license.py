@@ -102,3 +102,19 @@ def test_debian_variant_names():
     assert L.normalize("BSD-0-clause") == "0BSD"
     for e in ("BSD-4-clause", "BSD-4-clause-UC", "GPL-2+-or-Artistic", "MITRE-proprietary-ish", "LGPL-3.0-with-exception"):
         assert not ok(e), e
+
+
+MIT_TEXT = """Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction..."""
+
+
+def test_free_text_copyright_files():
+    v = L.judge_debian("This package was debianized by A.\n\nCopyright 2001 B\n\n" + MIT_TEXT)
+    assert v["permissive"] and v["license"] == "MIT" and v["dep5"] is None
+    bsd = ("Redistribution and use in source and binary forms, with or without\nmodification, are permitted "
+           "provided that the following conditions are met:")
+    assert L.judge_debian("Copyright C\n" + bsd)["permissive"]
+    # any copyleft or advertising-clause mention rejects the whole package
+    assert not L.judge_debian(MIT_TEXT + "\nThe tests are under the GNU General Public License.")["permissive"]
+    assert not L.judge_debian(bsd + "\n3. All advertising materials mentioning features ...")["permissive"]
+    assert not L.judge_debian("Copyright D. All rights reserved.")["permissive"]
