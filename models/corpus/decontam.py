@@ -72,31 +72,29 @@ def eval_texts(evals_dir):
     return sorted({strip_imports(t) for t in _eval_texts(evals_dir)} - {""})
 
 
+def _jsonl_records(pattern):
+    """Every JSON record of the (optionally gzipped) JSONL files matching `pattern`, in file order."""
+    for f in sorted(glob.glob(pattern)):
+        op = gzip.open if f.endswith(".gz") else open
+        with op(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+
 def _eval_texts(evals_dir):
     texts = set()
-    for f in sorted(glob.glob(os.path.join(evals_dir, "human-eval-infilling", "*.jsonl*"))):
-        op = gzip.open if f.endswith(".gz") else open
-        with op(f, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                d = json.loads(line)
-                if "prompt" in d and "canonical_solution" in d:
-                    texts.add(d.get("prompt", "") + d.get("canonical_solution", "") + d.get("suffix", ""))
-                    if d.get("test"):
-                        texts.add(d["test"])
-    for f in sorted(glob.glob(os.path.join(evals_dir, "safim", "*.jsonl*"))):
-        op = gzip.open if f.endswith(".gz") else open
-        with op(f, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                d = json.loads(line)
-                prog = d.get("eval_prompt", "").replace("{{completion}}", d.get("ground_truth", ""))
-                texts.add(prog.replace("\r\n", "\n"))
-                p = d.get("prompt", "")
-                cut = p.find("\nCode:\n")
-                texts.add((p[:cut] if cut >= 0 else p).replace("\r\n", "\n"))
+    for d in _jsonl_records(os.path.join(evals_dir, "human-eval-infilling", "*.jsonl*")):
+        if "prompt" in d and "canonical_solution" in d:
+            texts.add(d.get("prompt", "") + d.get("canonical_solution", "") + d.get("suffix", ""))
+            if d.get("test"):
+                texts.add(d["test"])
+    for d in _jsonl_records(os.path.join(evals_dir, "safim", "*.jsonl*")):
+        prog = d.get("eval_prompt", "").replace("{{completion}}", d.get("ground_truth", ""))
+        texts.add(prog.replace("\r\n", "\n"))
+        p = d.get("prompt", "")
+        cut = p.find("\nCode:\n")
+        texts.add((p[:cut] if cut >= 0 else p).replace("\r\n", "\n"))
     return sorted(t for t in texts if t.strip())
 
 
