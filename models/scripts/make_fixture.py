@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import MemoryConfig, ModelConfig, Transformer  # noqa: E402
+from ultramem import MemoryConfig, ModelConfig  # noqa: E402
 from ultramem.model_folder import write_manifest, write_model_folder  # noqa: E402
 from ultramem.ort_check import run_graph, tokenize  # noqa: E402
 from ultramem.train import TrainConfig, load_checkpoint, train  # noqa: E402

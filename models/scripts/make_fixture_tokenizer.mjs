@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const tk = createRequire(import.meta.url)('tokenizers');
-export const SPECIAL_TOKENS = ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|endoftext|>', '<|file_sep|>'];
+const SPECIAL_TOKENS = ['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|endoftext|>', '<|file_sep|>'];
 
 const [out, mergeCount, ...files] = process.argv.slice(2);
 const trainer = new tk.Tokenizer(tk.BPE.empty());

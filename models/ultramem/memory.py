@@ -171,7 +171,7 @@ class UltraMemLayer(nn.Module):
     def _retrieve_folded(self, x: torch.Tensor):
         """Inference path: one n-wide matmul per side, then the m selected per-rank keys only."""
         cfg = self.cfg
-        T, r, mf, dk = x.shape[0], cfg.tucker_rank, cfg.n_filter, cfg.key_dim
+        mf = cfg.n_filter
         q = self._queries(x).transpose(0, 1).unsqueeze(2)  # (2, T, 1, D_k)
         s_bar = torch.matmul(q, self.folded["filter_keys_t"].unsqueeze(1)).squeeze(2)  # (2, T, n)
         idx = torch.topk(s_bar, mf, dim=-1).indices  # (2, T, mf)
