@@ -44,14 +44,23 @@ def log(*a):
 
 
 def read_list(path):
+    """(name, category) per entry; the category is the first word of the entry's comment (lists.py
+    writes `name  # python, 0.1 MB`), '' where there is none."""
     out = []
     if not os.path.exists(path):
         return out
     for line in open(path, encoding="utf-8"):
-        line = line.split("#", 1)[0].strip()
-        if line:
-            out.append(line)
+        name, _, comment = line.partition("#")
+        name = name.strip()
+        if name:
+            out.append((name, comment.strip().split(",", 1)[0]))
     return out
+
+
+def limit_list(entries, limit, whole=()):
+    """The first `limit` entries (0: all), plus every later entry of a category in `whole`: the lists are
+    round-robin over categories, so a language that is short of data can be taken whole on its own."""
+    return [name for i, (name, cat) in enumerate(entries) if not limit or i < limit or cat in whole]
 
 
 def _add(d, reason, nbytes, path=None):
@@ -149,13 +158,11 @@ class Builder:
         return self._decon
 
     def package_list(self, source):
-        names = read_list(os.path.join(self.args.lists, source + ".txt"))
-        if source == "pysite" and names == ["*"]:
+        entries = read_list(os.path.join(self.args.lists, source + ".txt"))
+        if source == "pysite" and [n for n, _ in entries] == ["*"]:
             from .sources import dist_infos
-            names = sorted(dist_infos(self.args.site_dir))
-        if self.args.limit:
-            names = names[: self.args.limit]
-        return names
+            entries = [(n, "") for n in sorted(dist_infos(self.args.site_dir))]
+        return limit_list(entries, self.args.limit, self.args.whole)
 
     def paths(self, source, pkg):
         base = os.path.join(self.work, source, safe_name(pkg))
@@ -544,6 +551,7 @@ class Builder:
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "command": " ".join(sys.argv),
             "limit_per_source": self.args.limit,
+            "whole_categories": sorted(self.args.whole),
             "heldout_frac": self.args.heldout_frac,
             "totals": {"files": sum(v["files"] for v in totals.values()), "bytes": total_bytes,
                        "tokens_estimated": round(total_bytes / 4) if not packed["tokenizer"] else None,
@@ -630,6 +638,8 @@ def main(argv=None):
     ap.add_argument("--sources", default="debian,npm", help="comma list of debian,npm,pysite")
     ap.add_argument("--lists", default=os.path.join(HERE, "lists"), help="folder with <source>.txt lists")
     ap.add_argument("--limit", type=int, default=0, help="first N packages of each list (0: all)")
+    ap.add_argument("--whole", default="",
+                    help="comma list of list categories (e.g. python) taken whole, beyond --limit")
     ap.add_argument("--site-dir", help="site-packages folder for the pysite source")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--evals", default=DEFAULT_EVALS)
@@ -646,6 +656,7 @@ def main(argv=None):
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
     args = ap.parse_args(argv)
     args.sources = [s for s in args.sources.split(",") if s]
+    args.whole = {c for c in args.whole.split(",") if c}
     b = Builder(args)
     if args.stage in ("all", "process"):
         b.process_all()

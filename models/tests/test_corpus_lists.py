@@ -46,3 +46,15 @@ def test_npm_list_most_downloaded_first(tmp_path):
                    "@scope/mid\t3.1.0\t50\tz\nbroken\n")
     assert lists.npm_list(str(tsv), 10) == ["big@2.0.0", "@scope/mid@3.1.0", "small@1.0.0"]
     assert lists.npm_list(str(tsv), 1) == ["big@2.0.0"]
+
+
+def test_limit_keeps_a_whole_category(tmp_path):
+    from models.corpus.build import limit_list, read_list
+    path = tmp_path / "debian.txt"
+    path.write_text("# header\npython-a  # python, 0.1 MB\nzlib  # c_cpp, 1.3 MB\n"
+                    "golang-x  # go, 0.0 MB\npython-b  # python, 6.0 MB\nbare-name\n")
+    entries = read_list(str(path))
+    assert entries[0] == ("python-a", "python") and entries[-1] == ("bare-name", "")
+    assert limit_list(entries, 2) == ["python-a", "zlib"]
+    assert limit_list(entries, 2, {"python"}) == ["python-a", "zlib", "python-b"]
+    assert limit_list(entries, 0) == [n for n, _ in entries]
