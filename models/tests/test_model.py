@@ -128,3 +128,20 @@ def test_moe_aux_losses_are_positive_in_training():
     model = Transformer(tiny_config("moe")).train()
     model(torch.randint(0, 300, (2, 8)))
     assert model.aux_loss().item() > 0
+
+
+def test_moe_sorted_training_dispatch_matches_the_per_expert_loop():
+    torch.manual_seed(0)
+    moe = Transformer(tiny_config("moe")).blocks[0].ffn
+    x = torch.randn(3, 7, moe.w1.shape[1], requires_grad=True)
+    outs, grads = [], []
+    for training in (True, False):
+        moe.train(training)
+        moe.zero_grad()
+        x.grad = None
+        y = moe(x)
+        y.square().sum().backward()
+        outs.append(y.detach())
+        grads.append(torch.cat([x.grad.flatten(), moe.w1.grad.flatten(), moe.w2.grad.flatten()]))
+    assert torch.allclose(outs[0], outs[1], atol=1e-5)
+    assert torch.allclose(grads[0], grads[1], atol=1e-4)
