@@ -74,7 +74,7 @@ export async function openDecoder(modelPath, threads = 1) {
   return { session, emptyCache, truncate, step, greedy };
 }
 
-function argmaxLast(logits) {
+export function argmaxLast(logits) {
   const v = logits.dims[2];
   const row = logits.data.subarray(logits.data.length - v);
   let best = 0;

@@ -16,4 +16,13 @@ def laptop(vocab_size: int = 16384) -> ModelConfig:
         memory=MemoryConfig(placement="0:1,2:3,4:5,6:7", n_keys=512, key_dim=64, value_dim=128, topk=32))
 
 
-PRESETS = {"um-m": um_m, "laptop": laptop}
+def laptop_pkm(vocab_size: int = 16384) -> ModelConfig:
+    """Ablation of `laptop`: product-key retrieval (additive row + column scores, notes §1.2) in place of TDQKR
+    and multi-core scoring, everything else equal, so the Tucker-decomposed retrieval's share is measured."""
+    cfg = laptop(vocab_size)
+    cfg.memory.retrieval, cfg.memory.tucker_rank, cfg.memory.mcs_cores = "pkm", 1, 1
+    cfg.validate()
+    return cfg
+
+
+PRESETS = {"um-m": um_m, "laptop": laptop, "laptop-pkm": laptop_pkm}
