@@ -34,7 +34,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "data", "corpus")
 DEFAULT_EVALS = os.path.join(os.path.dirname(REPO), "shared", "evals")
 LANG_CODE = {l: i for i, l in enumerate(ALL_LANGS)}
-SHARD_BYTES = 32 * 1024 * 1024        # compressed bytes per shard (the GPU machine takes 64 MiB per call)
 AUDITED = ("eval_contamination", "secrets", "file_license")   # the manifest lists example paths for these
 WORK_VERSION = 2                      # bump when per-package processing changes (forces a redo)
 
@@ -418,7 +417,7 @@ class Builder:
         for k in order:
             h.update(f"{k}={sides[k]}|{by_key[k].get('version')};".encode())
         h.update(np.packbits(alive).tobytes())
-        h.update(f"{self.args.compress}|{SHARD_BYTES}|{self.args.tokenizer}".encode())
+        h.update(f"{self.args.compress}|{self.args.shard_mib}|{self.args.tokenizer}".encode())
         digest = h.hexdigest()
         stamp = os.path.join(shard_dir, "pack.json")
         if os.path.exists(stamp):
@@ -452,7 +451,7 @@ class Builder:
                     w = writers.get(wkey)
                     if w is None:
                         w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1],
-                                                              self.args.compress)
+                                                              self.args.compress, self.args.shard_mib << 20)
                     w.write(rec)
                     s = stats.setdefault(side, {}).setdefault(d["lang"], {"files": 0, "bytes": 0, "tokens": 0,
                                                                          "packages": set()})
@@ -593,12 +592,12 @@ class Builder:
 
 
 class ShardWriter:
-    """Compressed JSONL shards (xz or gzip, both in the standard library), rolled over at SHARD_BYTES
+    """Compressed JSONL shards (xz or gzip, both in the standard library), rolled over at `shard_bytes`
     compressed. xz makes code about 25-30% smaller than gzip, which matters when every file has to
     travel to the GPU machine under a 64 MiB-per-call limit."""
 
-    def __init__(self, d, prefix, compress="xz"):
-        self.d, self.prefix, self.i, self.compress = d, prefix, 0, compress
+    def __init__(self, d, prefix, compress="xz", shard_bytes=32 << 20):
+        self.d, self.prefix, self.i, self.compress, self.shard_bytes = d, prefix, 0, compress, shard_bytes
         self.done = []
         self.fh = None
 
@@ -616,7 +615,7 @@ class ShardWriter:
             self._open()
         self.fh.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
         self.n += 1
-        if self.raw.tell() >= SHARD_BYTES:
+        if self.raw.tell() >= self.shard_bytes:
             self._close_one()
             self.i += 1
 
@@ -651,6 +650,8 @@ def main(argv=None):
     ap.add_argument("--keep-cache", action="store_true", help="keep downloaded archives")
     ap.add_argument("--retry-failed", action="store_true", help="retry packages whose download failed")
     ap.add_argument("--no-decontam", action="store_true")
+    ap.add_argument("--shard-mib", type=int, default=32,
+                    help="compressed MiB per shard: one shard and the code travel in one GPU call (64 MiB)")
     ap.add_argument("--compress", choices=["xz", "gz"], default="xz", help="shard compression")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
