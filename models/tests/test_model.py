@@ -145,3 +145,21 @@ def test_moe_sorted_training_dispatch_matches_the_per_expert_loop():
         grads.append(torch.cat([x.grad.flatten(), moe.w1.grad.flatten(), moe.w2.grad.flatten()]))
     assert torch.allclose(outs[0], outs[1], atol=1e-5)
     assert torch.allclose(grads[0], grads[1], atol=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the grouped GEMM path runs on CUDA under bf16 autocast")
+def test_moe_grouped_gemm_training_dispatch_matches_the_loop_on_cuda():
+    from ultramem import moe as moe_module
+    torch.manual_seed(0)
+    moe = Transformer(tiny_config("moe", d_model=128)).blocks[0].ffn.cuda()
+    x = torch.randn(4, 64, 128, device="cuda")
+    outs, key = [], (x.device, *moe.w1.shape[1:])
+    for grouped in (True, False):
+        moe_module._GROUPED_MM_OK.clear()
+        if not grouped:
+            moe_module._GROUPED_MM_OK[key] = False
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            outs.append(moe.train()(x).float())
+        if grouped:
+            print("grouped GEMM used:", moe_module._GROUPED_MM_OK.get(key))
+    assert torch.allclose(outs[0], outs[1], atol=3e-2, rtol=3e-2)
