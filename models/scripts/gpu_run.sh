@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The model run on the GPU machine (4 x H200, nvidia-h200-x4), one device call per phase, state in /tmp/um, run back
+# to back so the machine stays held. Usage (repository root): bash models/scripts/gpu_run.sh PHASE [N]
+#   part N   the corpus shards carried in data/gpu/ (one train shard each; held-out shards with part 1) go to
+#            /tmp/um/shards/partN; part 1 also trains the tokenizer on its train shard and runs the GPU tests.
+#            Each part is then tokenized in the background (FIM for train, plain for held-out).
+#   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
+#   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
+#            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
+#            order and batch; waits WAIT_S seconds
+#   finish   waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
+#            tokenizer parity samples; starts the FIM evaluation of the three folders on the CPUs in the background
+#   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
+#   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
+set -euo pipefail
+W=/tmp/um
+OUT=${OUT:-$W/out}
+mkdir -p "$W" "$OUT"
+export PYTHONUNBUFFERED=1
+RUNS=(ultramem dense moe pkm)
+run_flags() {  # the model flags of one run
+  case $1 in
+    ultramem) echo "--preset laptop" ;;
+    dense) echo "--preset laptop --twin dense" ;;
+    moe) echo "--preset laptop --twin moe --experts 16" ;;
+    pkm) echo "--preset laptop-pkm" ;;
+  esac
+}
+common=(--vocab 16384 --batch-size 64 --seq-len 1024 --lr 1e-3 --warmup-steps 100 --dtype bfloat16 --seed 1)
+wait_for() {  # file, seconds
+  local t=0
+  until [ -f "$1" ]; do sleep 5; t=$((t + 5)); [ "$t" -lt "$2" ] || { echo "timed out waiting for $1"; exit 1; }; done
+}
+
+case "$1" in
+part)
+  n=$2
+  mkdir -p "$W/shards/part$n/train"
+  mv data/gpu/train/*.jsonl.xz "$W/shards/part$n/train/"
+  if [ -d data/gpu/heldout ]; then mkdir -p "$W/shards/heldout" && mv data/gpu/heldout/* "$W/shards/heldout/"; fi
+  if [ -d data/gpu/evals ]; then rm -rf "$W/evals" && mv data/gpu/evals "$W/evals"; fi
+  if [ "$n" = 1 ]; then
+    nvidia-smi --query-gpu=name,memory.total --format=csv
+    python3 -c 'import torch, onnxruntime, tokenizers; print(torch.__version__, onnxruntime.__version__, tokenizers.__version__, torch.cuda.device_count(), "GPUs")'
+    time python3 models/scripts/train_tokenizer.py --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
+    (cd models && timeout 300 python3 -m pytest -q -x -s tests/test_model.py tests/test_fim_eval.py 2>&1 | tail -8) || true
+    timeout 120 python3 models/scripts/evaluate.py --model models/tiny-fixture --evals "$W/evals" --backend python \
+      --suites he-single,safim-api --limit 3 --workers 2 --out "$W/eval_smoke" || true
+  fi
+  wait_for "$W/tokenizer.json" 300
+  mkdir -p "$W/tokens/part$n"
+  [ "$n" = 1 ] && ln -sfn "$W/shards/heldout" "$W/shards/part1/heldout"
+  setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
+    --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
+  sleep "${WAIT_S:-5}"
+  ls -la "$W/shards/part$n/train" "$W/tokens"
+  ;;
+probe)
+  wait_for "$W/tokens/part1/tokens.json" 400
+  for i in "${!RUNS[@]}"; do
+    r=${RUNS[$i]}
+    # shellcheck disable=SC2046
+    CUDA_VISIBLE_DEVICES=$i python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" --steps 40 \
+      --log-every 10 --data "$W/tokens/part1/train.bin" --out "$W/probe/$r" > "$W/probe_$r.log" 2>&1 &
+  done
+  wait
+  python3 - "$W" "${RUNS[@]}" <<'EOF' | tee "$W/probe.json"
+import json, sys
+w, runs = sys.argv[1], sys.argv[2:]
+rates = {}
+for r in runs:
+    rows = [json.loads(l) for l in open(f"{w}/probe/{r}/metrics.jsonl")]
+    a, b = rows[1], rows[-1]   # skip the first logged step (warm-up, allocator)
+    rates[r] = round((b["tokens"] - a["tokens"]) / (b["elapsed_s"] - a["elapsed_s"]))
+print(json.dumps({"tokens_per_s": rates}))
+EOF
+  ;;
+train)
+  for f in "$W"/tokens/part*.log; do
+    p=$(basename "$f" .log)
+    wait_for "$W/tokens/$p/tokens.json" 400
+  done
+  cat "$W"/tokens/part*/tokens.json | python3 -c 'import sys; print(sys.stdin.read()[:3000])'
+  if [ -z "${STEPS:-}" ]; then
+    STEPS=$(python3 -c "import json; r=json.load(open('$W/probe.json'))['tokens_per_s']; print(int(min(r.values()) * ${TRAIN_S:-540} / 65536) // 100 * 100)")
+  fi
+  echo "steps: $STEPS"
+  for i in "${!RUNS[@]}"; do
+    r=${RUNS[$i]}
+    # shellcheck disable=SC2046
+    CUDA_VISIBLE_DEVICES=$i setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+      --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
+  done
+  sleep "${WAIT_S:-500}"
+  tail -n 2 "$W"/*.log
+  ;;
+finish)
+  for r in "${RUNS[@]}"; do
+    while [ ! -f "$W/$r/ckpt.pt" ] || pgrep -f "out $W/$r\$" > /dev/null; do
+      if grep -q Traceback "$W/$r.log"; then tail -n 30 "$W/$r.log"; exit 1; fi
+      sleep 5
+    done
+  done
+  tail -n 1 "$W"/{ultramem,dense,moe,pkm}.log
+  ckpts=()
+  for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
+  python3 models/scripts/eval_loss.py --tokens "$W/tokens/part1" --out "$W/val_loss.json" "${ckpts[@]}" &
+  desc="UltraMem code model sized for a 2-core laptop: 7M activated MACs/token"
+  python3 models/scripts/export.py --checkpoint "$W/ultramem/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+    --out "$W/folders/ultramem" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
+    --description "$desc, 45M parameters" > "$W/export_ultramem.log" 2>&1 &
+  python3 models/scripts/export.py --checkpoint "$W/dense/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+    --out "$W/folders/dense" --name dense-twin-s --display-name "Dense twin S" > "$W/export_dense.log" 2>&1 &
+  python3 models/scripts/export.py --checkpoint "$W/moe/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+    --out "$W/folders/moe" --name moe-twin-s --display-name "MoE twin S" > "$W/export_moe.log" 2>&1 &
+  python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
+    --out "$W/tokenizer_parity.json"
+  wait
+  tail -n 3 "$W"/export_*.log
+  cat "$W/val_loss.json"
+  setsid nohup python3 models/scripts/evaluate.py --model "$W/folders/ultramem" --model "$W/folders/dense" \
+    --model "$W/folders/moe" --evals "$W/evals" --heldout "$W/shards/heldout" --per-lang "${PER_LANG:-60}" --limit "${LIMIT:-1000}" \
+    --workers "${EVAL_WORKERS:-60}" --deadline "${DEADLINE:-150}" --out "$W/eval" > "$W/eval.log" 2>&1 < /dev/null &
+  sleep "${WAIT_S:-5}"
+  ;;
+collect)
+  while pgrep -f scripts/evaluate.py > /dev/null; do sleep 5; done
+  cat "$W/eval.log"
+  dirs=()
+  for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
+  python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}"
+  cd "$W"
+  tar czf "$OUT/results.tgz" val_loss.json probe.json tokenizer_parity.json eval tokens/part*/tokens.json \
+    folders/*/manifest.json folders/*/config.json export_*.log eval.log \
+    "${RUNS[@]/%//metrics.jsonl}" "${RUNS[@]/%//config.json}" "${RUNS[@]/%/.log}"
+  cp tokenizer.json "$OUT/"
+  ls -la "$OUT"
+  ;;
+model)
+  split -b 15m -d "$W/folders/ultramem/model.onnx" "$OUT/model.onnx.part"
+  ls -la "$OUT"
+  ;;
+*)
+  echo "usage: $0 part N|probe|train|finish|collect|model" >&2
+  exit 2
+  ;;
+esac
