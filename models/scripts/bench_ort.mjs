@@ -1,4 +1,4 @@
-// ORT CPU timing of one graph at batch 1: prefill of 512 and 2048 tokens, and decode ms/token after a
+// ORT CPU timing of one graph at batch 1: prefill of 512, 1024 and 2048 tokens, and decode ms/token after a
 // 512-token prefill. Prints one JSON line. Usage: node models/scripts/bench_ort.mjs model.onnx THREADS VOCAB
 import { openDecoder } from './ort_session.mjs';
 
@@ -19,6 +19,7 @@ async function timePrefill(n, repeats) {
 
 await timePrefill(64, 2); // warm-up: first run allocates and plans
 const prefill512 = await timePrefill(512, 3);
+const prefill1024 = await timePrefill(1024, 3);
 const prefill2048 = await timePrefill(2048, 2);
 let { cache } = await decoder.step(decoder.emptyCache(), randomIds(512));
 const decode = [];
@@ -27,5 +28,5 @@ for (let i = 0; i < 48; i++) {
   ({ cache } = await decoder.step(cache, [(i * 31) % Number(vocab)]));
   decode.push(performance.now() - t0);
 }
-console.log(JSON.stringify({ model, threads: Number(threads), prefill512Ms: prefill512, prefill2048Ms: prefill2048,
+console.log(JSON.stringify({ model, threads: Number(threads), prefill512Ms: prefill512, prefill1024Ms: prefill1024, prefill2048Ms: prefill2048,
   decodeMsPerToken: median(decode.slice(8)) }));

@@ -2,8 +2,9 @@
 
 Builds each model with random weights (timing does not depend on training), exports float32 and int8 graphs,
 then times them with onnxruntime-node (scripts/bench_ort.mjs) at batch 1 with 1 and 2 threads:
-decode ms/token after a 512-token prefill, and prefill ms for 512 and 2048 tokens. Prints a markdown table.
-Usage: python3 models/scripts/bench_ort.py [--out-dir /tmp/ultramem-bench]
+decode ms/token after a 512-token prefill, and prefill ms for 512, 1024 and 2048 tokens. Prints a markdown table
+(and writes the rows as JSON with --json, which scripts/eval_report.py reads).
+Usage: python3 models/scripts/bench_ort.py [--out-dir /tmp/ultramem-bench] [--json bench.json]
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", default="/tmp/ultramem-bench")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--json", help="also write the rows here")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     um = laptop()
@@ -52,11 +54,17 @@ def main():
                 rows.append((name, kind, int(threads), acc, os.path.getsize(path), r))
                 print(json.dumps(r), flush=True)
     print("\n| model | weights | threads | activated MACs/token | total params | file MB | decode ms/token "
-          "| prefill 512 ms | prefill 2048 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| prefill 512 ms | prefill 1024 ms | prefill 2048 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, kind, threads, acc, size, r in rows:
         print(f"| {name} | {kind} | {threads} | {acc.macs_per_token / 1e6:.2f}M | {acc.total_params / 1e6:.1f}M "
-              f"| {size / 1e6:.1f} | {r['decodeMsPerToken']:.2f} | {r['prefill512Ms']:.0f} | {r['prefill2048Ms']:.0f} |")
+              f"| {size / 1e6:.1f} | {r['decodeMsPerToken']:.2f} | {r['prefill512Ms']:.0f} | {r['prefill1024Ms']:.0f} "
+              f"| {r['prefill2048Ms']:.0f} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{"model": name, "weights": kind, "threads": threads, "macs_per_token": acc.macs_per_token,
+                        "total_params": acc.total_params, "file_bytes": size, **r}
+                       for name, kind, threads, acc, size, r in rows], f, indent=1)
 
 
 if __name__ == "__main__":

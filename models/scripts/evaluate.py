@@ -218,7 +218,8 @@ def main():
             records = [r for r in pool.imap_unordered(_run, tasks, chunksize=4) if r is not None]
         summary = {"model": name, "folder": os.path.abspath(folder), "wall_s": round(time.time() - t0, 1),
                    "tasks_total": len(tasks), "tasks_done": len(records), "workers": args.workers,
-                   "prompt_tokens": args.prompt_tokens, "max_new": max_new, "suites": fim_eval.summarize(records)}
+                   "prompt_tokens": args.prompt_tokens, "max_new": max_new, "per_lang": args.per_lang,
+                   "limit": args.limit, "seed": args.seed, "suites": fim_eval.summarize(records)}
         with gzip.open(os.path.join(args.out, f"{name}.records.jsonl.gz"), "wt", encoding="utf-8") as f:
             for r in sorted(records, key=lambda r: (r["suite"], r["task_id"])):
                 f.write(json.dumps(r) + "\n")
