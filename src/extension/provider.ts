@@ -107,13 +107,20 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     }
   }
 
-  /** Asks VS Code to query again while a suggestion streams, if the editor is still where it was. */
+  /**
+   * Asks VS Code to query again while a suggestion streams, if the editor is still where it was. A trigger alone
+   * is not enough: VS Code (1.100, InlineCompletionsSource.fetch) sends no new request while the shown item came
+   * from an explicit request at the same position and document version, so the shown item is hidden first (the
+   * hide command only acts while a suggestion is visible in the focused editor). The provider answers the new
+   * request at once from the running generation; test/e2e/ui.test.mjs watches the ghost text grow.
+   */
   private scheduleRefresh(document: vscode.TextDocument, version: number): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.document !== document || document.version !== version) return;
+      void vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }, STREAM_REFRESH_MS);
   }
