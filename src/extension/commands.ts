@@ -21,19 +21,10 @@ export function bundledModelsFolder(context: vscode.ExtensionContext): string {
   return path.join(context.extensionPath, 'models');
 }
 
-async function switchModel(d: CommandDeps): Promise<void> {
+/** Offers the model folders in a QuickPick; a folder passed as argument (keybindings, tests) skips the pick. */
+async function switchModel(d: CommandDeps, dir?: string): Promise<void> {
   const s = readSettings();
-  const entries = catalog(bundledModelsFolder(d.context), s.modelsFolder || undefined);
-  const current = d.host.modelInfo?.dir;
-  const pick = await vscode.window.showQuickPick(
-    entries.map((e) => ({
-      label: `${e.dir === current ? '$(check) ' : ''}${e.displayName}`,
-      description: `${e.name} · ${e.source}`,
-      detail: e.description || e.dir,
-      dir: e.dir,
-    })),
-    { title: 'UltraMem: Switch Model', placeHolder: entries.length ? 'Choose the completion model' : 'No model folders found (see the modelsFolder setting)' },
-  );
+  const pick = dir ? { dir, label: path.basename(dir) } : await pickModel(d, s.modelsFolder);
   if (!pick) return;
   if (s.modelPath) {
     void vscode.window.showWarningMessage(`The ${SECTION}.modelPath setting (${s.modelPath}) overrides the chosen model; clear it to use the picker.`);
@@ -43,6 +34,20 @@ async function switchModel(d: CommandDeps): Promise<void> {
     d.pipeline.reset();
     void vscode.window.setStatusBarMessage(`UltraMem: now using ${d.host.modelInfo?.displayName ?? pick.label}`, 3000);
   }
+}
+
+async function pickModel(d: CommandDeps, modelsFolder: string): Promise<{ dir: string; label: string } | undefined> {
+  const entries = catalog(bundledModelsFolder(d.context), modelsFolder || undefined);
+  const current = d.host.modelInfo?.dir;
+  return vscode.window.showQuickPick(
+    entries.map((e) => ({
+      label: `${e.dir === current ? '$(check) ' : ''}${e.displayName}`,
+      description: `${e.name} · ${e.source}`,
+      detail: e.description || e.dir,
+      dir: e.dir,
+    })),
+    { title: 'UltraMem: Switch Model', placeHolder: entries.length ? 'Choose the completion model' : 'No model folders found (see the modelsFolder setting)' },
+  );
 }
 
 async function toggleLanguage(): Promise<void> {
@@ -65,9 +70,9 @@ async function showStats(d: CommandDeps): Promise<void> {
 }
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
-  const c = (id: string, fn: () => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
+  const c = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
   return [
-    c('switchModel', () => switchModel(d)),
+    c('switchModel', (dir?: unknown) => switchModel(d, typeof dir === 'string' ? dir : undefined)),
     c('toggle', async () => {
       const cfg = vscode.workspace.getConfiguration(SECTION);
       await cfg.update('enable', !cfg.get('enable', true), vscode.ConfigurationTarget.Global);

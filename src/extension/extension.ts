@@ -17,7 +17,16 @@ import { StatusBar } from './statusBar';
 
 let host: EngineHost | null = null;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What activate() returns (`vscode.extensions.getExtension(...).exports`): a read-only view for integration tests. */
+export interface UltraMemApi {
+  readonly engine: Pick<EngineHost, 'state' | 'modelInfo' | 'workerPid' | 'restarts'>;
+  /** The error messages shown to the user this session, each once, in order. */
+  readonly errorsShown: readonly string[];
+  /** Whether a completion is being decoded right now. */
+  readonly generating: boolean;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<UltraMemApi> {
   const log = vscode.window.createOutputChannel('UltraMem Complete', { log: true });
   context.subscriptions.push(log);
   let settings = readSettings();
@@ -97,13 +106,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => void engine.stop() },
   );
 
+  const api: UltraMemApi = {
+    engine,
+    get errorsShown() {
+      return [...shown];
+    },
+    get generating() {
+      return status.generating;
+    },
+  };
   const dir = chooseModel(context, settings.modelPath);
   if (!dir) {
     reportOnce(`UltraMem: no model found. Bundled models belong in ${bundledModelsFolder(context)}; or set ${SECTION}.modelPath.`);
-    return;
+    return api;
   }
   log.info(`loading model from ${dir}`);
   void loadModel(dir);
+  return api;
 }
 
 /** The modelPath setting, else the model chosen with Switch Model (if it still exists), else the bundled default. */

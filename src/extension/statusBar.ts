@@ -26,6 +26,10 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
+  get generating(): boolean {
+    return this.busy > 0;
+  }
+
   setBusy(busy: boolean): void {
     this.busy = Math.max(0, this.busy + (busy ? 1 : -1));
     this.render();
