@@ -56,6 +56,15 @@ def read_list(path):
     return out
 
 
+def parse_limit(spec: str):
+    """'2000' or '2000,npm=3000' -> {"": 2000, "npm": 3000} (the "" entry is every other source)."""
+    out = {"": 0}
+    for part in spec.split(","):
+        source, _, n = part.rpartition("=")
+        out[source] = int(n)
+    return out
+
+
 def limit_list(entries, limit, whole=()):
     """The first `limit` entries (0: all), plus every later entry of a category in `whole`: the lists are
     round-robin over categories, so a language that is short of data can be taken whole on its own."""
@@ -161,7 +170,7 @@ class Builder:
         if source == "pysite" and [n for n, _ in entries] == ["*"]:
             from .sources import dist_infos
             entries = [(n, "") for n in sorted(dist_infos(self.args.site_dir))]
-        return limit_list(entries, self.args.limit, self.args.whole)
+        return limit_list(entries, self.args.limit.get(source, self.args.limit[""]), self.args.whole)
 
     def paths(self, source, pkg):
         base = os.path.join(self.work, source, safe_name(pkg))
@@ -636,7 +645,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sources", default="debian,npm", help="comma list of debian,npm,pysite")
     ap.add_argument("--lists", default=os.path.join(HERE, "lists"), help="folder with <source>.txt lists")
-    ap.add_argument("--limit", type=int, default=0, help="first N packages of each list (0: all)")
+    ap.add_argument("--limit", type=parse_limit, default="0",
+                    help="first N packages of each list (0: all); per source as in 2000,npm=3000")
     ap.add_argument("--whole", default="",
                     help="comma list of list categories (e.g. python) taken whole, beyond --limit")
     ap.add_argument("--site-dir", help="site-packages folder for the pysite source")

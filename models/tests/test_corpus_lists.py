@@ -58,3 +58,10 @@ def test_limit_keeps_a_whole_category(tmp_path):
     assert limit_list(entries, 2) == ["python-a", "zlib"]
     assert limit_list(entries, 2, {"python"}) == ["python-a", "zlib", "python-b"]
     assert limit_list(entries, 0) == [n for n, _ in entries]
+
+
+def test_limit_per_source():
+    from models.corpus.build import parse_limit
+    assert parse_limit("2000") == {"": 2000}
+    assert parse_limit("2000,npm=3000") == {"": 2000, "npm": 3000}
+    assert parse_limit("0") == {"": 0}
