@@ -15,6 +15,6 @@ if [ "$n" = 1 ]; then
   cp -r "$shards/heldout" data/gpu/heldout
   cp -r ../shared/evals data/gpu/evals
 fi
-tree_bytes=$(git ls-files -co --exclude-standard -z | xargs -0 du -cbL 2>/dev/null | tail -1 | cut -f1)
+tree_bytes=$(git ls-files -co --exclude-standard -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 gpu_bytes=$(du -sb data/gpu | cut -f1)
 echo "travels: tree $((tree_bytes >> 20)) MiB + data/gpu $((gpu_bytes >> 20)) MiB = $(((tree_bytes + gpu_bytes) >> 20)) MiB (limit 64)"
