@@ -113,21 +113,26 @@ def open_backend(name: str, folder: str, manifest: dict):
 class FimGenerator:
     """Greedy FIM decoding of one model folder in one process, with the extension's prompt layout."""
 
-    def __init__(self, folder: str, backend: str, prompt_tokens: int, max_new: dict):
+    def __init__(self, folder: str, backend: str, prompt_tokens: int, max_new: dict, template: str = ""):
         manifest = json.load(open(os.path.join(folder, "manifest.json")))
+        self.template = template or manifest["fim"]["template"]
         self.model = open_backend(backend, folder, manifest)
         self.special = {k: v["id"] for k, v in manifest["specialTokens"].items()}
         self.stop = set(manifest["stopTokenIds"])
         self.prompt_tokens, self.max_new = prompt_tokens, max_new
 
     def prompt(self, task: FimTask):
-        """PSM prompt within the token budget: the suffix gets at most a quarter, the prefix the rest (its end)."""
+        """FIM prompt within the token budget: the suffix gets at most a quarter, the prefix the rest (its end).
+        psm: fimPrefix prefix fimSuffix suffix fimMiddle; spm: fimPrefix fimSuffix suffix fimMiddle prefix
+        (the two orders the model was trained on, ultramem/fim.py)."""
         pre = self.model.encode(task.prefix[-fim_eval.PREFIX_CHARS:])
         suf = self.model.encode(task.suffix[:fim_eval.SUFFIX_CHARS])
         n_suf = min(len(suf), self.prompt_tokens // 4)
         n_pre = min(len(pre), self.prompt_tokens - 3 - n_suf)
-        s = self.special
-        return [s["fimPrefix"], *pre[len(pre) - n_pre:], s["fimSuffix"], *suf[:n_suf], s["fimMiddle"]]
+        s, pre, suf = self.special, pre[len(pre) - n_pre:], suf[:n_suf]
+        if self.template == "spm":
+            return [s["fimPrefix"], s["fimSuffix"], *suf, s["fimMiddle"], *pre]
+        return [s["fimPrefix"], *pre, s["fimSuffix"], *suf, s["fimMiddle"]]
 
     def generate(self, task: FimTask):
         ids = self.prompt(task)
@@ -151,9 +156,9 @@ _GEN = None
 _DEADLINE = None
 
 
-def _init(folder, backend, prompt_tokens, max_new, deadline):
+def _init(folder, backend, prompt_tokens, max_new, template, deadline):
     global _GEN, _DEADLINE
-    _GEN, _DEADLINE = FimGenerator(folder, backend, prompt_tokens, max_new), deadline
+    _GEN, _DEADLINE = FimGenerator(folder, backend, prompt_tokens, max_new, template), deadline
 
 
 def _run(task_json):
@@ -193,6 +198,8 @@ def main():
     ap.add_argument("--per-lang", type=int, default=100, help="held-out holes per language and suite")
     ap.add_argument("--limit", type=int, default=0, help="at most this many tasks per suite (a seeded sample)")
     ap.add_argument("--prompt-tokens", type=int, default=1024, help="prompt budget (the extension's default)")
+    ap.add_argument("--template", choices=["", "psm", "spm"], default="",
+                    help="FIM prompt order (default: the manifest's fim.template)")
     ap.add_argument("--max-new-line", type=int, default=48)
     ap.add_argument("--max-new-block", type=int, default=160)
     ap.add_argument("--backend", choices=["auto", "python", "node"], default="auto",
@@ -200,6 +207,7 @@ def main():
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--deadline", type=float, default=0, help="seconds per model after which no task starts")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--name-suffix", default="", help="appended to the model name in the output file names")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     args.suites = [s for s in args.suites.split(",") if s]
@@ -210,15 +218,16 @@ def main():
     tasks = [t.to_json() for t in load_tasks(args)]
     max_new = {"line": args.max_new_line, "block": args.max_new_block}
     for folder in args.model:
-        name = json.load(open(os.path.join(folder, "manifest.json")))["name"]
+        name = json.load(open(os.path.join(folder, "manifest.json")))["name"] + args.name_suffix
         t0 = time.time()
         deadline = t0 + args.deadline if args.deadline else None
         ctx = mp.get_context("fork")
-        with ctx.Pool(args.workers, initializer=_init, initargs=(folder, args.backend, args.prompt_tokens, max_new, deadline)) as pool:
+        with ctx.Pool(args.workers, initializer=_init, initargs=(folder, args.backend, args.prompt_tokens, max_new,
+                                                                 args.template, deadline)) as pool:
             records = [r for r in pool.imap_unordered(_run, tasks, chunksize=4) if r is not None]
         summary = {"model": name, "folder": os.path.abspath(folder), "wall_s": round(time.time() - t0, 1),
                    "tasks_total": len(tasks), "tasks_done": len(records), "workers": args.workers,
-                   "prompt_tokens": args.prompt_tokens, "max_new": max_new, "per_lang": args.per_lang,
+                   "prompt_tokens": args.prompt_tokens, "max_new": max_new, "per_lang": args.per_lang, "template": args.template or "manifest",
                    "limit": args.limit, "seed": args.seed, "suites": fim_eval.summarize(records)}
         with gzip.open(os.path.join(args.out, f"{name}.records.jsonl.gz"), "wt", encoding="utf-8") as f:
             for r in sorted(records, key=lambda r: (r["suite"], r["task_id"])):
