@@ -37,7 +37,11 @@ export interface CompleteOptions {
   readonly signal?: AbortSignal;
   /** Return as soon as the text is useful (first line, or a few words) while decoding goes on. */
   readonly early?: boolean;
-  /** Called when a streaming generation this request uses has more text. */
+  /**
+   * Called when the text this request was answered with would now be longer (the generation it uses has
+   * decoded more that passes the filters); the caller asks again to get it. Only the latest answered request
+   * of a generation is called, and only when its text has changed.
+   */
   readonly onUpdate?: () => void;
   /** Skip the debounce (tests, CLI, bench replays that pace themselves). */
   readonly noDebounce?: boolean;
@@ -62,6 +66,8 @@ interface Generation {
   failed: SkipReason | null;
   readonly listeners: Set<() => void>;
   readonly finished: Promise<void>;
+  /** The latest answered request with an onUpdate: its view of the text and what it was last given. */
+  watcher: { readonly typed: string; readonly ctx: CursorContext; shown: string; readonly onUpdate: () => void } | null;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -134,9 +140,23 @@ export class CompletionPipeline {
       const r = CompletionResult.of(text, typed ? 'typedThrough' : 'model', gen.result.stopReason, gen.timings);
       return text ? { result: r, streaming: false } : this.skip('filteredOut');
     }
+    return { result: CompletionResult.of(this.partialText(gen, typed, ctx), typed ? 'typedThrough' : 'model', null), streaming: true };
+  }
+
+  private partialText(gen: Generation, typed: string, ctx: CursorContext): string {
     const partial = gen.text.startsWith(typed) ? runFilters(STREAM_FILTERS, gen.text.slice(typed.length), ctx, null) : '';
     // Trailing whitespace waits for what follows it (the finished text is trimmed at its end).
-    return { result: CompletionResult.of(partial.trimEnd(), typed ? 'typedThrough' : 'model', null), streaming: true };
+    return partial.trimEnd();
+  }
+
+  /** Calls the generation's watcher if the text it would be answered with now differs from what it was given. */
+  private notifyWatcher(gen: Generation): void {
+    const w = gen.watcher;
+    if (!w || gen.failed) return;
+    const now = gen.done && gen.result ? this.display(gen.result, w.typed, w.ctx) : this.partialText(gen, w.typed, w.ctx);
+    if (now === w.shown) return;
+    w.shown = now;
+    w.onUpdate();
   }
 
   /** The running generation, if this request continues it; returns the characters typed since it began. */
@@ -151,7 +171,6 @@ export class CompletionPipeline {
 
   private async wait(gen: Generation, typed: string, ctx: CursorContext, opts: CompleteOptions): Promise<PipelineAnswer> {
     const signal = opts.signal;
-    if (opts.onUpdate) gen.listeners.add(opts.onUpdate);
     for (;;) {
       if (signal?.aborted) return this.skip('cancelled');
       if (gen.done) break;
@@ -168,7 +187,9 @@ export class CompletionPipeline {
       });
     }
     if (signal?.aborted) return this.skip('cancelled');
-    return this.answerFrom(gen, typed, ctx);
+    const answer = this.answerFrom(gen, typed, ctx);
+    if (opts.onUpdate && answer.streaming) gen.watcher = { typed, ctx, shown: answer.result.text, onUpdate: opts.onUpdate };
+    return answer;
   }
 
   async complete(req: CompletionRequest, opts: CompleteOptions = {}): Promise<PipelineAnswer> {
@@ -227,6 +248,7 @@ export class CompletionPipeline {
     const listeners = new Set<() => void>();
     const notify = (): void => {
       for (const l of [...listeners]) l();
+      this.notifyWatcher(gen);
     };
     const gen: Generation = {
       languageId: req.languageId,
@@ -241,6 +263,7 @@ export class CompletionPipeline {
       failed: null,
       listeners,
       finished: Promise.resolve(),
+      watcher: null,
     };
     this.stats.modelRequests++;
     this.onGenerating(true);
