@@ -82,7 +82,7 @@ train)
   done
   cat "$W"/tokens/part*/tokens.json | python3 -c 'import sys; print(sys.stdin.read()[:3000])'
   if [ -z "${STEPS:-}" ]; then
-    STEPS=$(python3 -c "import json; r=json.load(open('$W/probe.json'))['tokens_per_s']; print(int(min(r.values()) * ${TRAIN_S:-540} / 65536) // 100 * 100)")
+    STEPS=$(python3 -c "import json; r=json.load(open('$W/probe.json'))['tokens_per_s']; print(int(min(r.values()) * ${TRAIN_S:-480} / 65536) // 100 * 100)")
   fi
   echo "steps: $STEPS"
   for i in "${!RUNS[@]}"; do
@@ -119,8 +119,8 @@ finish)
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
   setsid nohup python3 models/scripts/evaluate.py --model "$W/folders/ultramem" --model "$W/folders/dense" \
-    --model "$W/folders/moe" --evals "$W/evals" --heldout "$W/shards/heldout" --per-lang "${PER_LANG:-60}" --limit "${LIMIT:-1000}" \
-    --workers "${EVAL_WORKERS:-60}" --deadline "${DEADLINE:-150}" --out "$W/eval" > "$W/eval.log" 2>&1 < /dev/null &
+    --model "$W/folders/moe" --evals "$W/evals" --heldout "$W/shards/heldout" --per-lang "${PER_LANG:-40}" --limit "${LIMIT:-600}" \
+    --workers "${EVAL_WORKERS:-60}" --deadline "${DEADLINE:-100}" --out "$W/eval" > "$W/eval.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
   ;;
 collect)
