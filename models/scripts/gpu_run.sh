@@ -118,9 +118,13 @@ finish)
   wait
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
-  setsid nohup python3 models/scripts/evaluate.py --model "$W/folders/ultramem" --model "$W/folders/dense" \
-    --model "$W/folders/moe" --evals "$W/evals" --heldout "$W/shards/heldout" --per-lang "${PER_LANG:-40}" --limit "${LIMIT:-600}" \
-    --workers "${EVAL_WORKERS:-60}" --deadline "${DEADLINE:-100}" --out "$W/eval" > "$W/eval.log" 2>&1 < /dev/null &
+  # PSM (the manifest's order) for the three models, then SPM for UltraMem on a subset, to compare the orders
+  evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
+            --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
+  setsid nohup bash -c "${evaluate[*]} --model $W/folders/ultramem --model $W/folders/dense --model $W/folders/moe \
+      --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} --deadline ${DEADLINE:-100};
+    ${evaluate[*]} --model $W/folders/ultramem --template spm --name-suffix=-spm --per-lang 20 --limit 300 \
+      --suites he-single,he-multi,safim-control,line,multiline --deadline 60" > "$W/eval.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
   ;;
 collect)
