@@ -21,11 +21,13 @@ def main():
     ap.add_argument("--name", required=True, help="model id, [a-z0-9-]+")
     ap.add_argument("--display-name", required=True)
     ap.add_argument("--description", default="")
+    ap.add_argument("--fim-template", choices=["psm", "spm"], default="psm",
+                    help="the FIM prompt order the extension uses with this model (choose by scripts/evaluate.py)")
     ap.add_argument("--keep-float", action="store_true", help="also write model.float.onnx")
     args = ap.parse_args()
     model = load_checkpoint(args.checkpoint).eval()
     manifest = write_model_folder(model, args.tokenizer, args.out, args.name, args.display_name, args.description,
-                                  keep_float=args.keep_float)
+                                  keep_float=args.keep_float, fim_template=args.fim_template)
     print(json.dumps(manifest["files"], indent=1))
 
 

@@ -48,8 +48,11 @@ def write_manifest(out_dir: str, fields: dict, files) -> dict:
 
 
 def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, name: str, display_name: str,
-                       description: str, keep_float: bool = False, extra_files: Optional[list] = None) -> dict:
-    """Exports model.onnx (int8) and optionally model.float.onnx, copies the tokenizer, writes config + manifest."""
+                       description: str, keep_float: bool = False, extra_files: Optional[list] = None,
+                       fim_template: str = "psm") -> dict:
+    """Exports model.onnx (int8) and optionally model.float.onnx, copies the tokenizer, writes config + manifest.
+    fim_template: the prompt order the extension uses with this model ("psm" or "spm", models/README.md)."""
+    assert fim_template in ("psm", "spm"), fim_template
     cfg = model.cfg
     with open(tokenizer_path) as f:
         tok = json.load(f)
@@ -75,7 +78,7 @@ def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, na
         "vocabSize": cfg.vocab_size, "contextLength": cfg.context_length,
         "kvCache": {"numLayers": cfg.n_layer, "numKvHeads": cfg.n_kv_head, "headDim": cfg.head_dim,
                     "dtype": "float32"},
-        "specialTokens": specials, "fim": {"template": "psm"},
+        "specialTokens": specials, "fim": {"template": fim_template},
         "stopTokenIds": [ids["endOfText"], ids["fileSeparator"], ids["fimPrefix"], ids["fimSuffix"],
                          ids["fimMiddle"]],
     }

@@ -95,7 +95,8 @@ async function main(): Promise<void> {
   if (sources.length === 0) sources = fromFiles(DEFAULT_FILES.map((f) => path.join(root, f)));
   const host = new EngineHost({ threads: () => args.threads });
   const info = await host.load(modelDir);
-  const options: PipelineOptions = { maxPromptTokens: 1024, maxTokens: 64, maxLines: 8, neighbourSnippets: false, contextLength: info.contextLength };
+  const options: PipelineOptions = { maxPromptTokens: 1024, maxTokens: 64, maxLines: 8, neighbourSnippets: false, contextLength: info.contextLength,
+    fimTemplate: info.fimTemplate };
   const pipeline = new CompletionPipeline(host, () => options);
 
   const firstText: number[] = [];

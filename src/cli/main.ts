@@ -79,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       maxLines: args.maxLines,
       neighbourSnippets: false,
       contextLength: info.contextLength,
+      fimTemplate: info.fimTemplate,
     };
     const pipeline = new CompletionPipeline(host, () => options);
     const run = async (req: CompletionRequest): Promise<{ completion: string; stopReason: string | null; skip: string | null; ms: number }> => {

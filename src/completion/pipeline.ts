@@ -8,7 +8,7 @@
  * request cancels it (newest wins) and starts its own. Finished results go to the cache.
  */
 import { performance } from 'node:perf_hooks';
-import type { CompleteParams, CompleteResult, StopOptions } from '../worker/protocol';
+import type { CompleteParams, CompleteResult, FimTemplate, StopOptions } from '../worker/protocol';
 import { cacheKey, CompletionCache } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
@@ -31,6 +31,8 @@ export interface PipelineOptions {
   readonly neighbourSnippets: boolean;
   /** The model's context length; the prompt budget is capped to fit it with maxTokens. */
   readonly contextLength: number;
+  /** The model's FIM prompt order (its manifest's fim.template); psm when absent. */
+  readonly fimTemplate?: FimTemplate;
 }
 
 export interface CompleteOptions {
@@ -243,7 +245,7 @@ export class CompletionPipeline {
       lineSuffix: ctx.lineSuffix.trim(),
       openBrackets: ctx.openBrackets,
     };
-    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget), stop };
+    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget, o.fimTemplate), stop };
     const controller = new AbortController();
     const listeners = new Set<() => void>();
     const notify = (): void => {

@@ -1,10 +1,11 @@
 /**
- * The FIM prompt as parts for the worker, from the model's special tokens (the manifest's `fim.template`;
- * "psm": fimPrefix prefix fimSuffix suffix fimMiddle). Snippets from other files come first, each after a
+ * The FIM prompt as parts for the worker, from the model's special tokens, in the manifest's `fim.template` order:
+ * "psm": fimPrefix prefix fimSuffix suffix fimMiddle; "spm": fimPrefix fimSuffix suffix fimMiddle prefix, which puts
+ * the prefix next to the middle it continues (small models learn that order first). Snippets come first, each after a
  * fileSeparator token with its path on the first line, so that the stable parts of the prompt precede the
  * volatile ones and the KV cache keeps them while the user types.
  */
-import type { PromptPart } from '../worker/protocol';
+import type { FimTemplate, PromptPart } from '../worker/protocol';
 import type { Snippet } from './snippets';
 import type { CursorContext } from './types';
 
@@ -21,7 +22,8 @@ export function splitBudget(totalTokens: number, withSnippets: boolean): PromptB
   return { prefixTokens: totalTokens - snippetTokens - suffixTokens, suffixTokens, snippetTokens };
 }
 
-export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[], budget: PromptBudget): PromptPart[] {
+export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[], budget: PromptBudget,
+  template: FimTemplate = 'psm'): PromptPart[] {
   const parts: PromptPart[] = [];
   if (budget.snippetTokens > 0 && snippets.length > 0) {
     const each = Math.max(16, Math.floor(budget.snippetTokens / snippets.length));
@@ -30,10 +32,14 @@ export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[],
       parts.push({ kind: 'text', text: `${s.path}\n${s.text}\n`, maxTokens: each, keep: 'start', trimPriority: 3 });
     }
   }
+  const prefix: PromptPart = { kind: 'text', text: ctx.prefix, maxTokens: budget.prefixTokens, keep: 'end', heal: true, trimPriority: 1 };
+  const suffix: PromptPart[] = [
+    { kind: 'special', token: 'fimSuffix' },
+    { kind: 'text', text: ctx.suffix, maxTokens: budget.suffixTokens, keep: 'start', trimPriority: 2 },
+    { kind: 'special', token: 'fimMiddle' },
+  ];
   parts.push({ kind: 'special', token: 'fimPrefix' });
-  parts.push({ kind: 'text', text: ctx.prefix, maxTokens: budget.prefixTokens, keep: 'end', heal: true, trimPriority: 1 });
-  parts.push({ kind: 'special', token: 'fimSuffix' });
-  parts.push({ kind: 'text', text: ctx.suffix, maxTokens: budget.suffixTokens, keep: 'start', trimPriority: 2 });
-  parts.push({ kind: 'special', token: 'fimMiddle' });
+  if (template === 'spm') parts.push(...suffix, prefix);
+  else parts.push(prefix, ...suffix);
   return parts;
 }

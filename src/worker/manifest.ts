@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SpecialTokenName } from './protocol';
+import type { FimTemplate, SpecialTokenName } from './protocol';
 import { WorkerError } from './errors';
 
 export const MANIFEST_FORMAT = 'ultramem-complete-model';
@@ -48,7 +48,7 @@ export interface Manifest {
   readonly contextLength: number;
   readonly kvCache: KvCacheSpec;
   readonly specialTokens: Readonly<Record<SpecialTokenName, { text: string; id: number }>>;
-  readonly fim: { readonly template: 'psm' };
+  readonly fim: { readonly template: FimTemplate };
   readonly stopTokenIds: readonly number[];
   readonly files: Readonly<Record<string, FileEntry>>;
 }
@@ -148,7 +148,10 @@ function parseManifest(dir: string, raw: unknown): Manifest {
   }
 
   const fim = raw['fim'];
-  if (!isObject(fim) || fim['template'] !== 'psm') throw invalid(dir, 'needs "fim": {"template": "psm"} (the only template supported)');
+  if (!isObject(fim) || (fim['template'] !== 'psm' && fim['template'] !== 'spm')) {
+    throw invalid(dir, 'needs "fim": {"template": "psm"} or {"template": "spm"}');
+  }
+  const template: FimTemplate = fim['template'];
 
   const stop = raw['stopTokenIds'];
   if (!Array.isArray(stop) || stop.length === 0 || !stop.every((x) => Number.isInteger(x) && x >= 0 && x < vocabSize)) {
@@ -184,7 +187,7 @@ function parseManifest(dir: string, raw: unknown): Manifest {
     contextLength,
     kvCache,
     specialTokens,
-    fim: { template: 'psm' },
+    fim: { template },
     stopTokenIds: stop as number[],
     files: fileEntries,
   };

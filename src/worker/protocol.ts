@@ -82,6 +82,10 @@ export interface SpecialTokenInfo {
   readonly id: number;
 }
 
+/** The order of a FIM prompt (models/README.md): psm = fimPrefix prefix fimSuffix suffix fimMiddle;
+ * spm = fimPrefix fimSuffix suffix fimMiddle prefix (the prefix last, next to the middle it continues). */
+export type FimTemplate = 'psm' | 'spm';
+
 export interface ModelInfo {
   readonly name: string;
   readonly displayName: string;
@@ -90,7 +94,7 @@ export interface ModelInfo {
   readonly architecture: string;
   readonly vocabSize: number;
   readonly contextLength: number;
-  readonly fimTemplate: 'psm';
+  readonly fimTemplate: FimTemplate;
   readonly specialTokens: Readonly<Record<SpecialTokenName, SpecialTokenInfo>>;
   readonly threads: number;
   readonly loadMs: number;

@@ -28,3 +28,19 @@ test('hashes deferred for large files are checked later, without blocking, and a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the FIM template is psm or spm, anything else is refused with the field named', () => {
+  requireFixture();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-template-'));
+  try {
+    for (const f of fs.readdirSync(FIXTURE_DIR)) fs.copyFileSync(path.join(FIXTURE_DIR, f), path.join(dir, f));
+    const raw = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    for (const [template, ok] of [['spm', true], ['psm', true], ['pms', false]] as const) {
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...raw, fim: { template } }));
+      if (ok) assert.equal(loadManifest(dir).manifest.fim.template, template);
+      else assert.throws(() => loadManifest(dir), (e: unknown) => e instanceof WorkerError && /fim/.test(e.message));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,6 +15,15 @@ test('the FIM prompt is snippets, then fimPrefix prefix fimSuffix suffix fimMidd
   assert.ok(prefix && prefix.kind === 'text' && prefix.keep === 'end' && prefix.text === 'let a = ');
 });
 
+test('in SPM order the suffix comes first and the healed prefix last, next to the middle', () => {
+  const ctx = contextAt('let a = ║;\n');
+  const parts = buildFimPrompt(ctx, [], splitBudget(1000, false), 'spm');
+  assert.deepEqual(
+    parts.map((p) => (p.kind === 'special' ? p.token : p.heal ? 'PREFIX' : p.text)),
+    ['fimPrefix', 'fimSuffix', ';\n', 'fimMiddle', 'PREFIX'],
+  );
+});
+
 test('the budget split adds up', () => {
   const b = splitBudget(1000, true);
   assert.equal(b.prefixTokens + b.suffixTokens + b.snippetTokens, 1000);
