@@ -216,14 +216,18 @@ export class CompletionPipeline {
       }
     }
     const attached = this.attachable(req, ctx);
+    let diverged = false;
     if (attached) {
       this.stats.inflightReuse++;
       const answer = await this.wait(attached.gen, attached.typed, ctx, opts);
       if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
-      return answer;
+      // A generation attached to before it had text may turn out not to continue what was typed since it
+      // began: then this request gets its own generation rather than no suggestion.
+      diverged = !attached.gen.failed && !attached.gen.text.startsWith(attached.typed) && !opts.signal?.aborted;
+      if (!diverged) return answer;
     }
 
-    if (req.trigger === 'automatic' && !opts.noDebounce) {
+    if (req.trigger === 'automatic' && !opts.noDebounce && !diverged) {
       await sleep(this.debouncer.delayFor(Date.now(), ctx.linePrefix, ctx.lineSuffix), opts.signal);
       if (opts.signal?.aborted) return this.skip('cancelled');
     }

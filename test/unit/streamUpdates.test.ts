@@ -12,10 +12,13 @@ import { requestAt } from '../helpers/cursor';
 const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 64, maxLines: 8, neighbourSnippets: false, contextLength: 512 };
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
 
-/** Streams `final` token by token (as the worker does: each partial extends the last), then answers it. */
-function scripted(tokens: string[]): CompletionBackend {
+/** Streams the tokens (as the worker does: each partial extends the last), then answers their text; `runs`
+ * gives each call its own tokens, in order. */
+function scripted(...runs: string[][]): CompletionBackend {
+  let call = 0;
   return {
     async complete(_params, { onPartial }): Promise<CompleteResult> {
+      const tokens = runs[Math.min(call++, runs.length - 1)]!;
       let text = '';
       for (const t of tokens) {
         await tick();
@@ -28,6 +31,18 @@ function scripted(tokens: string[]): CompletionBackend {
     },
   };
 }
+
+describe('pipeline: attaching to a running generation', () => {
+  test('a keystroke that attached before the generation had text, and is not continued by it, gets its own', async () => {
+    // "are" starts a generation; "a" is typed before it has text, so "area" attaches; it then decodes "sti"
+    const pipeline = new CompletionPipeline(scripted(['s', 'ti'], ['(x:', ' number)']), () => OPTIONS);
+    const are = pipeline.complete(requestAt('export function are║\n'), { noDebounce: true });
+    const area = pipeline.complete(requestAt('export function area║\n'), { noDebounce: true });
+    assert.equal((await are).result.text, 'sti');
+    assert.equal((await area).result.text, '(x: number)');
+    assert.equal(pipeline.stats.modelRequests, 2);
+  });
+});
 
 describe('pipeline onUpdate while streaming', () => {
   test('each update changes the answer, the answers grow, and the last one is the final text', async () => {
