@@ -1,0 +1,345 @@
+// UI end-to-end tests: the packaged VSIX installed into code-server, driven through headless Debian Chromium with
+// playwright-core, completing with the shipped model (models/ultramem-code-s; no stub anywhere). The test types
+// into real TypeScript and Python files, watches the ghost text appear and grow frame by frame, accepts it with
+// Tab, the next word with Ctrl+Right, saves, and checks the saved file against the CLI's completion for the same
+// prefix and suffix. It switches the model through the command palette and reads the status bar.
+// Screenshots of every step: test-results/e2e/*.png (git-ignored). Timings are printed, never asserted.
+//   node --test test/e2e/ui.test.mjs          (needs dist/ultramem-complete-linux-x64.vsix: npm run package)
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { codeServerCli, ensureCodeServer, killGroup, makeSandbox, ROOT, startCodeServer } from '../../scripts/codeServer.mjs';
+import { launchBrowser, until } from './workbench.mjs';
+
+const VSIX = path.join(ROOT, 'dist', 'ultramem-complete-linux-x64.vsix');
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const DEFAULT_MODEL = path.join(ROOT, 'models', 'ultramem-code-s');
+const TINY_MODEL = path.join(ROOT, 'models', 'tiny-fixture');
+
+/** The CLI's completions (same engine and pipeline; `--jsonl`, one process) for requests {prefix, suffix, language}. */
+async function cliCompletions(model, requests) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), '--model', model, '--jsonl'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stdin.end(requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, 'the CLI ran');
+  return out.trim().split('\n').map((l) => JSON.parse(l).completion);
+}
+
+/**
+ * Asserts that `shown` is the model's completion after `typed` was typed at `base`: either its completion for the
+ * whole prefix, or the rest of its completion for a prefix a few keystrokes earlier that the typing went through
+ * (the pipeline keeps showing a suggestion, cached or still decoding, while the typed characters match it).
+ * `from`: the first keystroke (index in `typed`) whose prefix can be the one (same suffix: no auto-closed bracket
+ * pending). Returns how many keystrokes were typed through.
+ */
+async function assertModelCompletion({ model, base, typed, suffix, language, shown, from = 0 }) {
+  const cuts = [];
+  for (let i = typed.length; i >= from; i--) cuts.push(i);
+  const outs = await cliCompletions(model, cuts.map((i) => ({ prefix: base + typed.slice(0, i), suffix, language })));
+  const k = outs.findIndex((c, j) => c === typed.slice(cuts[j]) + shown);
+  assert.ok(k >= 0, `${JSON.stringify(shown)} is the model's completion after ${JSON.stringify(typed)} (CLI for the last prefixes: ${JSON.stringify(outs.slice(0, 3))})`);
+  return k;
+}
+
+// In the page: the ghost text of the active editor (inline part plus the view zone's extra lines), and a sampler
+// that records it at every animation frame, with the time of the last keystroke.
+const GHOST_SAMPLER = () => {
+  const read = () => {
+    const ed = document.querySelector('.editor-instance .monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
+    if (!ed) return '';
+    const first = [...ed.querySelectorAll('.view-lines .ghost-text-decoration')].map((e) => e.textContent).join('');
+    const extra = [...ed.querySelectorAll('.suggest-preview-text .view-line')]
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((e) => e.textContent);
+    return [first, ...extra].join('\n').replace(/\u00a0/g, ' ');
+  };
+  const g = { samples: [], frames: 0, lastKey: 0, read };
+  window.__ghost = g;
+  document.addEventListener('keydown', () => (g.lastKey = performance.now()), true);
+  const tick = () => {
+    g.frames++;
+    const text = read();
+    const last = g.samples[g.samples.length - 1];
+    if (!last || last.text !== text) g.samples.push({ t: performance.now(), text });
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+
+describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped model)', () => {
+  let sb;
+  let server;
+  let browser;
+  let page;
+  let workspace;
+  const timings = [];
+  let shot = 0;
+
+  const screenshot = async (name) => {
+    const file = path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+  };
+  const statusText = async () => (await page.locator('.statusbar-item').filter({ hasText: /ultramem|tiny-fixture|UltraMem/ }).first().textContent())?.trim() ?? '';
+  const resetGhostLog = () => page.evaluate(() => (window.__ghost.samples = []));
+  const ghostNow = () => page.evaluate(() => window.__ghost.read());
+
+  /** Opens a workspace file from the explorer; waits until its editor has focus. */
+  const openFile = async (name) => {
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).dblclick();
+    await page.locator(`.tabs-container .tab.active[aria-label^="${name}"]`).waitFor();
+    await page.locator('.editor-instance .monaco-editor.focused').waitFor();
+  };
+
+  /** Go to Line (Ctrl+G) in the active editor; returns once the input has closed and the editor has focus. */
+  const goToLine = async (line) => {
+    const input = page.locator('.quick-input-widget');
+    await page.keyboard.press('Control+g');
+    await until(async () => (await input.isVisible()) && (await input.locator('input').inputValue()).startsWith(':'), { what: 'Go to Line' });
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+    await page.locator('.editor-instance .monaco-editor.focused').waitFor();
+  };
+
+  /** Runs a command through the command palette (F1) by its title. */
+  const palette = async (title) => {
+    const input = page.locator('.quick-input-widget');
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await page.keyboard.type(title);
+    await input.locator('.monaco-list-row', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+  };
+
+  /** Ctrl+S, then the file's text once the editor is no longer dirty (VS Code writes a file in several chunks). */
+  const save = async (name) => {
+    const tab = `.tabs-container .tab.active[aria-label^="${name}"]`;
+    assert.equal(await page.locator(`${tab}.dirty`).count(), 1, `${name} has unsaved changes`);
+    await page.keyboard.press('Control+s');
+    await page.locator(`${tab}:not(.dirty)`).waitFor();
+    return fs.readFileSync(path.join(workspace, name), 'utf8');
+  };
+
+  /**
+   * Waits for ghost text after the last keystroke and until it has stopped changing for `quietMs`; returns the
+   * samples since the keystroke: the first non-empty one, the final one, the growth steps and the redraws.
+   */
+  const watchGhost = async (quietMs = 1500) => {
+    await until(() => ghostNow(), { timeout: 30_000, what: 'ghost text' });
+    await until(
+      async () => {
+        const s = await page.evaluate(() => window.__ghost.samples);
+        const last = s[s.length - 1];
+        return last?.text && (await page.evaluate(() => performance.now())) - last.t > quietMs;
+      },
+      { timeout: 30_000, what: 'the ghost text to stop changing' },
+    );
+    const { samples, lastKey } = await page.evaluate(() => ({ samples: window.__ghost.samples, lastKey: window.__ghost.lastKey }));
+    const after = samples.filter((s) => s.t >= lastKey);
+    const shown = after.slice(after.findIndex((s) => s.text));
+    const final = shown[shown.length - 1];
+    // Growth: each state that extends the longest text shown so far and is part of the final text. Any other
+    // state is a redraw (each growth step is a re-query: VS Code hides the ghost text and shows the longer one,
+    // and may draw its first line and its extra lines in different frames); kept with its duration.
+    const growth = [];
+    const redraws = [];
+    let best = '';
+    shown.forEach((s, i) => {
+      const ms = (shown[i + 1]?.t ?? s.t) - s.t;
+      if (s.text.length > best.length && s.text.startsWith(best.trimEnd()) && final.text.startsWith(s.text.trimEnd())) {
+        growth.push(s.text);
+        best = s.text;
+      } else if (s.text !== best) redraws.push({ text: s.text, ms });
+    });
+    return { first: shown[0], final, growth, redraws, lastKey };
+  };
+
+  /** Ghost text was shown before the whole completion, and grew to it (at least one step). */
+  const assertGrew = (g) => assert.ok(g.growth.length >= 2, `the ghost text grew while streaming: ${JSON.stringify(g.growth)}`);
+  const describeGhost = (g) =>
+    `grew through ${JSON.stringify(g.growth)}; ${g.redraws.length} redraw state(s) in between (${g.redraws.map((r) => `${Math.round(r.ms)} ms`).join(', ') || 'none'})`;
+
+  /** A test whose failure leaves a screenshot (FAILED-…png) next to the others. */
+  const uiTest = (name, fn) =>
+    test(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await screenshot(`FAILED-${name.split(':')[0].replace(/\W+/g, '-')}`).catch(() => undefined);
+        throw e;
+      }
+    });
+
+  before(async () => {
+    assert.ok(fs.existsSync(VSIX), `${VSIX} exists (npm run package)`);
+    fs.rmSync(SHOTS, { recursive: true, force: true });
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const bin = await ensureCodeServer();
+    sb = makeSandbox('ultramem-e2e-');
+    workspace = path.join(sb.root, 'workspace');
+    fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
+    const t0 = Date.now();
+    codeServerCli(bin, sb, ['--install-extension', VSIX]);
+    timings.push(['install the VSIX', Date.now() - t0]);
+    // ULTRAMEM_E2E_KEEP=1 keeps the sandbox (with the extension's log at debug level) and prints where it is
+    const keep = process.env.ULTRAMEM_E2E_KEEP === '1';
+    server = await startCodeServer({ bin, sb, folder: workspace, args: keep ? ['--log', 'debug'] : [], settings: {
+        'editor.minimap.enabled': false,
+        'workbench.colorTheme': 'Default Dark Modern',
+        'files.autoSave': 'off', // code-server saves after a delay by default; the test saves with Ctrl+S
+        // The CLI adds no snippets from other files and so splits the prompt budget without them; for the same
+        // prompt (the tiny model's short context truncates the file) the editor must do the same.
+        'ultramem-complete.neighbourSnippets': false,
+      },
+    });
+    browser = await launchBrowser(sb, { width: 1100, height: 680 });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.addInitScript(GHOST_SAMPLER);
+    const t1 = Date.now();
+    await page.goto(server.url());
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    timings.push(['workbench visible', Date.now() - t1]);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (server) await killGroup(server.pid);
+    if (process.env.ULTRAMEM_E2E_KEEP === '1') console.log(`sandbox kept: ${sb?.root}`);
+    else sb?.remove();
+    console.log('\nUI timings (this run):');
+    for (const [what, ms] of timings) console.log(`  ${what.padEnd(58)} ${String(Math.round(ms)).padStart(6)} ms`);
+  });
+
+  uiTest('the status bar shows the default model once the extension has loaded it', async () => {
+    const t0 = Date.now();
+    await until(async () => (await statusText()).includes('ultramem-code-s'), { timeout: 90_000, what: 'the status bar to show ultramem-code-s' });
+    timings.push(['status bar shows the model (after the workbench)', Date.now() - t0]);
+    await screenshot('status-bar-default-model');
+  });
+
+  /**
+   * In stats.py, opens a new function after median(): at the blank line below it types three newlines, the
+   * signature and Enter (VS Code indents the body). Returns the prefix and suffix the model sees.
+   */
+  const newPythonFunction = async (signature) => {
+    const original = fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8');
+    const lines = original.split('\n');
+    let blank = lines.findIndex((l) => l.startsWith('if __name__')) - 1;
+    while (lines[blank - 1].trim() === '') blank--; // the first blank line after the last function
+    const at = lines.slice(0, blank).join('\n').length + 1;
+    await goToLine(blank + 1);
+    await page.keyboard.type(`\n\n\n${signature}`, { delay: 40 });
+    await resetGhostLog();
+    await page.keyboard.press('Enter');
+    const typed = `\n\n\n${signature}\n    `; // VS Code indents after the colon
+    return { base: original.slice(0, at), typed, from: typed.lastIndexOf(')') + 1, prefix: original.slice(0, at) + typed, suffix: original.slice(at) };
+  };
+
+  uiTest('Python: ghost text appears, grows while it streams, Tab accepts it, the saved file has it', async () => {
+    await openFile('stats.py');
+    const f = await newPythonFunction('def normalize(values):');
+    const { prefix, suffix } = f;
+    const g = await watchGhost();
+    timings.push(['python: keystroke → first ghost text', g.first.t - g.lastKey]);
+    timings.push(['python: keystroke → whole ghost text', g.final.t - g.lastKey]);
+    console.log(`  python ghost text ${describeGhost(g)}`);
+    await screenshot('python-ghost-text');
+    assertGrew(g);
+
+    await page.keyboard.press('Tab');
+    await until(async () => !(await ghostNow()), { what: 'the ghost text to be accepted' });
+    const saved = await save('stats.py');
+    await screenshot('python-accepted-and-saved');
+    assert.ok(saved.startsWith(prefix) && saved.endsWith(suffix), `the edit is where it was typed: ${JSON.stringify(saved.slice(prefix.length - 40, saved.length - suffix.length + 20))}`);
+    const accepted = saved.slice(prefix.length, saved.length - suffix.length);
+    assert.equal(accepted, g.final.text, 'Tab inserted the ghost text');
+    const through = await assertModelCompletion({ model: DEFAULT_MODEL, ...f, language: 'python', shown: accepted });
+    console.log(`  python: the shipped model's completion ${through ? `typed through for ${through} keystroke(s)` : 'for the final prefix'}`);
+  });
+
+  uiTest('TypeScript: ghost text, accept the next word with Ctrl+Right, then the rest with Tab', async () => {
+    await openFile('shapes.ts');
+    const original = fs.readFileSync(path.join(workspace, 'shapes.ts'), 'utf8');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowUp');
+    await resetGhostLog();
+    await page.keyboard.type('export function area', { delay: 40 });
+    // the last keystroke is the one the ghost text answers; the sampler keeps its time
+    const g = await watchGhost();
+    timings.push(['typescript: keystroke → first ghost text', g.first.t - g.lastKey]);
+    timings.push(['typescript: keystroke → whole ghost text', g.final.t - g.lastKey]);
+    console.log(`  typescript ghost text ${describeGhost(g)}`);
+    await screenshot('typescript-ghost-text');
+    const ghost = g.final.text;
+
+    // the text of the line being typed, without its ghost text
+    const typedLine = () => page.evaluate(() => {
+      const lines = [...document.querySelectorAll('.editor-instance .monaco-editor.focused .view-lines .view-line')];
+      const line = lines.find((l) => l.textContent.replace(/\u00a0/g, ' ').startsWith('export function area'))?.cloneNode(true);
+      line?.querySelectorAll('.ghost-text-decoration').forEach((e) => e.remove());
+      return (line?.textContent ?? '').replace(/\u00a0/g, ' ');
+    });
+    await page.keyboard.press('Control+ArrowRight');
+    const afterWord = await until(async () => {
+      const l = await typedLine();
+      return l !== 'export function area' && l;
+    }, { what: 'the next word to be accepted' });
+    await screenshot('typescript-next-word-accepted');
+    const word = afterWord.slice('export function area'.length);
+    assert.ok(word.length > 0 && word.length < ghost.length && ghost.startsWith(word), `accepted ${JSON.stringify(word)} of ${JSON.stringify(ghost)}`);
+    await until(async () => (await ghostNow()) === ghost.slice(word.length), { timeout: 5000, what: `the rest ${JSON.stringify(ghost.slice(word.length))} as ghost text` });
+
+    await page.keyboard.press('Tab');
+    await until(async () => !(await ghostNow()), { what: 'the rest to be accepted' });
+    const saved = await save('shapes.ts');
+    await screenshot('typescript-accepted-and-saved');
+    const typed = 'export function area';
+    const prefix = `${original}\n${typed}`;
+    assert.ok(saved.startsWith(prefix) && saved.endsWith('\n'), JSON.stringify(saved.slice(-80)));
+    const accepted = saved.slice(prefix.length, -1);
+    assert.equal(accepted, ghost);
+    const through = await assertModelCompletion({ model: DEFAULT_MODEL, base: `${original}\n`, typed, suffix: '\n', language: 'typescript', shown: accepted });
+    console.log(`  typescript: the shipped model's completion ${through ? `typed through for ${through} keystroke(s)` : 'for the final prefix'}`);
+  });
+
+  uiTest('the command palette switches the model; the status bar and the next completion follow', async () => {
+    await palette('UltraMem: Switch Model');
+    const tiny = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Tiny fixture' });
+    await tiny.waitFor();
+    await screenshot('model-picker');
+    const t0 = Date.now();
+    await tiny.click();
+    await until(async () => (await statusText()).includes('tiny-fixture'), { what: 'the status bar to show tiny-fixture' });
+    timings.push(['switch model → status bar shows tiny-fixture', Date.now() - t0]);
+    await screenshot('status-bar-tiny-fixture');
+
+    // the next completion comes from the tiny model (the file as saved by the Python test)
+    await openFile('stats.py');
+    await palette('File: Revert File');
+    const f = await newPythonFunction('def clamp(values):');
+    const g = await watchGhost(1000);
+    await screenshot('tiny-model-ghost-text');
+    await assertModelCompletion({ model: TINY_MODEL, ...f, language: 'python', shown: g.final.text });
+    const [big] = await cliCompletions(DEFAULT_MODEL, [{ prefix: f.prefix, suffix: f.suffix, language: 'python' }]);
+    assert.ok(!big.endsWith(g.final.text), 'the default model would complete differently');
+  });
+
+  uiTest('the status bar tooltip reports the time to ghost text', async () => {
+    await page.keyboard.press('Escape');
+    await page.locator('.statusbar-item', { hasText: 'tiny-fixture' }).first().hover();
+    const hover = page.getByText(/Time to ghost text/).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = (await hover.textContent()) ?? '';
+    await screenshot('status-bar-tooltip');
+    console.log(`  status bar tooltip: ${text.replace(/\s+/g, ' ').trim()}`);
+    assert.match(text, /Time to ghost text: last \d+ ms, p50 \d+ ms, p95 \d+ ms/);
+  });
+});
