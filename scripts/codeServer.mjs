@@ -2,7 +2,8 @@
 // installs a pinned version into a cache folder outside the repository and the home folder, and starts it
 // inside a throw-away sandbox (user data, extensions, XDG dirs, TMPDIR), so nothing lands in ~.
 //
-//   node scripts/codeServer.mjs install     install the apt packages it needs (as root) and code-server; prints its path
+//   node scripts/codeServer.mjs install [--chromium]   install the apt packages it needs (as root) and code-server
+//                                                      (and Debian's chromium for the UI tests); prints its path
 //   node scripts/codeServer.mjs path        prints the path of the installed binary (exit 1 if not installed)
 //
 // The cache folder is $ULTRAMEM_TOOLS_DIR, else <os temp>/ultramem-complete-tools.
@@ -38,6 +39,9 @@ export function isInstalled() {
 const log0 = (m) => console.log(`[code-server] ${m}`);
 const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
+/** Sandboxes not removed yet (a Ctrl+C handler can remove them all). */
+export const liveSandboxes = new Set();
+
 /**
  * A throw-away folder tree for one run: HOME, XDG config/data/cache, TMPDIR, VS Code user data and extensions.
  * `env` points a child process at it; `remove()` deletes it.
@@ -56,8 +60,12 @@ export function makeSandbox(prefix = 'ultramem-vscode-') {
     extensions: d('extensions'),
     tmp: d('tmp'),
     env: {},
-    remove: () => fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 }),
+    remove: () => {
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
+      liveSandboxes.delete(sb);
+    },
   };
+  liveSandboxes.add(sb);
   sb.env = {
     HOME: sb.home,
     XDG_CONFIG_HOME: d('home/.config'),
@@ -280,21 +288,21 @@ export async function killGroup(pid, graceMs = 5000) {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const cmd = process.argv[2];
-  if (cmd === 'install') {
-    ensureCodeServer().then(
-      (bin) => console.log(bin),
-      (e) => {
-        console.error(`[code-server] ${e.message}`);
-        process.exit(1);
-      },
-    );
-  } else if (cmd === 'path') {
-    if (!isInstalled()) process.exit(1);
+async function main(argv) {
+  if (argv[0] === 'install') {
+    if (argv.includes('--chromium')) ensureAptPackages(['chromium']); // for the UI tests
+    console.log(await ensureCodeServer());
+  } else if (argv[0] === 'path' && isInstalled()) {
     console.log(codeServerBin());
   } else {
-    console.error('usage: node scripts/codeServer.mjs install|path');
-    process.exit(2);
+    if (argv[0] !== 'path') console.error('usage: node scripts/codeServer.mjs install [--chromium] | path');
+    process.exitCode = argv[0] === 'path' ? 1 : 2;
   }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(`[code-server] ${e.message}`);
+    process.exit(1);
+  });
 }
