@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The model run on the GPU machine (4 x H200, nvidia-h200-x4), one device call per phase, state in /tmp/um, run back
 # to back so the machine stays held. Usage (repository root): bash models/scripts/gpu_run.sh PHASE [N]
-#   part N   the corpus shards carried in data/gpu/ (one train shard each; held-out shards with part 1) go to
-#            /tmp/um/shards/partN; part 1 also trains the tokenizer on its train shard and runs the GPU tests.
-#            Each part is then tokenized in the background (FIM for train, plain for held-out).
+#   part N   the train shard carried in data/gpu/train/ goes to /tmp/um/shards/partN (and ../shared/evals, carried
+#            in data/gpu/evals with part 1); part 1 also trains the tokenizer on its shard and runs the GPU tests.
+#            Each part is then tokenized (FIM) in the background.
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
 #            order and batch; waits WAIT_S seconds
-#   finish   waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
+#   finish   the held-out shards carried in data/gpu/heldout/ (the corpus build packs them last) are tokenized;
+#            waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
 #            tokenizer parity samples; starts the FIM evaluation of the three folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
 #   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
@@ -39,7 +40,6 @@ part)
   n=$2
   mkdir -p "$W/shards/part$n/train"
   mv data/gpu/train/*.jsonl.xz "$W/shards/part$n/train/"
-  if [ -d data/gpu/heldout ]; then mkdir -p "$W/shards/heldout" && mv data/gpu/heldout/* "$W/shards/heldout/"; fi
   if [ -d data/gpu/evals ]; then rm -rf "$W/evals" && mv data/gpu/evals "$W/evals"; fi
   if [ "$n" = 1 ]; then
     nvidia-smi --query-gpu=name,memory.total --format=csv
@@ -51,7 +51,6 @@ part)
   fi
   wait_for "$W/tokenizer.json" 300
   mkdir -p "$W/tokens/part$n"
-  [ "$n" = 1 ] && ln -sfn "$W/shards/heldout" "$W/shards/part1/heldout"
   setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
@@ -97,6 +96,11 @@ train)
   tail -n 2 "$W"/*.log
   ;;
 finish)
+  mkdir -p "$W/shards/heldout_only" "$W/tokens/heldout"
+  mv data/gpu/heldout "$W/shards/heldout_only/heldout"
+  ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
+  python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/heldout_only" \
+    --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1
   for r in "${RUNS[@]}"; do
     while [ ! -f "$W/$r/ckpt.pt" ] || pgrep -f "out $W/$r\$" > /dev/null; do
       if grep -q Traceback "$W/$r.log"; then tail -n 30 "$W/$r.log"; exit 1; fi
@@ -106,7 +110,7 @@ finish)
   tail -n 1 "$W"/{ultramem,dense,moe,pkm}.log
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
-  python3 models/scripts/eval_loss.py --tokens "$W/tokens/part1" --out "$W/val_loss.json" "${ckpts[@]}" &
+  python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   desc="UltraMem code model sized for a 2-core laptop: 7M activated MACs/token"
   python3 models/scripts/export.py --checkpoint "$W/ultramem/ckpt.pt" --tokenizer "$W/tokenizer.json" \
     --out "$W/folders/ultramem" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
@@ -136,7 +140,7 @@ collect)
   for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
   python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}"
   cd "$W"
-  tar czf "$OUT/results.tgz" val_loss.json probe.json tokenizer_parity.json eval tokens/part*/tokens.json \
+  tar czf "$OUT/results.tgz" val_loss.json probe.json tokenizer_parity.json eval tokens/*/tokens.json \
     folders/*/manifest.json folders/*/config.json export_*.log eval.log \
     "${RUNS[@]/%//metrics.jsonl}" "${RUNS[@]/%//config.json}" "${RUNS[@]/%/.log}"
   cp tokenizer.json "$OUT/"

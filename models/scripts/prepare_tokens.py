@@ -60,10 +60,11 @@ def main():
     docs = list(read_docs(sorted(glob.glob(os.path.join(args.shards, "train", "*.jsonl.xz")))))
     rng.shuffle(docs)
     cfg = FimConfig(args.fim_rate, args.spm_rate)
-    tokens = encode_examples(tok, special, [fim_pieces(d, rng, cfg) for d in docs])
-    tokens.tofile(os.path.join(args.out, "train.bin"))
-    summary["files"]["train.bin"] = {"documents": len(docs), "tokens": int(len(tokens)),
-                                     "bytes_per_token": round(sum(len(d.encode()) for d in docs) / len(tokens), 3)}
+    if docs:   # a folder may hold only held-out shards
+        tokens = encode_examples(tok, special, [fim_pieces(d, rng, cfg) for d in docs])
+        tokens.tofile(os.path.join(args.out, "train.bin"))
+        summary["files"]["train.bin"] = {"documents": len(docs), "tokens": int(len(tokens)),
+                                         "bytes_per_token": round(sum(len(d.encode()) for d in docs) / len(tokens), 3)}
 
     for path in sorted(glob.glob(os.path.join(args.shards, "heldout", "*.jsonl.xz"))):
         lang = os.path.basename(path).split("-")[0]
