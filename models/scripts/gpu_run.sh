@@ -21,6 +21,9 @@ export PYTHONUNBUFFERED=1
 RUNS=(ultramem dense moe pkm)
 # windows of the full context (2,048): prompts of 1,024 tokens plus the completion reach past 1,024, which
 # 1,024-token training never showed the model (RoPE positions it never saw)
+# GPU of each run: one each on 4 GPUs; on 2, the slow MoE shares with the fast dense twin (GPU_MAP overrides)
+GPU_MAP=${GPU_MAP:-ultramem:0 dense:1 moe:2 pkm:3}
+gpu_of() { tr ' ' '\n' <<< "$GPU_MAP" | sed -n "s/^$1://p"; }
 run_flags() {  # the model flags of one run
   case $1 in
     ultramem) echo "--preset laptop" ;;
@@ -58,10 +61,9 @@ part)
   ;;
 probe)
   wait_for "$W/tokens/part1/tokens.json" 400
-  for i in "${!RUNS[@]}"; do
-    r=${RUNS[$i]}
+  for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$i python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" --steps 40 \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" --steps 40 \
       --log-every 10 --data "$W/tokens/part1/train.bin" --out "$W/probe/$r" > "$W/probe_$r.log" 2>&1 &
   done
   wait
@@ -86,10 +88,9 @@ train)
     STEPS=$(python3 -c "import json; r=json.load(open('$W/probe.json'))['tokens_per_s']; print(int(min(r.values()) * ${TRAIN_S:-480} / 65536) // 100 * 100)")
   fi
   echo "steps: $STEPS"
-  for i in "${!RUNS[@]}"; do
-    r=${RUNS[$i]}
+  for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$i setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
       --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
