@@ -4,17 +4,11 @@
  * the same prefix and suffix, and `editor.action.inlineSuggest.commit` inserts it at the cursor.
  */
 import assert from 'node:assert/strict';
-import { cliCompletion, closeAll, DEFAULT_MODEL, modelReady, openWithCursor, setSetting, triggerAndCommit } from './helpers';
+import { cliCompletion, compareWithCli, DEFAULT_MODEL, openWithCursor, triggerAndCommit } from './helpers';
 import { pythonSample, typescriptSample } from './samples';
 
 suite('completion with the shipped model', () => {
-  suiteSetup(async () => {
-    // The CLI never adds snippets from other files; neither must the editor for the comparison.
-    await setSetting('neighbourSnippets', false);
-    await modelReady('ultramem-code-s');
-  });
-  teardown(closeAll);
-  suiteTeardown(() => setSetting('neighbourSnippets', undefined));
+  compareWithCli();
 
   for (const [language, sample] of [['python', pythonSample()], ['typescript', typescriptSample()]] as const) {
     test(`${language}: the committed completion is the CLI's completion for the same prefix and suffix`, async () => {

@@ -1,3 +1,4 @@
+/// <reference types="mocha" />
 /** Helpers for the extension-host suites: the extension's API, waiting, completions in a real editor, the CLI. */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -38,6 +39,23 @@ export async function modelReady(model = 'ultramem-code-s', ms = 60_000): Promis
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration(SECTION).update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/**
+ * For a suite that compares with the CLI: before it, the default model is ready and snippets from other files are
+ * off (the CLI never adds them, and their budget share changes the prompt); after it, editors close after each test
+ * and `restore` runs, then the setting is back to its default.
+ */
+export function compareWithCli(restore: () => Promise<void> = async () => undefined): void {
+  suiteSetup(async () => {
+    await setSetting('neighbourSnippets', false);
+    await modelReady();
+  });
+  teardown(closeAll);
+  suiteTeardown(async () => {
+    await restore();
+    await setSetting('neighbourSnippets', undefined);
+  });
 }
 
 /** Opens an untitled editor with `text`; the cursor goes to the `║` marker (removed). */

@@ -2,19 +2,13 @@
 /** "UltraMem: Switch Model" swaps the worker's model without a reload; the next completion comes from the new model. */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { cliCompletion, closeAll, DEFAULT_MODEL, modelReady, openWithCursor, SECTION, setSetting, TINY_MODEL, triggerAndCommit } from './helpers';
+import { cliCompletion, compareWithCli, DEFAULT_MODEL, modelReady, openWithCursor, SECTION, TINY_MODEL, triggerAndCommit } from './helpers';
 import { pythonSample } from './samples';
 
 suite('switching the model', () => {
-  suiteSetup(async () => {
-    await setSetting('neighbourSnippets', false);
-    await modelReady('ultramem-code-s');
-  });
-  teardown(closeAll);
-  suiteTeardown(async () => {
+  compareWithCli(async () => {
     await vscode.commands.executeCommand(`${SECTION}.switchModel`, DEFAULT_MODEL);
     await modelReady('ultramem-code-s');
-    await setSetting('neighbourSnippets', undefined);
   });
 
   test('after switching to the test model, the completion is the test model\'s, not the default model\'s', async () => {

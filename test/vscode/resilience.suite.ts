@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { api, cliCompletion, closeAll, DEFAULT_MODEL, modelReady, openWithCursor, setSetting, triggerAndCommit, until } from './helpers';
+import { api, cliCompletion, compareWithCli, DEFAULT_MODEL, modelReady, openWithCursor, setSetting, triggerAndCommit, until } from './helpers';
 import { typescriptSample } from './samples';
 
 const alive = (pid: number): boolean => {
@@ -17,15 +17,7 @@ const alive = (pid: number): boolean => {
 };
 
 suite('resilience', () => {
-  suiteSetup(async () => {
-    await setSetting('neighbourSnippets', false);
-    await modelReady();
-  });
-  teardown(closeAll);
-  suiteTeardown(async () => {
-    await setSetting('modelPath', undefined);
-    await setSetting('neighbourSnippets', undefined);
-  });
+  compareWithCli(() => setSetting('modelPath', undefined));
 
   test('a killed worker is restarted with the model and completions resume', async () => {
     const a = await modelReady();
