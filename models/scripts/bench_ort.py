@@ -62,8 +62,8 @@ def main():
               f"| {r['prefill2048Ms']:.0f} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([{"model": name, "weights": kind, "threads": threads, "macs_per_token": acc.macs_per_token,
-                        "total_params": acc.total_params, "file_bytes": size, **r}
+            json.dump([{**r, "graph": r["model"], "model": name, "weights": kind, "threads": threads,
+                        "macs_per_token": acc.macs_per_token, "total_params": acc.total_params, "file_bytes": size}
                        for name, kind, threads, acc, size, r in rows], f, indent=1)
 
 

@@ -5,14 +5,15 @@ Reads what the GPU run brought back (scripts/gpu_run.sh): validation losses (eva
 `<!-- eval:begin -->` and `<!-- eval:end -->` in the README, and between `<!-- examples:begin -->` and
 `<!-- examples:end -->` in the card.
 
-Examples are chosen by rule, not by hand: for every language, the first --per-lang held-out multi-line holes in the
-order the seeded task builder drew them (fim_eval.heldout_tasks, the same draw evaluate.py made), whatever their
-score.
+Examples are chosen by rule, not by hand: for every language, the first --per-lang held-out line hole and multi-line
+hole in the order the seeded task builder drew them (fim_eval.heldout_tasks, the same draw evaluate.py made),
+whatever their score; a completion is shown up to the extension's default maxLines.
 
   python3 models/scripts/eval_report.py --run models/logs/RUN --bench models/logs/RUN/bench_ort.json \
       --heldout data/corpus/shards/heldout --readme models/README.md --card models/ultramem-code-s/README.md
 """
 import argparse
+import glob
 import gzip
 import json
 import os
@@ -24,6 +25,7 @@ from ultramem import fim_eval  # noqa: E402
 # (run name in gpu_run.sh, model folder name, bench_ort.py model name)
 MODELS = (("ultramem", "ultramem-code-s", "ultramem"), ("dense", "dense-twin-s", "dense"),
           ("moe", "moe-twin-s", "moe"), ("pkm", None, None))
+MAX_LINES = 8   # the extension shows at most this many lines (setting maxLines)
 FENCE = {"typescript": "ts", "javascript": "js", "python": "python", "go": "go", "rust": "rust", "java": "java",
          "c": "c", "cpp": "cpp", "csharp": "csharp", "shell": "sh", "json": "json", "yaml": "yaml",
          "markdown": "markdown", "html": "html", "css": "css"}
@@ -44,77 +46,91 @@ def fmt(v, digits=1):
 
 
 def load(run_dir: str, bench_path: str):
+    """Validation losses by run; FIM summaries by model name and prompt order ("name" for the manifest's order at
+    evaluation time, "name-spm"), merged over the run's eval* folders (benchmarks and held-out were separate calls)."""
     val = {}
     for ckpt, r in json.load(open(os.path.join(run_dir, "val_loss.json"))).items():
         val[os.path.basename(os.path.dirname(ckpt))] = r["val_loss"]
     evals = {}
-    for _, name, _ in MODELS:
-        path = os.path.join(run_dir, "eval", f"{name}.summary.json")
-        if name and os.path.exists(path):
-            evals[name] = json.load(open(path))
+    for path in sorted(glob.glob(os.path.join(run_dir, "eval*", "*.summary.json"))):
+        summary = json.load(open(path))
+        name = os.path.basename(path)[:-len(".summary.json")]
+        merged = evals.setdefault(name, {"suites": {}, "sources": []})
+        merged["suites"].update(summary["suites"])
+        merged["sources"].append(os.path.relpath(path, run_dir))
     bench = json.load(open(bench_path)) if bench_path and os.path.exists(bench_path) else []
     return val, evals, bench
 
 
 def main_table(val, evals, bench) -> str:
-    rows = ["| model | val loss, mean of languages | line EM / ES | multi-line EM / ES | HE single-line pass@1 "
-            "| HE multi-line pass@1 | SAFIM Python block / control / API pass@1 | decode ms/token | prefill 1024 ms |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for run, name, bench_name in MODELS:
-        s = evals.get(name, {}).get("suites", {})
+    rows = ["| model | prompt order | val loss, mean of languages | line EM / ES | multi-line EM / ES "
+            "| HE single-line pass@1 | HE multi-line pass@1 | SAFIM Python block / control / API pass@1 "
+            "| decode ms/token | prefill 1024 ms |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for (run, name, bench_name), order in [(m, o) for m in MODELS for o in ("psm", "spm")]:
+        key = f"{name}-spm" if order == "spm" else name
+        if run not in val or (name and key not in evals) or (not name and order == "spm"):
+            continue
+        s = evals.get(key, {}).get("suites", {})
 
         def get(suite, key):
             return s.get(suite, {}).get(key)
         b = next((r for r in bench if r["model"] == bench_name and r["weights"] == "int8" and r["threads"] == 1), {})
         label = name or f"{run} (ablation, not exported)"
-        rows.append(f"| {label} | {fmt(val.get(run, {}).get('mean'), 3)} "
+        rows.append(f"| {label} | {order if name else '–'} | {fmt(val.get(run, {}).get('mean'), 3)} "
                     f"| {fmt(get('line', 'em'))} / {fmt(get('line', 'es'))} "
                     f"| {fmt(get('multiline', 'em'))} / {fmt(get('multiline', 'es'))} "
                     f"| {fmt(get('he-single', 'pass@1'))} | {fmt(get('he-multi', 'pass@1'))} "
                     f"| {fmt(get('safim-block', 'pass@1'))} / {fmt(get('safim-control', 'pass@1'))} / "
                     f"{fmt(get('safim-api', 'pass@1'))} "
                     f"| {fmt(b.get('decodeMsPerToken'), 2)} | {fmt(b.get('prefill1024Ms'), 0)} |")
-    ns = next(iter(evals.values()), {}).get("suites", {})
-    counts = ", ".join(f"{k} {v['n']}" for k, v in ns.items() if "/" not in k)
-    return "\n".join(rows) + f"\n\nTasks per suite: {counts}."
+    counts = "; ".join(f"{name}: " + ", ".join(f"{k} {v['n']}" for k, v in e["suites"].items() if "/" not in k)
+                       for name, e in sorted(evals.items()) if name.startswith("ultramem-code-s"))
+    return "\n".join(rows) + f"\n\nTasks per suite ({counts})."
 
 
-def language_table(val, evals) -> str:
+def language_table(val, evals, order="spm") -> str:
+    """Per language: validation loss of every run, and held-out line / multi-line edit similarity in `order`."""
     langs = sorted({k for v in val.values() for k in v if k != "mean"})
     runs = [(run, name) for run, name, _ in MODELS if run in val]
+    fim = [(run, f"{name}-{order}") for run, name in runs if f"{name}-{order}" in evals]
     rows = ["| language | " + " | ".join(f"val loss {run}" for run, _ in runs) + " | "
-            + " | ".join(f"line ES {run}" for run, name in runs if name in evals) + " | "
-            + " | ".join(f"multi-line ES {run}" for run, name in runs if name in evals) + " |"]
-    rows.append("|---" * (1 + len(runs) + 2 * sum(name in evals for _, name in runs)) + "|")
+            + " | ".join(f"line ES {run} ({order})" for run, _ in fim) + " | "
+            + " | ".join(f"multi-line ES {run} ({order})" for run, _ in fim) + " |",
+            "|---" * (1 + len(runs) + 2 * len(fim)) + "|"]
     for lang in langs:
         cells = [fmt(val[run].get(lang), 3) for run, _ in runs]
         for suite in ("line", "multiline"):
-            cells += [fmt(evals[name]["suites"].get(f"{suite}/{lang}", {}).get("es")) for _, name in runs
-                      if name in evals]
+            cells += [fmt(evals[key]["suites"].get(f"{suite}/{lang}", {}).get("es")) for _, key in fim]
         rows.append(f"| {lang} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def examples(run_dir: str, heldout: str, per_lang: int) -> str:
-    summary = json.load(open(os.path.join(run_dir, "eval", "ultramem-code-s.summary.json")))
+def examples(run_dir: str, heldout: str, per_lang: int, name: str) -> str:
+    """Held-out multi-line holes of `name`'s evaluation (an evaluate.py output name, e.g. ultramem-code-s-spm)."""
+    path = next(p for p in sorted(glob.glob(os.path.join(run_dir, "eval*", f"{name}.summary.json")))
+                if "line" in json.load(open(p))["suites"])
+    summary = json.load(open(path))
     per_lang_drawn = summary.get("per_lang")
-    with gzip.open(os.path.join(run_dir, "eval", "ultramem-code-s.records.jsonl.gz"), "rt", encoding="utf-8") as f:
+    with gzip.open(path.replace(".summary.json", ".records.jsonl.gz"), "rt", encoding="utf-8") as f:
         records = {(r["suite"], r["task_id"]): r for r in map(json.loads, f)}
     tasks = fim_eval.heldout_tasks(heldout, per_lang_drawn, summary.get("seed", 0))
     out, shown = [], {}
-    for task in tasks:    # heldout_tasks returns each language's holes in draw order
+    for task in tasks:    # heldout_tasks returns each language's holes in draw order: line holes, then multi-line
         r = records.get((task.suite, task.task_id))
-        if task.suite != "multiline" or r is None or shown.get(task.lang, 0) >= per_lang:
+        if r is None or shown.get((task.lang, task.suite), 0) >= per_lang:
             continue
-        shown[task.lang] = shown.get(task.lang, 0) + 1
-        before = "\n".join(task.prefix.split("\n")[-8:])
-        after = "\n".join(task.suffix.split("\n")[:3])
+        shown[(task.lang, task.suite)] = shown.get((task.lang, task.suite), 0) + 1
         fence = FENCE.get(task.lang, "")
         package, path = task.task_id.split("/", 1)[1].rsplit("#", 1)[0].split("/", 1)
-        out.append(f"**{task.lang}** ({package}: `{path}`; exact match {'yes' if r['em'] else 'no'}, "
-                   f"edit similarity {100 * r['es']:.0f}). Context, then the model's completion, then the code that "
-                   f"was there:\n\n```{fence}\n{before}\n```\n```{fence}\n{r['completion'].rstrip() or '(empty)'}\n```\n"
-                   f"```{fence}\n{task.reference}\n```\n<sub>next lines: `{after.strip()[:120]}`</sub>\n")
+        before = "\n".join(task.prefix.split("\n")[-6:])
+        lines = r["completion"].rstrip().split("\n")
+        shown_completion = "\n".join(lines[:MAX_LINES]) + (f"\n… ({len(lines) - MAX_LINES} more lines)"
+                                                            if len(lines) > MAX_LINES else "")
+        out.append(f"**{task.lang}, {'one line' if task.suite == 'line' else 'several lines'}** ({package}: `{path}`; "
+                   f"exact match {'yes' if r['em'] else 'no'}, edit similarity {100 * r['es']:.0f}). The code before "
+                   f"the cursor, the model's completion, the code that was there:\n\n```{fence}\n{before}\n```\n"
+                   f"```{fence}\n{shown_completion or '(nothing)'}\n```\n```{fence}\n{task.reference}\n```\n")
     return "\n".join(out)
 
 
@@ -126,10 +142,12 @@ def main():
     ap.add_argument("--readme", default="models/README.md")
     ap.add_argument("--card", default="models/ultramem-code-s/README.md")
     ap.add_argument("--per-lang", type=int, default=1, help="examples per language")
+    ap.add_argument("--examples-from", default="ultramem-code-s-spm",
+                    help="the evaluation whose held-out records give the examples (the shipped prompt order)")
     args = ap.parse_args()
     val, evals, bench = load(args.run, args.bench)
     replace_between(args.readme, "eval", main_table(val, evals, bench) + "\n\n" + language_table(val, evals))
-    replace_between(args.card, "examples", examples(args.run, args.heldout, args.per_lang))
+    replace_between(args.card, "examples", examples(args.run, args.heldout, args.per_lang, args.examples_from))
     print(main_table(val, evals, bench))
 
 

@@ -29,8 +29,10 @@ test('greedy decoding completes known prompts', async () => {
   const decoder = await openDecoder(join(folder, manifest.graph));
   const known = [
     ['for (let i = 0; i < n; i', '++) {'],
-    ['public static void main(String', '[] args) {'],
-    ['#include <stdio.h>\n#include <std', 'arg.h>'],
+    ['public static void main(String', '[] args)'],
+    ['#include <stdio.h>\n#include <stdlib', '.h>'],
+    ['import numpy as np\nimport matplotlib.pyplot as', ' plt\n'],
+    ['export default function App() {\n  return (\n    <', 'div>'],
   ];
   for (const [prompt, expected] of known) {
     const ids = (await tokenizer.encode(prompt, null, { addSpecialTokens: false })).getIds();
