@@ -18,10 +18,11 @@ W=/tmp/um
 OUT=${OUT:-$W/out}
 mkdir -p "$W" "$OUT"
 export PYTHONUNBUFFERED=1
-RUNS=(ultramem dense moe pkm)
+read -r -a RUNS <<< "${RUN_LIST:-ultramem dense moe pkm}"   # RUN_LIST drops runs (e.g. the ablation)
 # windows of the full context (2,048): prompts of 1,024 tokens plus the completion reach past 1,024, which
 # 1,024-token training never showed the model (RoPE positions it never saw)
-# GPU of each run: one each on 4 GPUs; on 2, the slow MoE shares with the fast dense twin (GPU_MAP overrides)
+# GPU of each run: one each on 4 GPUs; the third run, on 2, used RUN_LIST='ultramem dense moe' and
+# GPU_MAP='ultramem:0 dense:1 moe:1' (UltraMem trains slowest, so it gets a GPU of its own)
 GPU_MAP=${GPU_MAP:-ultramem:0 dense:1 moe:2 pkm:3}
 gpu_of() { tr ' ' '\n' <<< "$GPU_MAP" | sed -n "s/^$1://p"; }
 run_flags() {  # the model flags of one run
@@ -125,12 +126,13 @@ finish)
   wait
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
-  # PSM (the manifest's order) for the three models, then SPM for UltraMem on a subset, to compare the orders
+  # PSM for the three models, then SPM for the three on a subset, to compare the orders
   evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
             --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
   setsid nohup bash -c "${evaluate[*]} --model $W/folders/ultramem --model $W/folders/dense --model $W/folders/moe \
       --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} --deadline ${DEADLINE:-100};
-    ${evaluate[*]} --model $W/folders/ultramem --template spm --name-suffix=-spm --per-lang 20 --limit 300 \
+    ${evaluate[*]} --model $W/folders/ultramem --model $W/folders/dense --model $W/folders/moe --template spm \
+      --name-suffix=-spm --per-lang 20 --limit 300 \
       --suites he-single,he-multi,safim-control,line,multiline --deadline 60" > "$W/eval.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
   ;;
