@@ -121,7 +121,7 @@ def examples(run_dir: str, heldout: str, per_lang: int, name: str) -> str:
         if r is None or shown.get((task.lang, task.suite), 0) >= per_lang:
             continue
         shown[(task.lang, task.suite)] = shown.get((task.lang, task.suite), 0) + 1
-        fence = FENCE.get(task.lang, "")
+        fence = FENCE.get(task.lang, "")   # fenced with four backticks: Markdown files hold three
         package, path = task.task_id.split("/", 1)[1].rsplit("#", 1)[0].split("/", 1)
         before = "\n".join(task.prefix.split("\n")[-6:])
         lines = r["completion"].rstrip().split("\n")
@@ -129,8 +129,8 @@ def examples(run_dir: str, heldout: str, per_lang: int, name: str) -> str:
                                                             if len(lines) > MAX_LINES else "")
         out.append(f"**{task.lang}, {'one line' if task.suite == 'line' else 'several lines'}** ({package}: `{path}`; "
                    f"exact match {'yes' if r['em'] else 'no'}, edit similarity {100 * r['es']:.0f}). The code before "
-                   f"the cursor, the model's completion, the code that was there:\n\n```{fence}\n{before}\n```\n"
-                   f"```{fence}\n{shown_completion or '(nothing)'}\n```\n```{fence}\n{task.reference}\n```\n")
+                   f"the cursor, the model's completion, the code that was there:\n\n````{fence}\n{before}\n````\n"
+                   f"````{fence}\n{shown_completion or '(nothing)'}\n````\n````{fence}\n{task.reference}\n````\n")
     return "\n".join(out)
 
 
