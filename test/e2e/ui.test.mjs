@@ -131,15 +131,16 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
    * Waits for ghost text after the last keystroke and until it has stopped changing for `quietMs`; returns the
    * samples since the keystroke: the first non-empty one, the final one, the growth steps and the redraws.
    */
-  const watchGhost = async (quietMs = 1500) => {
+  // untilIdle: also wait for the status bar's spinner to stop. Lines after the first are shown only once their
+  // brackets balance (holdBackUnfinishedLines), so a block can arrive whole, seconds later on a loaded machine.
+  const watchGhost = async (quietMs = 1500, { untilIdle = false } = {}) => {
     await until(() => ghostNow(), { timeout: 30_000, what: 'ghost text' });
-    // Quiet, and no longer decoding (the status bar's spinner): lines after the first are shown only once their
-    // brackets balance (holdBackUnfinishedLines), so a block can arrive whole, seconds later on a loaded machine.
     await until(
       async () => {
         const s = await page.evaluate(() => window.__ghost.samples);
         const last = s[s.length - 1];
-        return last?.text && (await page.evaluate(() => performance.now())) - last.t > quietMs && !(await decoding());
+        const quiet = last?.text && (await page.evaluate(() => performance.now())) - last.t > quietMs;
+        return quiet && !(untilIdle && (await decoding()));
       },
       { timeout: 30_000, what: 'the ghost text to stop changing' },
     );
@@ -276,7 +277,7 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     await resetGhostLog();
     await page.keyboard.type('export function area', { delay: 40 });
     // the last keystroke is the one the ghost text answers; the sampler keeps its time
-    const g = await watchGhost();
+    const g = await watchGhost(1500, { untilIdle: true });
     timings.push(['typescript: keystroke → first ghost text', g.first.t - g.lastKey]);
     timings.push(['typescript: keystroke → whole ghost text', g.final.t - g.lastKey]);
     console.log(`  typescript ghost text ${describeGhost(g)}`);
