@@ -108,9 +108,8 @@ def language_table(val, evals, order="spm") -> str:
 
 def examples(run_dir: str, heldout: str, per_lang: int, name: str) -> str:
     """Held-out multi-line holes of `name`'s evaluation (an evaluate.py output name, e.g. ultramem-code-s-spm)."""
-    path = next(p for p in sorted(glob.glob(os.path.join(run_dir, "eval*", f"{name}.summary.json")))
-                if "line" in json.load(open(p))["suites"])
-    summary = json.load(open(path))
+    summaries = {p: json.load(open(p)) for p in sorted(glob.glob(os.path.join(run_dir, "eval*", f"{name}.summary.json")))}
+    path, summary = next((p, s) for p, s in summaries.items() if "line" in s["suites"])
     per_lang_drawn = summary.get("per_lang")
     with gzip.open(path.replace(".summary.json", ".records.jsonl.gz"), "rt", encoding="utf-8") as f:
         records = {(r["suite"], r["task_id"]): r for r in map(json.loads, f)}

@@ -55,8 +55,9 @@ async function countOurs(text) {
   return (await ours.encode(text, null, { addSpecialTokens: false })).getIds().length;
 }
 
+const byLang = heldoutTexts(args.heldout, Number(args['mb-per-lang']) * 1e6);
 const rows = [];
-for (const [lang, texts] of heldoutTexts(args.heldout, Number(args['mb-per-lang']) * 1e6)) {
+for (const [lang, texts] of byLang) {
   const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   const row = { lang, files: texts.length, bytes, ours: 0 };
   for (const t of texts) row.ours += await countOurs(t);
@@ -77,7 +78,7 @@ for (const r of rows) {
 console.log(`| all | ${total.files} | ${(total.bytes / 1e6).toFixed(2)} | ${bpt(total, 'ours')} | ${bpt(total, 'cl100k_base')} | ${bpt(total, 'o200k_base')} |`);
 
 // Speed at the extension's prompt sizes: a file's text cut to about 1,024 and 2,048 tokens of ours.
-const sample = rows.length ? heldoutTexts(args.heldout, 4e5).get('typescript')?.join('\n') ?? '' : '';
+const sample = (byLang.get('typescript') ?? []).join('\n');
 const speed = [];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const target of [1024, 2048]) {

@@ -1,5 +1,6 @@
 """Corpus pipeline end to end on synthetic inputs, no network: the three source readers, then the build
 (site-packages source) with its resumability, shards, split and manifest."""
+import gzip
 import io
 import json
 import lzma
@@ -112,7 +113,9 @@ def make_site(root):
     return site
 
 
-def test_build_end_to_end_and_resume(tmp_path, capsys):
+def make_build_inputs(tmp_path):
+    """The fake site-packages, a pysite list taking all of it, and evaluation data with one human-eval task that
+    otherpkg/core.py is (made to be) a copy of: decontamination must drop that file."""
     site = make_site(tmp_path)
     lists = tmp_path / "lists"
     lists.mkdir()
@@ -120,11 +123,14 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     evals = tmp_path / "evals"
     (evals / "human-eval-infilling").mkdir(parents=True)
     (evals / "safim").mkdir()
-    # otherpkg/core.py is (made to be) a copy of an evaluation task: decontamination must drop it
-    import gzip as _gz
-    with _gz.open(evals / "human-eval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as fh:
+    with gzip.open(evals / "human-eval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as fh:
         fh.write(json.dumps({"task_id": "t/0", "prompt": program(101), "canonical_solution": "", "suffix": "",
                              "test": "", "entry_point": "func_101"}) + "\n")
+    return site, lists, evals
+
+
+def test_build_end_to_end_and_resume(tmp_path, capsys):
+    site, lists, evals = make_build_inputs(tmp_path)
     out = tmp_path / "out"
     manifest = tmp_path / "manifest.json"
     argv = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--out", str(out),
@@ -176,16 +182,7 @@ def test_tokenizer_sample_shares_and_output(tmp_path):
 
 def test_finalize_rematches_packages_processed_without_eval_data(tmp_path):
     """Stage 1 where shared/evals is missing (the GPU machine), stage 2 where it exists."""
-    site = make_site(tmp_path)
-    lists = tmp_path / "lists"
-    lists.mkdir()
-    (lists / "pysite.txt").write_text("*\n")
-    evals = tmp_path / "evals"
-    (evals / "human-eval-infilling").mkdir(parents=True)
-    import gzip as _gz
-    with _gz.open(evals / "human-eval-infilling" / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as fh:
-        fh.write(json.dumps({"task_id": "t/0", "prompt": program(101), "canonical_solution": "", "suffix": "",
-                             "test": "", "entry_point": "func_101"}) + "\n")
+    site, lists, evals = make_build_inputs(tmp_path)
     out = tmp_path / "out"
     common = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--out", str(out),
               "--manifest", str(tmp_path / "m.json")]

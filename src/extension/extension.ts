@@ -62,7 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       maxLines: settings.maxLines,
       neighbourSnippets: settings.neighbourSnippets,
       contextLength: engine.modelInfo?.contextLength ?? 512,
-      fimTemplate: engine.modelInfo?.fimTemplate ?? 'psm',
+      fimTemplate: engine.modelInfo?.fimTemplate,
     }),
     (m) => log.debug(m),
     (busy) => status.setBusy(busy),
