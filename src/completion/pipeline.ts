@@ -17,7 +17,7 @@ import { prefilter } from './prefilter';
 import { buildFimPrompt, splitBudget } from './prompt';
 import { DEFAULT_SNIPPET_OPTIONS, rankSnippets, SnippetIndex } from './snippets';
 import { PipelineStats } from './stats';
-import { CompletionResult, type CompletionRequest, type CursorContext, type RawCompletion, type SkipReason } from './types';
+import { CompletionResult, type CompletionRequest, type CursorContext, type NeighbourFile, type RawCompletion, type SkipReason } from './types';
 
 /** What the pipeline needs from the worker (WorkerClient satisfies it through a thin adapter). */
 export interface CompletionBackend {
@@ -202,7 +202,9 @@ export class CompletionPipeline {
     const o = this.options();
     const maxTokens = Math.max(1, Math.min(o.maxTokens, Math.floor(o.contextLength / 4)));
     const promptTokens = Math.max(32, Math.min(o.maxPromptTokens, o.contextLength - maxTokens - 8));
-    const budget = splitBudget(promptTokens, o.neighbourSnippets && req.neighbours !== undefined);
+    // Room for snippets only when there are neighbour files to take them from; otherwise the prefix keeps it.
+    const neighbours = o.neighbourSnippets ? (req.neighbours?.() ?? []) : [];
+    const budget = splitBudget(promptTokens, neighbours.length > 0);
     const ctx = buildContext(req, budget);
 
     const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
@@ -232,15 +234,16 @@ export class CompletionPipeline {
       if (opts.signal?.aborted) return this.skip('cancelled');
     }
 
-    const gen = this.start(req, ctx, budget, maxTokens, o);
+    const gen = this.start(req, ctx, budget, maxTokens, o, neighbours);
     const answer = await this.wait(gen, '', ctx, opts);
     if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
     return answer;
   }
 
-  private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number, o: PipelineOptions): Generation {
+  private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number,
+    o: PipelineOptions, neighbours: readonly NeighbourFile[]): Generation {
     this.generation?.controller.abort();
-    const snippets = budget.snippetTokens > 0 && req.neighbours ? rankSnippets(ctx.prefix, req.languageId, req.path, req.neighbours(), DEFAULT_SNIPPET_OPTIONS, this.snippetIndex) : [];
+    const snippets = budget.snippetTokens > 0 ? rankSnippets(ctx.prefix, req.languageId, req.path, neighbours, DEFAULT_SNIPPET_OPTIONS, this.snippetIndex) : [];
     const stop: StopOptions = {
       maxTokens,
       maxLines: ctx.multiline ? o.maxLines : 1,

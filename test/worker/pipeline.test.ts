@@ -45,6 +45,17 @@ describe('pipeline with the real worker', () => {
     throw new Error('the fixture model gave no completion of 2+ characters for any test document');
   }
 
+  test('no neighbour files: the prompt keeps the room snippets would take, as without the snippet setting', async () => {
+    const prompts: unknown[] = [];
+    const recording = { complete: (...args: Parameters<EngineHost['complete']>) => (prompts.push(args[0].prompt), host.complete(...args)) };
+    const doc = `${'const values = [1, 2, 3];\n'.repeat(60)}function total(xs) {\n  return xs.║\n}\n`;
+    for (const neighbours of [undefined, () => []]) {
+      await new CompletionPipeline(recording, () => OPTIONS).complete({ ...requestAt(doc, { trigger: 'manual' }), neighbours });
+    }
+    assert.equal(prompts.length, 2);
+    assert.deepEqual(prompts[1], prompts[0]);
+  });
+
   test('a repeated request is answered from the cache without a model request', async () => {
     const { req, text } = await someCompletion();
     const before = pipeline.stats.modelRequests;
