@@ -1,7 +1,9 @@
 /**
  * Finished completions keyed by (language, prefix window, suffix window), LRU-bounded. A lookup also finds
- * an entry whose prefix plus the characters typed since equals the current prefix, when the cached text
- * starts with those characters: typing through a shown suggestion keeps showing its rest, no new request.
+ * an entry whose prefix plus the characters typed since equals the current prefix, when the suggestion shown
+ * for it (and its raw text) starts with those characters: typing through a shown suggestion keeps showing its
+ * rest, no new request. A completion the filters discarded there was never shown, so nothing is typed through
+ * it: the new prefix gets the model's own completion.
  */
 import type { RawCompletion } from './types';
 
@@ -14,12 +16,23 @@ export interface CacheHit {
   readonly typed: string;
 }
 
+/** Typing `typed` goes through a suggestion `text` when the text starts with it and goes on after it. */
+export function typesThrough(text: string, typed: string): boolean {
+  return typed === '' || (text.length > typed.length && text.startsWith(typed));
+}
+
 export function cacheKey(languageId: string, prefix: string, suffix: string): string {
   return `${languageId}\u0000${suffix}\u0000${prefix}`;
 }
 
+interface Entry {
+  readonly raw: RawCompletion;
+  /** The text its own request showed (the raw text after the filters; '' when they discarded it). */
+  readonly shown: string;
+}
+
 export class CompletionCache {
-  private readonly entries = new Map<string, RawCompletion>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly capacity = 256) {}
 
@@ -27,10 +40,11 @@ export class CompletionCache {
     return this.entries.size;
   }
 
-  put(languageId: string, prefix: string, suffix: string, raw: RawCompletion): void {
+  /** `shown`: what the request for this prefix showed; typed-through hits must start in it (default: the raw text). */
+  put(languageId: string, prefix: string, suffix: string, raw: RawCompletion, shown: string = raw.text): void {
     const key = cacheKey(languageId, prefix, suffix);
     this.entries.delete(key);
-    this.entries.set(key, raw);
+    this.entries.set(key, { raw, shown });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
@@ -42,14 +56,14 @@ export class CompletionCache {
     const max = Math.min(TYPED_THROUGH_MAX, prefix.length);
     for (let i = 0; i <= max; i++) {
       const key = cacheKey(languageId, prefix.slice(0, prefix.length - i), suffix);
-      const raw = this.entries.get(key);
-      if (!raw) continue;
+      const entry = this.entries.get(key);
+      if (!entry) continue;
       const typed = prefix.slice(prefix.length - i);
-      if (i > 0 && !(raw.text.startsWith(typed) && raw.text.length > typed.length)) continue;
+      if (i > 0 && !(typesThrough(entry.raw.text, typed) && typesThrough(entry.shown, typed))) continue;
       // Refresh recency.
       this.entries.delete(key);
-      this.entries.set(key, raw);
-      return { raw, typed };
+      this.entries.set(key, entry);
+      return { raw: entry.raw, typed };
     }
     return null;
   }

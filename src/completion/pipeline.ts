@@ -6,10 +6,13 @@
  * stops that caller waiting. A new request that continues the running generation (same suffix, its prefix
  * is the generation's prefix plus characters the generation already produced) attaches to it; any other
  * request cancels it (newest wins) and starts its own. Finished results go to the cache.
+ * Reuse for a longer prefix (typed-through cache hits, attaching) needs the typed characters to be part of
+ * the suggestion shown for the shorter one: a completion the filters discard there (an unbalanced block, say)
+ * is never shown, so its rest is not either; the new prefix gets the model's own completion.
  */
 import { performance } from 'node:perf_hooks';
 import type { CompleteParams, CompleteResult, FimTemplate, StopOptions } from '../worker/protocol';
-import { cacheKey, CompletionCache } from './cache';
+import { cacheKey, CompletionCache, typesThrough } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
 import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters, STREAM_FILTERS } from './filters';
@@ -59,6 +62,8 @@ interface Generation {
   readonly languageId: string;
   readonly prefix: string;
   readonly suffix: string;
+  /** The context of the request that started it: its own suggestion is filtered for this. */
+  readonly ctx: CursorContext;
   readonly controller: AbortController;
   readonly started: number;
   text: string;
@@ -151,6 +156,17 @@ export class CompletionPipeline {
     return partial.trimEnd();
   }
 
+  /** The suggestion the generation's own request shows: its finished text through the filters, or the streamed part so far. */
+  private shownFor(gen: Generation): string {
+    if (gen.done) return gen.result ? this.display(gen.result, '', gen.ctx) : '';
+    return this.partialText(gen, '', gen.ctx);
+  }
+
+  /** Whether characters typed since the generation began go through the suggestion it shows (so far). */
+  private goesThrough(gen: Generation, typed: string): boolean {
+    return gen.text.startsWith(typed) && typesThrough(this.shownFor(gen), typed);
+  }
+
   /** Calls the generation's watcher if the text it would be answered with now differs from what it was given. */
   private notifyWatcher(gen: Generation): void {
     const w = gen.watcher;
@@ -177,7 +193,7 @@ export class CompletionPipeline {
       if (signal?.aborted) return this.skip('cancelled');
       if (gen.done) break;
       if (opts.early && !gen.text.startsWith(typed) && !typed.startsWith(gen.text)) return this.skip('filteredOut');
-      if (opts.early && gen.text.startsWith(typed) && isUseful(this.answerFrom(gen, typed, ctx).result.text)) break;
+      if (opts.early && this.goesThrough(gen, typed) && isUseful(this.answerFrom(gen, typed, ctx).result.text)) break;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           gen.listeners.delete(wake);
@@ -224,8 +240,9 @@ export class CompletionPipeline {
       const answer = await this.wait(attached.gen, attached.typed, ctx, opts);
       if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
       // A generation attached to before it had text may turn out not to continue what was typed since it
-      // began: then this request gets its own generation rather than no suggestion.
-      diverged = !attached.gen.failed && !attached.gen.text.startsWith(attached.typed) && !opts.signal?.aborted;
+      // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
+      // than no suggestion, or the rest of a suggestion that was never shown.
+      diverged = !attached.gen.failed && !this.goesThrough(attached.gen, attached.typed) && !opts.signal?.aborted;
       if (!diverged) return answer;
     }
 
@@ -263,6 +280,7 @@ export class CompletionPipeline {
       languageId: req.languageId,
       prefix: ctx.prefix,
       suffix: ctx.suffix,
+      ctx,
       controller,
       started: performance.now(),
       text: '',
@@ -293,7 +311,7 @@ export class CompletionPipeline {
         gen.text = r.text;
         gen.timings = r.timings;
         gen.result = { text: r.text, stopReason: r.stopReason };
-        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result);
+        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result, this.display(gen.result, '', ctx));
         this.stats.total.push(performance.now() - gen.started);
         this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
       })

@@ -1,0 +1,90 @@
+/**
+ * Reuse of a completion for a longer prefix (typed-through cache hits, attaching to the running generation) with a
+ * scripted backend: the characters typed since must be part of the suggestion shown for the shorter prefix. The UI
+ * test's tiny-model flake: after `def clamp(values):` the model's block had an unbalanced tail, so the filters
+ * showed nothing; Enter (auto-indented) then got the rest of that never-shown block, `        k_uanged per o =
+ * torch.append(...`, instead of the model's completion for the new prefix, depending on whether the generation for
+ * the colon had started before the Enter.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CompletionPipeline, type CompletionBackend, type PipelineOptions } from '../../src/completion/pipeline';
+import type { CompleteResult, StopReason } from '../../src/worker/protocol';
+import { requestAt } from '../helpers/cursor';
+
+const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 64, maxLines: 8, neighbourSnippets: false, contextLength: 512 };
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
+
+/** Each call streams its run's tokens (each partial extends the last), then answers their text with the run's stop reason. */
+function scripted(...runs: { tokens: string[]; stop: StopReason }[]): CompletionBackend & { calls: number } {
+  const backend = {
+    calls: 0,
+    async complete(_params: unknown, { onPartial }: { onPartial: (text: string) => void }): Promise<CompleteResult> {
+      const run = runs[Math.min(backend.calls++, runs.length - 1)]!;
+      let text = '';
+      for (const t of run.tokens) {
+        await tick();
+        text += t;
+        onPartial(text);
+      }
+      await tick();
+      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: run.tokens.length, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2 };
+      return { text, stopReason: run.stop, healedText: '', timings };
+    },
+  };
+  return backend;
+}
+
+const AFTER = '\n\nif __name__ == "__main__":\n    main()\n';
+const py = { languageId: 'python', path: 'stats.py' };
+/** The signature typed, then Enter (VS Code indents the body). */
+const atColon = requestAt(`def clamp(values):║${AFTER}`, py);
+const afterEnter = requestAt(`def clamp(values):\n    ║${AFTER}`, py);
+/** Ran out of tokens inside an unbalanced line: the filters cut the block to nothing after the colon. */
+const UNBALANCED = { tokens: ['\n', '            k = f(a,', '\n', '        b'], stop: 'maxTokens' as const };
+const OWN = { tokens: ['return', ' min(values)'], stop: 'endToken' as const };
+/** A block the filters show after the colon. */
+const SHOWN = { tokens: ['\n', '    return', ' max(values)'], stop: 'endToken' as const };
+
+describe('pipeline: typing through only what was shown', () => {
+  test('a finished completion the filters discarded is not typed through: the new prefix gets its own', async () => {
+    const backend = scripted(UNBALANCED, OWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    const first = await pipeline.complete(atColon, { noDebounce: true });
+    assert.equal(first.result.skip, 'filteredOut');
+    const next = await pipeline.complete(afterEnter, { noDebounce: true });
+    assert.equal(next.result.text, 'return min(values)', 'not the rest of the discarded block');
+    assert.equal(next.result.source, 'model');
+    assert.equal(backend.calls, 2);
+  });
+
+  test('a running generation whose suggestion the filters discard is not attached to for good: the new prefix gets its own', async () => {
+    const backend = scripted(UNBALANCED, OWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    const first = pipeline.complete(atColon, { early: true, noDebounce: true, onUpdate: () => undefined });
+    const next = await pipeline.complete(afterEnter, { early: true, noDebounce: true, onUpdate: () => undefined });
+    await pipeline.idle();
+    assert.equal(next.result.text, 'return min(values)', 'not the rest of the discarded block');
+    assert.equal(pipeline.stats.inflightReuse, 1, 'it attached first');
+    assert.equal(backend.calls, 2);
+    assert.equal((await first).result.text, '', 'the colon got no suggestion');
+    const again = await pipeline.complete(afterEnter, { noDebounce: true });
+    assert.equal(again.result.text, 'return min(values)');
+    assert.equal(again.result.source, 'cache');
+  });
+
+  test('a shown suggestion is still typed through, finished or running, with no new request', async () => {
+    const finished = scripted(SHOWN, OWN);
+    let pipeline = new CompletionPipeline(finished, () => OPTIONS);
+    assert.equal((await pipeline.complete(atColon, { noDebounce: true })).result.text, '\n    return max(values)');
+    const hit = await pipeline.complete(afterEnter, { noDebounce: true });
+    assert.deepEqual([hit.result.source, hit.result.text, finished.calls], ['typedThrough', 'return max(values)', 1]);
+
+    const running = scripted(SHOWN, OWN);
+    pipeline = new CompletionPipeline(running, () => OPTIONS);
+    const first = pipeline.complete(atColon, { early: true, noDebounce: true, onUpdate: () => undefined });
+    const next = await pipeline.complete(afterEnter, { noDebounce: true });
+    assert.deepEqual([next.result.source, next.result.text, running.calls], ['typedThrough', 'return max(values)', 1]);
+    await first;
+  });
+});
