@@ -1,6 +1,7 @@
 """Corpus shards -> packed uint16 token files for training and evaluation (run where Python `tokenizers` is).
 
-  train.bin               every train shard's documents in a seeded shuffled order, FIM-transformed (ultramem/fim.py)
+  train.bin               every train shard's documents in a seeded shuffled order, FIM-transformed (ultramem/fim.py),
+                          with snippets from other files of the same package
   heldout_<lang>.bin      each language's held-out documents, plain (for validation loss per language)
   tokens.json             tokens and documents per file, and the FIM settings
 Usage: python3 models/scripts/prepare_tokens.py --tokenizer tokenizer.json --shards data/corpus/shards --out data/tokens
@@ -12,19 +13,56 @@ import lzma
 import os
 import random
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem.bpe import ByteLevelBPE  # noqa: E402
 from ultramem.fim import FimConfig, Special, fim_pieces  # noqa: E402
 from ultramem.model_folder import special_token_ids  # noqa: E402
 
 
-def read_docs(paths):
+def read_records(paths):
     for path in paths:
         with lzma.open(path, "rt", encoding="utf-8") as f:
             for line in f:
-                yield json.loads(line)["text"]
+                yield json.loads(line)
+
+
+def neighbour_picker(records, rng, most=3):
+    """record index -> up to `most` random other files (path, text) of its package, for the FIM snippets."""
+    by_package = {}
+    for i, r in enumerate(records):
+        by_package.setdefault((r.get("source"), r.get("package")), []).append(i)
+
+    def pick(i):
+        same = by_package[(records[i].get("source"), records[i].get("package"))]
+        chosen = [j for j in rng.sample(same, min(len(same), most + 1)) if j != i][:most]
+        return [(records[j].get("path", ""), records[j]["text"]) for j in chosen]
+    return pick
+
+
+class PurePythonTokenizer:
+    """The slice of `tokenizers.Tokenizer` used here, over ultramem/bpe.py (same ids, tests/test_bpe.py; slow)."""
+
+    def __init__(self, path):
+        self.bpe = ByteLevelBPE.from_file(path)
+
+    def get_vocab_size(self):
+        return len(self.bpe.vocab) + len(self.bpe.added)
+
+    def encode_batch(self, texts, add_special_tokens=False):
+        return [SimpleNamespace(ids=self.bpe.encode(t)) for t in texts]
+
+
+def load_tokenizer(path):
+    """Hugging Face `tokenizers` where it is installed (the GPU machine), else the pure-Python reader (CI)."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        return PurePythonTokenizer(path)
+    return Tokenizer.from_file(path)
 
 
 def encode_examples(tok, special, examples, batch=2048):
@@ -40,35 +78,39 @@ def encode_examples(tok, special, examples, batch=2048):
     return np.concatenate([np.asarray(ids, dtype=np.uint16) for ids in out if ids])
 
 
-def main():
-    from tokenizers import Tokenizer
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--shards", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--fim-rate", type=float, default=0.7)
-    ap.add_argument("--spm-rate", type=float, default=0.5)
+    ap.add_argument("--fim-rate", type=float, default=FimConfig.fim_rate)
+    ap.add_argument("--spm-rate", type=float, default=FimConfig.spm_rate)
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    tok = Tokenizer.from_file(args.tokenizer)
+    args = ap.parse_args(argv)
+    tok = load_tokenizer(args.tokenizer)
     assert tok.get_vocab_size() <= 65536, "uint16 token files need a vocabulary of at most 65536"
     special = special_token_ids(args.tokenizer)
     os.makedirs(args.out, exist_ok=True)
     summary = {"fim": {"fim_rate": args.fim_rate, "spm_rate": args.spm_rate, "seed": args.seed}, "files": {}}
 
     rng = random.Random(args.seed)
-    docs = list(read_docs(sorted(glob.glob(os.path.join(args.shards, "train", "*.jsonl.xz")))))
-    rng.shuffle(docs)
+    records = list(read_records(sorted(glob.glob(os.path.join(args.shards, "train", "*.jsonl.xz")))))
+    rng.shuffle(records)
     cfg = FimConfig(args.fim_rate, args.spm_rate)
-    if docs:   # a folder may hold only held-out shards
-        tokens = encode_examples(tok, special, [fim_pieces(d, rng, cfg) for d in docs])
+    summary["fim"].update(max_example_chars=cfg.max_example_chars, snippet_rate=cfg.snippet_rate,
+                          snippet_chars=cfg.snippet_chars)
+    if records:   # a folder may hold only held-out shards
+        neighbours = neighbour_picker(records, rng)
+        tokens = encode_examples(tok, special, [fim_pieces(r["text"], rng, cfg, neighbours(i))
+                                                for i, r in enumerate(records)])
         tokens.tofile(os.path.join(args.out, "train.bin"))
-        summary["files"]["train.bin"] = {"documents": len(docs), "tokens": int(len(tokens)),
-                                         "bytes_per_token": round(sum(len(d.encode()) for d in docs) / len(tokens), 3)}
+        text_bytes = sum(len(r["text"].encode()) for r in records)
+        summary["files"]["train.bin"] = {"documents": len(records), "tokens": int(len(tokens)),
+                                         "bytes_per_token": round(text_bytes / len(tokens), 3)}
 
     for path in sorted(glob.glob(os.path.join(args.shards, "heldout", "*.jsonl.xz"))):
         lang = os.path.basename(path).split("-")[0]
-        docs = list(read_docs([path]))
+        docs = [r["text"] for r in read_records([path])]
         tokens = encode_examples(tok, special, [[d, Special("endOfText")] for d in docs])
         name = f"heldout_{lang}.bin"
         with open(os.path.join(args.out, name), "ab") as f:  # a language may span several shards
