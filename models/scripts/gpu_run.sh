@@ -2,14 +2,15 @@
 # The model run on the GPU machine (4 x H200, nvidia-h200-x4), one device call per phase, state in /tmp/um, run back
 # to back so the machine stays held. Usage (repository root): bash models/scripts/gpu_run.sh PHASE [N]
 #   part N   the train shard carried in data/gpu/train/ goes to /tmp/um/shards/partN (and ../shared/evals, carried
-#            in data/gpu/evals with part 1); part 1 also trains the tokenizer on its shard and runs the GPU tests.
-#            Each part is then tokenized (FIM) in the background.
+#            in data/gpu/evals with part 1); part 1 also trains the tokenizer on its shard (or copies TOKENIZER, a
+#            path in the repository) and, with SMOKE=1 (the default), runs the GPU tests. Each part is then
+#            tokenized (FIM) in the background, and so are the held-out shards when data/gpu/heldout came along.
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
 #            order and batch; waits WAIT_S seconds
-#   finish   the held-out shards carried in data/gpu/heldout/ (the corpus build packs them last) are tokenized;
-#            waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
+#   finish   the held-out shards, if carried now in data/gpu/heldout/ (the corpus build packs them last), are
+#            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
 #            tokenizer parity samples; starts the FIM evaluation of the three folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
 #   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
@@ -34,6 +35,24 @@ run_flags() {  # the model flags of one run
   esac
 }
 common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr 1e-3 --warmup-steps 100 --dtype bfloat16 --seed 1)
+take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_tokens reads <shards>/heldout)
+  mkdir -p "$W/shards/heldout_only" "$W/tokens/heldout"
+  rm -rf "$W/shards/heldout_only/heldout" && mv data/gpu/heldout "$W/shards/heldout_only/heldout"
+  ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
+}
+export_run() {  # run name -> its model folder in $W/folders (once: the export phase may have made it already)
+  [ ! -f "$W/folders/$1/manifest.json" ] || return 0
+  local laptop="sized for a 2-core laptop: 7M activated MACs/token"
+  case $1 in
+    ultramem) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
+                --description "UltraMem code model $laptop, 45M parameters" --fim-template "${FIM_TEMPLATE:-spm}" ;;
+    dense) set -- "$1" --name dense-twin-s --display-name "Dense twin S" ;;
+    moe) set -- "$1" --name moe-twin-s --display-name "MoE twin S" ;;
+    pkm) set -- "$1" --name pkm-ablation-s --display-name "PKM ablation S" ;;
+  esac
+  python3 models/scripts/export.py --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+    --out "$W/folders/$1" "${@:2}" > "$W/export_$1.log" 2>&1
+}
 wait_for() {  # file, seconds
   local t=0
   until [ -f "$1" ]; do sleep 5; t=$((t + 5)); [ "$t" -lt "$2" ] || { echo "timed out waiting for $1"; exit 1; }; done
@@ -48,15 +67,26 @@ part)
   if [ "$n" = 1 ]; then
     nvidia-smi --query-gpu=name,memory.total --format=csv
     python3 -c 'import torch, onnxruntime, tokenizers; print(torch.__version__, onnxruntime.__version__, tokenizers.__version__, torch.cuda.device_count(), "GPUs")'
-    time python3 models/scripts/train_tokenizer.py --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
-    (cd models && timeout 120 python3 -m pytest -q -x -s tests/test_model.py -k moe 2>&1 | tail -8) || true
-    timeout 120 python3 models/scripts/evaluate.py --model models/tiny-fixture --evals "$W/evals" --backend python \
-      --suites he-single,safim-api --limit 3 --workers 2 --out "$W/eval_smoke" || true
+    if [ -n "${TOKENIZER:-}" ]; then
+      cp "$TOKENIZER" "$W/tokenizer.json"
+    else
+      time python3 models/scripts/train_tokenizer.py --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
+    fi
+    if [ "${SMOKE:-1}" = 1 ]; then
+      (cd models && timeout 120 python3 -m pytest -q -x -s tests/test_model.py -k moe 2>&1 | tail -8) || true
+      timeout 120 python3 models/scripts/evaluate.py --model models/tiny-fixture --evals "$W/evals" --backend python \
+        --suites he-single,safim-api --limit 3 --workers 2 --out "$W/eval_smoke" || true
+    fi
   fi
   wait_for "$W/tokenizer.json" 300
   mkdir -p "$W/tokens/part$n"
   setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
+  if [ -d data/gpu/heldout ]; then
+    take_heldout
+    setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" \
+      --shards "$W/shards/heldout_only" --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1 < /dev/null &
+  fi
   sleep "${WAIT_S:-5}"
   ls -la "$W/shards/part$n/train" "$W/tokens"
   ;;
@@ -97,30 +127,29 @@ train)
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W"/*.log
   ;;
+export)   # the model folders of the finished runs in RUN_LIST, while others still train
+  for r in "${RUNS[@]}"; do wait_for "$W/$r/ckpt.pt" 600; export_run "$r" & done
+  wait
+  tail -n 2 "$W"/export_*.log
+  ;;
 finish)
-  mkdir -p "$W/shards/heldout_only" "$W/tokens/heldout"
-  mv data/gpu/heldout "$W/shards/heldout_only/heldout"
-  ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
-  python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/heldout_only" \
-    --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1
+  if [ -d data/gpu/heldout ]; then
+    take_heldout
+    python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/heldout_only" \
+      --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1
+  fi
+  wait_for "$W/tokens/heldout/tokens.json" 300
   for r in "${RUNS[@]}"; do
     while [ ! -f "$W/$r/ckpt.pt" ] || pgrep -f "out $W/$r\$" > /dev/null; do
       if grep -q Traceback "$W/$r.log"; then tail -n 30 "$W/$r.log"; exit 1; fi
       sleep 5
     done
   done
-  tail -n 1 "$W"/{ultramem,dense,moe,pkm}.log
+  for r in "${RUNS[@]}"; do tail -n 1 "$W/$r.log"; done
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
   python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
-  desc="UltraMem code model sized for a 2-core laptop: 7M activated MACs/token"
-  python3 models/scripts/export.py --checkpoint "$W/ultramem/ckpt.pt" --tokenizer "$W/tokenizer.json" \
-    --out "$W/folders/ultramem" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
-    --description "$desc, 45M parameters" > "$W/export_ultramem.log" 2>&1 &
-  python3 models/scripts/export.py --checkpoint "$W/dense/ckpt.pt" --tokenizer "$W/tokenizer.json" \
-    --out "$W/folders/dense" --name dense-twin-s --display-name "Dense twin S" > "$W/export_dense.log" 2>&1 &
-  python3 models/scripts/export.py --checkpoint "$W/moe/ckpt.pt" --tokenizer "$W/tokenizer.json" \
-    --out "$W/folders/moe" --name moe-twin-s --display-name "MoE twin S" > "$W/export_moe.log" 2>&1 &
+  for r in "${RUNS[@]}"; do export_run "$r" & done
   python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
     --out "$W/tokenizer_parity.json"
   wait
@@ -129,11 +158,13 @@ finish)
   # PSM for the three models, then SPM for the three on a subset, to compare the orders
   evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
             --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
-  setsid nohup bash -c "${evaluate[*]} --model $W/folders/ultramem --model $W/folders/dense --model $W/folders/moe \
-      --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} --deadline ${DEADLINE:-100};
-    ${evaluate[*]} --model $W/folders/ultramem --model $W/folders/dense --model $W/folders/moe --template spm \
-      --name-suffix=-spm --per-lang 20 --limit 300 \
-      --suites he-single,he-multi,safim-control,line,multiline --deadline 60" > "$W/eval.log" 2>&1 < /dev/null &
+  models=()
+  for r in "${RUNS[@]}"; do models+=(--model "$W/folders/$r"); done
+  setsid nohup bash -c "${evaluate[*]} ${models[*]} --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} \
+      --deadline ${DEADLINE:-100};
+    ${evaluate[*]} ${models[*]} --template spm --name-suffix=-spm --per-lang 20 --limit 300 \
+      --suites he-single,he-multi,safim-control,line,multiline --deadline ${SPM_DEADLINE:-60}" \
+    > "$W/eval.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
   ;;
 collect)
