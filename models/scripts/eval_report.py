@@ -55,11 +55,33 @@ def load(run_dir: str, bench_path: str):
     for path in sorted(glob.glob(os.path.join(run_dir, "eval*", "*.summary.json"))):
         summary = json.load(open(path))
         name = os.path.basename(path)[:-len(".summary.json")]
-        merged = evals.setdefault(name, {"suites": {}, "sources": []})
+        merged = evals.setdefault(name, {"suites": {}, "sources": [], "order": prompt_order(run_dir, summary)})
         merged["suites"].update(summary["suites"])
         merged["sources"].append(os.path.relpath(path, run_dir))
     bench = json.load(open(bench_path)) if bench_path and os.path.exists(bench_path) else []
     return val, evals, bench
+
+
+def prompt_order(run_dir: str, summary: dict) -> str:
+    """"psm" or "spm" (the --template given, else the exported manifest's), and ", healed" where the harness healed
+    the last prefix token as the extension does (evaluations from 2026-11-29 on)."""
+    order = summary.get("template", "manifest")
+    if order not in ("psm", "spm"):
+        run = next((r for r, name, _ in MODELS if name and summary["model"].startswith(name)), None)
+        manifest = os.path.join(run_dir, "folders", run or "", "manifest.json")
+        order = json.load(open(manifest)).get("fim", {}).get("template", "psm") if os.path.exists(manifest) else "psm"
+    return order + (", healed" if summary.get("token_healing") else "")
+
+
+def evaluations_of(name: str, evals: dict) -> dict:
+    """Prompt order -> the evaluation of model `name` in that order with the most tasks."""
+    best = {}
+    for key, e in sorted(evals.items()):
+        if key == name or key.startswith(name + "-"):
+            n = sum(v["n"] for k, v in e["suites"].items() if "/" not in k)
+            if e["order"] not in best or n > best[e["order"]][0]:
+                best[e["order"]] = (n, key)
+    return {order: key for order, (n, key) in sorted(best.items())}
 
 
 def main_table(val, evals, bench) -> str:
@@ -67,17 +89,16 @@ def main_table(val, evals, bench) -> str:
             "| HE single-line pass@1 | HE multi-line pass@1 | SAFIM Python block / control / API pass@1 "
             "| decode ms/token | prefill 1024 ms |",
             "|---|---|---|---|---|---|---|---|---|---|"]
-    for (run, name, bench_name), order in [(m, o) for m in MODELS for o in ("psm", "spm")]:
-        key = f"{name}-spm" if order == "spm" else name
-        if run not in val or (name and key not in evals) or (not name and order == "spm"):
-            continue
+    rows_of = [((run, name, bench_name), order, key) for run, name, bench_name in MODELS if run in val
+               for order, key in (evaluations_of(name, evals).items() if name else [("–", None)])]
+    for (run, name, bench_name), order, key in rows_of:
         s = evals.get(key, {}).get("suites", {})
 
         def get(suite, key):
             return s.get(suite, {}).get(key)
         b = next((r for r in bench if r["model"] == bench_name and r["weights"] == "int8" and r["threads"] == 1), {})
         label = name or f"{run} (ablation, not exported)"
-        rows.append(f"| {label} | {order if name else '–'} | {fmt(val.get(run, {}).get('mean'), 3)} "
+        rows.append(f"| {label} | {order} | {fmt(val.get(run, {}).get('mean'), 3)} "
                     f"| {fmt(get('line', 'em'))} / {fmt(get('line', 'es'))} "
                     f"| {fmt(get('multiline', 'em'))} / {fmt(get('multiline', 'es'))} "
                     f"| {fmt(get('he-single', 'pass@1'))} | {fmt(get('he-multi', 'pass@1'))} "
@@ -89,14 +110,17 @@ def main_table(val, evals, bench) -> str:
     return "\n".join(rows) + f"\n\nTasks per suite ({counts})."
 
 
-def language_table(val, evals, order="spm") -> str:
-    """Per language: validation loss of every run, and held-out line / multi-line edit similarity in `order`."""
+def language_table(val, evals) -> str:
+    """Per language: validation loss of every run, and held-out line / multi-line edit similarity of every SPM
+    evaluation."""
     langs = sorted({k for v in val.values() for k in v if k != "mean"})
     runs = [(run, name) for run, name, _ in MODELS if run in val]
-    fim = [(run, f"{name}-{order}") for run, name in runs if f"{name}-{order}" in evals]
+    fim = [(f"{run} ({order})", key) for run, name in runs if name
+           for order, key in evaluations_of(name, evals).items()
+           if order.startswith("spm") and any(k.startswith("line/") for k in evals[key]["suites"])]
     rows = ["| language | " + " | ".join(f"val loss {run}" for run, _ in runs) + " | "
-            + " | ".join(f"line ES {run} ({order})" for run, _ in fim) + " | "
-            + " | ".join(f"multi-line ES {run} ({order})" for run, _ in fim) + " |",
+            + " | ".join(f"line ES {label}" for label, _ in fim) + " | "
+            + " | ".join(f"multi-line ES {label}" for label, _ in fim) + " |",
             "|---" * (1 + len(runs) + 2 * len(fim)) + "|"]
     for lang in langs:
         cells = [fmt(val[run].get(lang), 3) for run, _ in runs]
@@ -141,7 +165,7 @@ def main():
     ap.add_argument("--readme", default="models/README.md")
     ap.add_argument("--card", default="models/ultramem-code-s/README.md")
     ap.add_argument("--per-lang", type=int, default=1, help="examples per language")
-    ap.add_argument("--examples-from", default="ultramem-code-s-spm",
+    ap.add_argument("--examples-from", default="ultramem-code-s-spm-healed",
                     help="the evaluation whose held-out records give the examples (the shipped prompt order)")
     args = ap.parse_args()
     val, evals, bench = load(args.run, args.bench)

@@ -1,8 +1,8 @@
 """FIM evaluation of exported model folders: human-eval-infilling, SAFIM Python and held-out infilling per language.
 
 Greedy generation through the folder's ONNX graph in onnxruntime on the CPU (the shipped int8 artifact, one thread
-per worker process, many workers), prompts built like the extension's (PSM, prefix and suffix cut to a token budget),
-then scoring by ultramem/fim_eval.py. Python `onnxruntime` and `tokenizers` run it where installed (the GPU machine), else onnxruntime-node and the npm
+per worker process, many workers), prompts built like the extension's (the manifest's PSM or SPM order, prefix and
+suffix cut to a token budget, token healing of the prefix's last token as in src/worker/engine.ts), then scoring by ultramem/fim_eval.py. Python `onnxruntime` and `tokenizers` run it where installed (the GPU machine), else onnxruntime-node and the npm
 `tokenizers` through scripts/fim_server.mjs (this machine, CI).
 
   python3 models/scripts/evaluate.py --model models/ultramem-code-s --heldout data/corpus/shards/heldout \
@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ultramem import fim_eval  # noqa: E402
+from ultramem.bpe import ByteLevelBPE  # noqa: E402
 from ultramem.fim_eval import FimTask  # noqa: E402
 
 EVALS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "evals")
@@ -56,18 +57,21 @@ class PythonOrt:
     def decode(self, ids):
         return self.tok.decode(ids, skip_special_tokens=False)
 
-    def _step(self, cache, ids):
+    def _step(self, cache, ids, allowed):
         outs = self.session.run(None, {"input_ids": np.array([ids], np.int64),
                                        "num_logits": np.array([1], np.int64), **cache})
         named = dict(zip(self.outputs, outs))
         self.cache = {n: named[n.replace("past_", "present_")] for n in self.past_names}
-        return int(named["logits"][0, -1].argmax())
+        logits = named["logits"][0, -1]
+        if allowed is None:
+            return int(logits.argmax())
+        return int(allowed[logits[allowed].argmax()])
 
-    def start(self, ids):
-        return self._step(dict(self.empty), ids)
+    def start(self, ids, allowed=None):
+        return self._step(dict(self.empty), ids, allowed)
 
-    def next(self, token):
-        return self._step(self.cache, [token])
+    def next(self, token, allowed=None):
+        return self._step(self.cache, [token], allowed)
 
 
 class NodeOrt:
@@ -92,11 +96,11 @@ class NodeOrt:
     def decode(self, ids):
         return self._ask(op="decode", ids=ids)["text"]
 
-    def start(self, ids):
-        return self._ask(op="start", ids=ids)["token"]
+    def start(self, ids, allowed=None):
+        return self._ask(op="start", ids=ids, allowed=None if allowed is None else allowed.tolist())["token"]
 
-    def next(self, token):
-        return self._ask(op="next", token=token)["token"]
+    def next(self, token, allowed=None):
+        return self._ask(op="next", token=token, allowed=None if allowed is None else allowed.tolist())["token"]
 
 
 def open_backend(name: str, folder: str, manifest: dict):
@@ -111,7 +115,7 @@ def open_backend(name: str, folder: str, manifest: dict):
 
 
 class FimGenerator:
-    """Greedy FIM decoding of one model folder in one process, with the extension's prompt layout."""
+    """Greedy FIM decoding of one model folder in one process, with the extension's prompt layout and healing."""
 
     def __init__(self, folder: str, backend: str, prompt_tokens: int, max_new: dict, template: str = ""):
         manifest = json.load(open(os.path.join(folder, "manifest.json")))
@@ -120,9 +124,12 @@ class FimGenerator:
         self.special = {k: v["id"] for k, v in manifest["specialTokens"].items()}
         self.stop = set(manifest["stopTokenIds"])
         self.prompt_tokens, self.max_new = prompt_tokens, max_new
+        self.token_bytes = ByteLevelBPE.from_file(os.path.join(folder, manifest["tokenizer"])).token_bytes()
+        self._compatible = {}
 
     def prompt(self, task: FimTask):
-        """FIM prompt within the token budget: the suffix gets at most a quarter, the prefix the rest (its end).
+        """FIM prompt ids within the token budget (the suffix gets at most a quarter, the prefix the rest, its end),
+        and the bytes of the prefix's last token, taken off to be healed:
         psm: fimPrefix prefix fimSuffix suffix fimMiddle; spm: fimPrefix fimSuffix suffix fimMiddle prefix
         (the two orders the model was trained on, ultramem/fim.py)."""
         pre = self.model.encode(task.prefix[-fim_eval.PREFIX_CHARS:])
@@ -130,26 +137,51 @@ class FimGenerator:
         n_suf = min(len(suf), self.prompt_tokens // 4)
         n_pre = min(len(pre), self.prompt_tokens - 3 - n_suf)
         s, pre, suf = self.special, pre[len(pre) - n_pre:], suf[:n_suf]
+        heal = b""
+        if pre and pre[-1] not in s.values() and is_utf8(self.token_bytes[pre[-1]]):
+            heal, pre = self.token_bytes[pre[-1]], pre[:-1]
         if self.template == "spm":
-            return [s["fimPrefix"], s["fimSuffix"], *suf, s["fimMiddle"], *pre]
-        return [s["fimPrefix"], *pre, s["fimSuffix"], *suf, s["fimMiddle"]]
+            return [s["fimPrefix"], s["fimSuffix"], *suf, s["fimMiddle"], *pre], heal
+        return [s["fimPrefix"], *pre, s["fimSuffix"], *suf, s["fimMiddle"]], heal
+
+    def compatible(self, owed: bytes):
+        """Ids whose bytes start with, or are a start of, the bytes still owed to healing (None: any id)."""
+        if not owed:
+            return None
+        if owed not in self._compatible:
+            specials = set(self.special.values())
+            self._compatible[owed] = np.array([i for i, b in enumerate(self.token_bytes) if b and i not in specials
+                                               and (b.startswith(owed) or owed.startswith(b))], np.int64)
+        return self._compatible[owed]
 
     def generate(self, task: FimTask):
-        ids = self.prompt(task)
+        ids, heal = self.prompt(task)
         t0 = time.perf_counter()
-        token = self.model.start(ids)
+        token = self.model.start(ids, self.compatible(heal))
         t_prefill = time.perf_counter() - t0
-        out = []
+        out, owed, new_tokens = bytearray(), heal, 0
         for _ in range(self.max_new[task.mode]):
             if token in self.stop:
                 break
-            out.append(token)
-            if task.mode == "line" and "\n" in self.model.decode([token]):
+            b = self.token_bytes[token]
+            out += b
+            new_tokens += 1
+            owed = owed[len(b):] if len(b) < len(owed) else b""
+            if task.mode == "line" and b"\n" in out[len(heal):]:
                 break
-            token = self.model.next(token)
-        return self.model.decode(out), {"prompt_tokens": len(ids), "new_tokens": len(out),
-                                        "prefill_ms": round(1e3 * t_prefill, 1),
-                                        "total_ms": round(1e3 * (time.perf_counter() - t0), 1)}
+            token = self.model.next(token, self.compatible(owed))
+        return bytes(out[len(heal):]).decode("utf-8", "replace"), {
+            "prompt_tokens": len(ids), "new_tokens": new_tokens, "healed": heal.decode(),
+            "prefill_ms": round(1e3 * t_prefill, 1), "total_ms": round(1e3 * (time.perf_counter() - t0), 1)}
+
+
+def is_utf8(b: bytes) -> bool:
+    """False for a token that ends inside a multi-byte character (the worker does not heal those)."""
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 _GEN = None
@@ -228,6 +260,7 @@ def main():
         summary = {"model": name, "folder": os.path.abspath(folder), "wall_s": round(time.time() - t0, 1),
                    "tasks_total": len(tasks), "tasks_done": len(records), "workers": args.workers,
                    "prompt_tokens": args.prompt_tokens, "max_new": max_new, "per_lang": args.per_lang, "template": args.template or "manifest",
+                   "token_healing": True,
                    "limit": args.limit, "seed": args.seed, "suites": fim_eval.summarize(records)}
         with gzip.open(os.path.join(args.out, f"{name}.records.jsonl.gz"), "wt", encoding="utf-8") as f:
             for r in sorted(records, key=lambda r: (r["suite"], r["task_id"])):

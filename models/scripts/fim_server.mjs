@@ -4,6 +4,7 @@
 //   {"op":"encode","text":s} -> {"ids":[...]}      {"op":"decode","ids":[...]} -> {"text":s}
 //   {"op":"start","ids":[...]} -> {"token":t}     (a fresh cache; t is the argmax after the last id)
 //   {"op":"next","token":t} -> {"token":t}         (continues the cache)
+//   both take an optional "allowed":[ids] (token healing): t is then the argmax among those ids
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -16,6 +17,11 @@ const tokenizer = createRequire(import.meta.url)('tokenizers').Tokenizer.fromFil
 const decoder = await openDecoder(join(folder, manifest.graph), 1);
 let cache = null;
 
+function argmaxAmong(logits, ids) {
+  const row = logits.data.subarray(logits.data.length - logits.dims[2]); // the last position's logits
+  return ids.reduce((best, id) => (row[id] > row[best] ? id : best), ids[0]);
+}
+
 async function answer(req) {
   switch (req.op) {
     case 'encode':
@@ -26,7 +32,7 @@ async function answer(req) {
     case 'next': {
       const r = await decoder.step(req.op === 'start' ? decoder.emptyCache() : cache, req.ids ?? [req.token]);
       cache = r.cache;
-      return { token: argmaxLast(r.logits) };
+      return { token: req.allowed ? argmaxAmong(r.logits, req.allowed) : argmaxLast(r.logits) };
     }
     default:
       throw new Error(`unknown op ${req.op}`);

@@ -31,3 +31,10 @@ def test_special_tokens_whitespace_and_unicode_round_trip():
     assert tok.decode(ids) == text
     assert ids[0] == tok.added["<|fim_prefix|>"] and ids[-1] == tok.added["<|endoftext|>"]
     assert len(tok.encode(" " * 8)) == 1, "a run of 8 spaces is one indentation token"
+
+
+def test_token_bytes_join_to_the_text():
+    tok = ByteLevelBPE.from_file(SHIPPED)
+    table = tok.token_bytes()
+    text = "<|fim_prefix|>fn main() {\n    println!(\"héllo 日本\");\n}<|endoftext|>"
+    assert b"".join(table[i] for i in tok.encode(text)) == text.encode()

@@ -113,3 +113,27 @@ def test_evaluate_script_runs_the_fixture_model(tmp_path):
         records = [json.loads(line) for line in f]
     assert all(r["prompt_tokens"] > 3 and r["new_tokens"] <= 48 and "\n" not in r["completion"].rstrip("\n")
                for r in records)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (onnxruntime-node backend)")
+def test_generation_heals_the_last_prefix_token_like_the_worker():
+    """The prompt leaves out the prefix's last token; the first generated tokens must reproduce its bytes, and the
+    completion starts after them (src/worker/engine.ts does the same)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    import evaluate
+    gen = evaluate.FimGenerator(os.path.join(root, "tiny-fixture"), "node", 256, {"line": 12, "block": 12}, "psm")
+    try:
+        task = FimTask(suite="line", task_id="t", lang="python", mode="line",
+                       prefix="def forward(self, x):\n    return self.", suffix="\n", reference="")
+        ids, heal = gen.prompt(task)
+        full = gen.model.encode(task.prefix)
+        assert heal == gen.token_bytes[full[-1]] and heal.decode() == "."
+        assert ids[1:1 + len(full) - 1] == full[:-1] and full[-1] not in ids[1:len(full)]
+        allowed = gen.compatible(heal)
+        assert len(allowed) > 0 and all(gen.token_bytes[i].startswith(heal) for i in allowed)
+        completion, info = gen.generate(task)
+        assert info["healed"] == "." and info["new_tokens"] >= 1
+        assert not completion.startswith(".")   # the healed text is the prefix's, not the completion's
+    finally:
+        gen.model.proc.kill()

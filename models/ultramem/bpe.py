@@ -80,6 +80,13 @@ class ByteLevelBPE:
                     ids.extend(self._word_ids(piece))
         return ids
 
+    def token_bytes(self) -> List[bytes]:
+        """Each id's bytes (a special token's text as UTF-8), indexed by id: what token healing matches against."""
+        table = [b""] * (max(self.id_to_token) + 1)
+        for i, token in self.id_to_token.items():
+            table[i] = token.encode() if token in self.added else bytes(self.char_byte[c] for c in token)
+        return table
+
     def decode(self, ids: List[int]) -> str:
         out, pending = [], bytearray()
         for i in ids:
