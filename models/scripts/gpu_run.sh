@@ -174,7 +174,9 @@ collect)
   for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
   python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}"
   cd "$W"
-  tar czf "$OUT/results.tgz" val_loss.json probe.json tokenizer_parity.json eval tokens/*/tokens.json \
+  optional=()   # the probe and the tokenizer parity samples are skipped in some runs
+  for f in probe.json tokenizer_parity.json; do [ ! -f "$f" ] || optional+=("$f"); done
+  tar czf "$OUT/results.tgz" val_loss.json "${optional[@]}" eval tokens/*/tokens.json \
     folders/*/manifest.json folders/*/config.json export_*.log eval.log \
     "${RUNS[@]/%//metrics.jsonl}" "${RUNS[@]/%//config.json}" "${RUNS[@]/%/.log}"
   cp tokenizer.json "$OUT/"
