@@ -32,7 +32,8 @@ test('greedy decoding completes known prompts', async () => {
     ['public static void main(String', '[] args)'],
     ['#include <stdio.h>\n#include <stdlib', '.h>'],
     ['import numpy as np\nimport matplotlib.pyplot as', ' plt\n'],
-    ['export default function App() {\n  return (\n    <', 'div>'],
+    ['  return (\n    <div className="app">\n      <h1>Hello</h1>\n    </', 'div>'],
+    ['package main\n\nimport (\n\t"fmt"\n\t"os', '"\n'],
   ];
   for (const [prompt, expected] of known) {
     const ids = (await tokenizer.encode(prompt, null, { addSpecialTokens: false })).getIds();
