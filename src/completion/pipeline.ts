@@ -232,6 +232,8 @@ export class CompletionPipeline {
         this.stats.firstText.push(performance.now() - t0);
         return { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
       }
+      // The same prompt again: greedy decoding would give the same text, which the filters discard again.
+      if (!hit.typed) return this.skip('filteredOut');
     }
     const attached = this.attachable(req, ctx);
     let diverged = false;

@@ -73,6 +73,15 @@ describe('pipeline: typing through only what was shown', () => {
     assert.equal(again.result.source, 'cache');
   });
 
+  test('the same prompt again after a discarded completion is answered from the cache, not decoded again', async () => {
+    const backend = scripted(UNBALANCED, OWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    assert.equal((await pipeline.complete(atColon, { noDebounce: true })).result.skip, 'filteredOut');
+    assert.equal((await pipeline.complete(afterEnter, { noDebounce: true })).result.text, 'return min(values)');
+    assert.equal((await pipeline.complete(atColon, { noDebounce: true })).result.skip, 'filteredOut');
+    assert.equal(backend.calls, 2);
+  });
+
   test('a shown suggestion is still typed through, finished or running, with no new request', async () => {
     const finished = scripted(SHOWN, OWN);
     let pipeline = new CompletionPipeline(finished, () => OPTIONS);
