@@ -64,12 +64,15 @@ def load(run_dir: str, bench_path: str):
 
 def prompt_order(run_dir: str, summary: dict) -> str:
     """"psm" or "spm" (the --template given, else the exported manifest's), and ", healed" where the harness healed
-    the last prefix token as the extension does (evaluations from 2026-11-29 on)."""
+    the last prefix token as the extension does (evaluations from 2026-11-29 on), or ", extension pipeline" where
+    the extension's whole pipeline made the completions (evaluate.py --backend extension)."""
     order = summary.get("template", "manifest")
     if order not in ("psm", "spm"):
         run = next((r for r, name, _ in MODELS if name and summary["model"].startswith(name)), None)
         manifest = os.path.join(run_dir, "folders", run or "", "manifest.json")
         order = json.load(open(manifest)).get("fim", {}).get("template", "psm") if os.path.exists(manifest) else "psm"
+    if summary.get("decoding") == "extension":
+        return order + ", extension pipeline"
     return order + (", healed" if summary.get("token_healing") else "")
 
 
@@ -165,8 +168,8 @@ def main():
     ap.add_argument("--readme", default="models/README.md")
     ap.add_argument("--card", default="models/ultramem-code-s/README.md")
     ap.add_argument("--per-lang", type=int, default=1, help="examples per language")
-    ap.add_argument("--examples-from", default="ultramem-code-s-spm-healed",
-                    help="the evaluation whose held-out records give the examples (the shipped prompt order)")
+    ap.add_argument("--examples-from", default="ultramem-code-s-extension",
+                    help="the evaluation whose held-out records give the examples (what the extension shows)")
     args = ap.parse_args()
     val, evals, bench = load(args.run, args.bench)
     replace_between(args.readme, "eval", main_table(val, evals, bench) + "\n\n" + language_table(val, evals))

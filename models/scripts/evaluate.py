@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -101,6 +102,38 @@ class NodeOrt:
 
     def next(self, token, allowed=None):
         return self._ask(op="next", token=token, allowed=None if allowed is None else allowed.tolist())["token"]
+
+
+class ExtensionPipeline:
+    """What a user is shown: the extension's own completion pipeline (prompt windows, token healing, stop rules,
+    post-filters, at most 8 lines) through its CLI, `dist/cli.js --jsonl` (built by `npm run build`)."""
+
+    CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dist", "cli.js")
+    LANGUAGE_IDS = {"shell": "shellscript"}   # corpus language -> VS Code language id, where they differ
+
+    def __init__(self, folder: str, prompt_tokens: int):
+        if not os.path.exists(self.CLI):
+            raise SystemExit(f"{self.CLI} is missing: run `npm run build` first")
+        self.proc = subprocess.Popen(["node", self.CLI, "--model", folder, "--jsonl", "--max-prompt-tokens",
+                                      str(prompt_tokens)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     bufsize=1)
+
+    def generate(self, task: FimTask):
+        language = self.LANGUAGE_IDS.get(task.lang, task.lang)
+        # A hole of whole lines (it ends with its newline): in the editor the cursor sits on a line with nothing after
+        # it and the rest of the file below, so the pipeline gets that newline in the suffix and the completion gets
+        # it back (without it the next line would follow the cursor on the same line)
+        ends_line = task.reference.endswith("\n")
+        suffix = "\n" + task.suffix if ends_line else task.suffix
+        self.proc.stdin.write(json.dumps({"prefix": task.prefix, "suffix": suffix, "language": language}) + "\n")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"dist/cli.js exited ({self.proc.wait()})")
+        r = json.loads(line)
+        if r.get("error"):
+            raise RuntimeError(f"dist/cli.js: {r['error']}")
+        completion = r["completion"] + ("\n" if ends_line and r["completion"] else "")
+        return completion, {"total_ms": r["ms"], "stop": r["stopReason"] or r["skip"]}
 
 
 def open_backend(name: str, folder: str, manifest: dict):
@@ -190,7 +223,9 @@ _DEADLINE = None
 
 def _init(folder, backend, prompt_tokens, max_new, template, deadline):
     global _GEN, _DEADLINE
-    _GEN, _DEADLINE = FimGenerator(folder, backend, prompt_tokens, max_new, template), deadline
+    _GEN = ExtensionPipeline(folder, prompt_tokens) if backend == "extension" else \
+        FimGenerator(folder, backend, prompt_tokens, max_new, template)
+    _DEADLINE = deadline
 
 
 def _run(task_json):
@@ -234,8 +269,10 @@ def main():
                     help="FIM prompt order (default: the manifest's fim.template)")
     ap.add_argument("--max-new-line", type=int, default=48)
     ap.add_argument("--max-new-block", type=int, default=160)
-    ap.add_argument("--backend", choices=["auto", "python", "node"], default="auto",
-                    help="onnxruntime + tokenizers from Python, or from node (scripts/fim_server.mjs); auto: Python's if installed")
+    ap.add_argument("--backend", choices=["auto", "python", "node", "extension"], default="auto",
+                    help="onnxruntime + tokenizers from Python, or from node (scripts/fim_server.mjs); auto: Python's "
+                         "if installed; extension: the extension's whole pipeline through dist/cli.js (filters, "
+                         "stop rules, 8 lines at most; the manifest's prompt order)")
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--deadline", type=float, default=0, help="seconds per model after which no task starts")
     ap.add_argument("--seed", type=int, default=0)
@@ -260,7 +297,7 @@ def main():
         summary = {"model": name, "folder": os.path.abspath(folder), "wall_s": round(time.time() - t0, 1),
                    "tasks_total": len(tasks), "tasks_done": len(records), "workers": args.workers,
                    "prompt_tokens": args.prompt_tokens, "max_new": max_new, "per_lang": args.per_lang, "template": args.template or "manifest",
-                   "token_healing": True,
+                   "token_healing": True, "decoding": "extension" if args.backend == "extension" else "greedy",
                    "limit": args.limit, "seed": args.seed, "suites": fim_eval.summarize(records)}
         with gzip.open(os.path.join(args.out, f"{name}.records.jsonl.gz"), "wt", encoding="utf-8") as f:
             for r in sorted(records, key=lambda r: (r["suite"], r["task_id"])):

@@ -137,3 +137,21 @@ def test_generation_heals_the_last_prefix_token_like_the_worker():
         assert not completion.startswith(".")   # the healed text is the prefix's, not the completion's
     finally:
         gen.model.proc.kill()
+
+
+@needs_evals
+@pytest.mark.skipif(shutil.which("node") is None or not os.path.exists(os.path.join(
+    os.path.dirname(__file__), "..", "..", "dist", "cli.js")), reason="needs node and dist/cli.js (npm run build)")
+def test_evaluate_script_runs_the_extension_pipeline(tmp_path):
+    """--backend extension: completions come from the extension's own pipeline (dist/cli.js --jsonl)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, os.path.join(root, "scripts", "evaluate.py"), "--model",
+                           os.path.join(root, "tiny-fixture"), "--suites", "he-single", "--limit", "2",
+                           "--workers", "1", "--backend", "extension", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.load(open(tmp_path / "tiny-fixture.summary.json"))
+    assert summary["decoding"] == "extension" and summary["tasks_done"] == 2
+    with gzip.open(tmp_path / "tiny-fixture.records.jsonl.gz", "rt") as f:
+        records = [json.loads(line) for line in f]
+    assert all("\n" not in r["completion"].rstrip("\n") and r["stop"] for r in records)
