@@ -45,13 +45,13 @@ export_run() {  # run name -> its model folder in $W/folders (once: the export p
   local laptop="sized for a 2-core laptop: 7M activated MACs/token"
   case $1 in
     ultramem) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
-                --description "UltraMem code model $laptop, 45M parameters" --fim-template "${FIM_TEMPLATE:-spm}" ;;
+                --description "UltraMem code model $laptop, 45M parameters" ;;
     dense) set -- "$1" --name dense-twin-s --display-name "Dense twin S" ;;
     moe) set -- "$1" --name moe-twin-s --display-name "MoE twin S" ;;
     pkm) set -- "$1" --name pkm-ablation-s --display-name "PKM ablation S" ;;
   esac
   python3 models/scripts/export.py --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
-    --out "$W/folders/$1" "${@:2}" > "$W/export_$1.log" 2>&1
+    --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${@:2}" > "$W/export_$1.log" 2>&1
 }
 wait_for() {  # file, seconds
   local t=0
@@ -155,15 +155,15 @@ finish)
   wait
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
-  # PSM for the three models, then SPM for the three on a subset, to compare the orders
+  # every model in its manifest's order (SPM, the shipped order), then PSM on a subset, to compare the orders
   evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
             --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
   models=()
   for r in "${RUNS[@]}"; do models+=(--model "$W/folders/$r"); done
   setsid nohup bash -c "${evaluate[*]} ${models[*]} --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} \
       --deadline ${DEADLINE:-100};
-    ${evaluate[*]} ${models[*]} --template spm --name-suffix=-spm --per-lang 20 --limit 300 \
-      --suites he-single,he-multi,safim-control,line,multiline --deadline ${SPM_DEADLINE:-60}" \
+    ${evaluate[*]} ${models[*]} --template psm --name-suffix=-psm --per-lang 20 --limit 300 \
+      --suites he-single,he-multi,safim-control,line,multiline --deadline ${PSM_DEADLINE:-60}" \
     > "$W/eval.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-5}"
   ;;
