@@ -55,9 +55,6 @@ class PythonOrt:
     def encode(self, text):
         return self.tok.encode(text, add_special_tokens=False).ids
 
-    def decode(self, ids):
-        return self.tok.decode(ids, skip_special_tokens=False)
-
     def _step(self, cache, ids, allowed):
         outs = self.session.run(None, {"input_ids": np.array([ids], np.int64),
                                        "num_logits": np.array([1], np.int64), **cache})
@@ -93,9 +90,6 @@ class NodeOrt:
 
     def encode(self, text):
         return self._ask(op="encode", text=text)["ids"]
-
-    def decode(self, ids):
-        return self._ask(op="decode", ids=ids)["text"]
 
     def start(self, ids, allowed=None):
         return self._ask(op="start", ids=ids, allowed=None if allowed is None else allowed.tolist())["token"]

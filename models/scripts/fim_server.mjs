@@ -1,7 +1,7 @@
 // A greedy-decoding server over stdin/stdout JSON lines, for scripts/evaluate.py where Python has no onnxruntime
 // (this machine, CI): the same graph in onnxruntime-node, the extension's runtime, with the npm `tokenizers`.
 // Usage: node models/scripts/fim_server.mjs MODEL_FOLDER
-//   {"op":"encode","text":s} -> {"ids":[...]}      {"op":"decode","ids":[...]} -> {"text":s}
+//   {"op":"encode","text":s} -> {"ids":[...]}
 //   {"op":"start","ids":[...]} -> {"token":t}     (a fresh cache; t is the argmax after the last id)
 //   {"op":"next","token":t} -> {"token":t}         (continues the cache)
 //   both take an optional "allowed":[ids] (token healing): t is then the argmax among those ids
@@ -17,22 +17,15 @@ const tokenizer = createRequire(import.meta.url)('tokenizers').Tokenizer.fromFil
 const decoder = await openDecoder(join(folder, manifest.graph), 1);
 let cache = null;
 
-function argmaxAmong(logits, ids) {
-  const row = logits.data.subarray(logits.data.length - logits.dims[2]); // the last position's logits
-  return ids.reduce((best, id) => (row[id] > row[best] ? id : best), ids[0]);
-}
-
 async function answer(req) {
   switch (req.op) {
     case 'encode':
       return { ids: (await tokenizer.encode(req.text, null, { addSpecialTokens: false })).getIds() };
-    case 'decode':
-      return { text: await tokenizer.decode(req.ids, false) };
     case 'start':
     case 'next': {
       const r = await decoder.step(req.op === 'start' ? decoder.emptyCache() : cache, req.ids ?? [req.token]);
       cache = r.cache;
-      return { token: req.allowed ? argmaxAmong(r.logits, req.allowed) : argmaxLast(r.logits) };
+      return { token: argmaxLast(r.logits, req.allowed) };
     }
     default:
       throw new Error(`unknown op ${req.op}`);

@@ -9,9 +9,11 @@
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
 #            order and batch; waits WAIT_S seconds
+#   export   exports the model folders of the runs in RUN_LIST as each finishes, while others still train
 #   finish   the held-out shards, if carried now in data/gpu/heldout/ (the corpus build packs them last), are
-#            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per language; exports UltraMem, dense and MoE model folders;
-#            tokenizer parity samples; starts the FIM evaluation of the three folders on the CPUs in the background
+#            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per
+#            language; exports the model folders not exported yet; tokenizer parity samples; starts the FIM
+#            evaluation of the folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
 #   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
 set -euo pipefail
@@ -40,6 +42,8 @@ take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_to
   rm -rf "$W/shards/heldout_only/heldout" && mv data/gpu/heldout "$W/shards/heldout_only/heldout"
   ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
 }
+heldout_tokens=(python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json"
+                --shards "$W/shards/heldout_only" --out "$W/tokens/heldout")
 export_run() {  # run name -> its model folder in $W/folders (once: the export phase may have made it already)
   [ ! -f "$W/folders/$1/manifest.json" ] || return 0
   local laptop="sized for a 2-core laptop: 7M activated MACs/token"
@@ -84,8 +88,7 @@ part)
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
   if [ -d data/gpu/heldout ]; then
     take_heldout
-    setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" \
-      --shards "$W/shards/heldout_only" --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1 < /dev/null &
+    setsid nohup "${heldout_tokens[@]}" > "$W/tokens/heldout.log" 2>&1 < /dev/null &
   fi
   sleep "${WAIT_S:-5}"
   ls -la "$W/shards/part$n/train" "$W/tokens"
@@ -135,8 +138,7 @@ export)   # the model folders of the finished runs in RUN_LIST, while others sti
 finish)
   if [ -d data/gpu/heldout ]; then
     take_heldout
-    python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/heldout_only" \
-      --out "$W/tokens/heldout" > "$W/tokens/heldout.log" 2>&1
+    "${heldout_tokens[@]}" > "$W/tokens/heldout.log" 2>&1
   fi
   wait_for "$W/tokens/heldout/tokens.json" 300
   for r in "${RUNS[@]}"; do
@@ -187,7 +189,7 @@ model)
   ls -la "$OUT"
   ;;
 *)
-  echo "usage: $0 part N|probe|train|finish|collect|model" >&2
+  echo "usage: $0 part N|probe|train|export|finish|collect|model" >&2
   exit 2
   ;;
 esac

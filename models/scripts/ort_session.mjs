@@ -74,9 +74,11 @@ export async function openDecoder(modelPath, threads = 1) {
   return { session, emptyCache, truncate, step, greedy };
 }
 
-export function argmaxLast(logits) {
+/** The argmax of the last position's logits, over every id or only over `ids` (token healing). */
+export function argmaxLast(logits, ids = null) {
   const v = logits.dims[2];
   const row = logits.data.subarray(logits.data.length - v);
+  if (ids) return ids.reduce((best, id) => (row[id] > row[best] ? id : best), ids[0]);
   let best = 0;
   for (let i = 1; i < v; i++) if (row[i] > row[best]) best = i;
   return best;

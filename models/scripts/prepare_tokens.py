@@ -1,4 +1,4 @@
-"""Corpus shards -> packed uint16 token files for training and evaluation (run where Python `tokenizers` is).
+"""Corpus shards -> packed uint16 token files for training and evaluation (fast with Python `tokenizers`).
 
   train.bin               every train shard's documents in a seeded shuffled order, FIM-transformed (ultramem/fim.py),
                           with snippets from other files of the same package
@@ -13,6 +13,7 @@ import lzma
 import os
 import random
 import sys
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -91,14 +92,12 @@ def main(argv=None):
     assert tok.get_vocab_size() <= 65536, "uint16 token files need a vocabulary of at most 65536"
     special = special_token_ids(args.tokenizer)
     os.makedirs(args.out, exist_ok=True)
-    summary = {"fim": {"fim_rate": args.fim_rate, "spm_rate": args.spm_rate, "seed": args.seed}, "files": {}}
+    cfg = FimConfig(args.fim_rate, args.spm_rate)
+    summary = {"fim": {**asdict(cfg), "seed": args.seed}, "files": {}}
 
     rng = random.Random(args.seed)
     records = list(read_records(sorted(glob.glob(os.path.join(args.shards, "train", "*.jsonl.xz")))))
     rng.shuffle(records)
-    cfg = FimConfig(args.fim_rate, args.spm_rate)
-    summary["fim"].update(max_example_chars=cfg.max_example_chars, snippet_rate=cfg.snippet_rate,
-                          snippet_chars=cfg.snippet_chars)
     if records:   # a folder may hold only held-out shards
         neighbours = neighbour_picker(records, rng)
         tokens = encode_examples(tok, special, [fim_pieces(r["text"], rng, cfg, neighbours(i))

@@ -164,7 +164,8 @@ export class CompletionPipeline {
 
   /** Whether characters typed since the generation began go through the suggestion it shows (so far). */
   private goesThrough(gen: Generation, typed: string): boolean {
-    return gen.text.startsWith(typed) && typesThrough(this.shownFor(gen), typed);
+    // typed is empty for the generation's own request: no need to run the filters on every token for it
+    return typed === '' || (gen.text.startsWith(typed) && typesThrough(this.shownFor(gen), typed));
   }
 
   /** Calls the generation's watcher if the text it would be answered with now differs from what it was given. */
