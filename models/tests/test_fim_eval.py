@@ -96,8 +96,6 @@ def test_summarize_percentages():
     assert s["line/go"]["n"] == 1 and "pass@1" not in s["line"]
 
 
-@needs_evals
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (onnxruntime-node backend)")
 def evaluate_fixture(out, suites: str, backend: str):
     """Runs scripts/evaluate.py on the tiny fixture (2 tasks per suite); returns its summary and records."""
     proc = subprocess.run([sys.executable, os.path.join(MODELS, "scripts", "evaluate.py"), "--model",
@@ -111,6 +109,8 @@ def evaluate_fixture(out, suites: str, backend: str):
     return json.load(open(out / f"{name}.summary.json")), records
 
 
+@needs_evals
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (onnxruntime-node backend)")
 def test_evaluate_script_runs_the_fixture_model(tmp_path):
     """scripts/evaluate.py end to end on the tiny fixture: prompts, greedy decoding in onnxruntime, scoring."""
     summary, records = evaluate_fixture(tmp_path, "he-single,safim-control", "node")
