@@ -1,6 +1,6 @@
 """Validation loss per language of checkpoints on held-out token files (heldout_<lang>.bin).
 
-Usage: python3 models/scripts/eval_loss.py --tokens data/tokens --out val.json CKPT [CKPT ...]
+Usage: python3 models/scripts/eval_loss.py --tokens data/tokens --out val.json CKPT|FOLDER [...]
 Each file is read as consecutive windows of --seq-len tokens (at most --max-windows per language).
 """
 import argparse
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.train import load_checkpoint  # noqa: E402
+from ultramem.train import load_weights  # noqa: E402
 
 
 @torch.no_grad()
@@ -42,7 +42,7 @@ def main():
     files = sorted(glob.glob(os.path.join(args.tokens, "heldout_*.bin")))
     results = {}
     for ckpt in args.checkpoints:
-        model = load_checkpoint(ckpt, map_location=device).to(device).eval()
+        model = load_weights(ckpt, map_location=device).to(device).eval()
         per_lang = {}
         for path in files:
             tokens = np.memmap(path, dtype=np.uint16, mode="r")

@@ -5,6 +5,9 @@
 #            in data/gpu/evals with part 1); part 1 also trains the tokenizer on its shard (or copies TOKENIZER, a
 #            path in the repository) and, with SMOKE=1 (the default), runs the GPU tests. Each part is then
 #            tokenized (FIM) in the background, and so are the held-out shards when data/gpu/heldout came along.
+#   init     the model folder INIT_FOLDER (default models/ultramem-code-s), its graph carried xz-compressed in
+#            data/gpu/init/ (stage_gpu_part.sh init), goes to /tmp/um/init/ultramem: the ultramem run then continues
+#            from its weights (train.py --init-from), and finish measures it next to the run
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
@@ -36,7 +39,12 @@ run_flags() {  # the model flags of one run
     pkm) echo "--preset laptop-pkm" ;;
   esac
 }
-common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr 1e-3 --warmup-steps 100 --dtype bfloat16 --seed 1)
+common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
+        --seed "${SEED:-1}")
+init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
+  # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already
+  [ ! -d "$W/init/$1" ] || echo "--init-from $W/init/$1 --value-lr-mult ${VALUE_LR_MULT:-1}"
+}
 take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_tokens reads <shards>/heldout)
   mkdir -p "$W/shards/heldout_only" "$W/tokens/heldout"
   rm -rf "$W/shards/heldout_only/heldout" && mv data/gpu/heldout "$W/shards/heldout_only/heldout"
@@ -93,6 +101,21 @@ part)
   sleep "${WAIT_S:-5}"
   ls -la "$W/shards/part$n/train" "$W/tokens"
   ;;
+init)
+  d=$W/init/ultramem
+  mkdir -p "$d"
+  folder=${INIT_FOLDER:-models/ultramem-code-s}
+  cp "$folder/config.json" "$folder/tokenizer.json" "$d/"
+  xz -dc data/gpu/init/model.onnx.xz > "$d/model.onnx"
+  # the starting model under its own name, so that its evaluation sits beside the new one's
+  python3 - "$folder/manifest.json" "$d/manifest.json" <<'EOF'
+import json, sys
+manifest = json.load(open(sys.argv[1]))
+manifest["name"] += "-start"
+json.dump(manifest, open(sys.argv[2], "w"), indent=2)
+EOF
+  (cd models && python3 -c "from ultramem.onnx_import import load_model_folder as l; m = l('$d'); print(sum(p.numel() for p in m.parameters()), 'parameters from $d')")
+  ;;
 probe)
   wait_for "$W/tokens/part1/tokens.json" 400
   for r in "${RUNS[@]}"; do
@@ -125,7 +148,7 @@ train)
   for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
     CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
-      --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
+      $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W"/*.log
@@ -150,6 +173,7 @@ finish)
   for r in "${RUNS[@]}"; do tail -n 1 "$W/$r.log"; done
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
+  for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
   python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done
   python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
@@ -162,11 +186,17 @@ finish)
             --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
   models=()
   for r in "${RUNS[@]}"; do models+=(--model "$W/folders/$r"); done
-  setsid nohup bash -c "${evaluate[*]} ${models[*]} --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} \
-      --deadline ${DEADLINE:-100};
-    ${evaluate[*]} ${models[*]} --template psm --name-suffix=-psm --per-lang 20 --limit 300 \
-      --suites he-single,he-multi,safim-control,line,multiline --deadline ${PSM_DEADLINE:-60}" \
-    > "$W/eval.log" 2>&1 < /dev/null &
+  for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || models+=(--model "$W/init/$r"); done
+  mkdir -p "$W/eval"
+  if [ "${FIM_EVAL:-1}" = 0 ]; then   # FIM_EVAL=0: evaluated on the workstation instead (models/README.md step 4)
+    echo "FIM evaluation skipped (FIM_EVAL=0)" > "$W/eval.log"
+  else
+    setsid nohup bash -c "${evaluate[*]} ${models[*]} --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} \
+        --deadline ${DEADLINE:-100};
+      ${evaluate[*]} ${models[*]} --template psm --name-suffix=-psm --per-lang 20 --limit 300 \
+        --suites he-single,he-multi,safim-control,line,multiline --deadline ${PSM_DEADLINE:-60}" \
+      > "$W/eval.log" 2>&1 < /dev/null &
+  fi
   sleep "${WAIT_S:-5}"
   ;;
 collect)

@@ -38,3 +38,24 @@ def test_data_order_is_the_same_on_one_or_two_processes():
     for _ in range(3):
         whole = next(single)
         assert np.array_equal(whole.numpy(), np.concatenate([next(h).numpy() for h in halves]))
+
+
+def test_a_run_continues_from_a_model_folder(tmp_path):
+    """init_from: an overfit model, exported as a shipped folder (int8), starts the next run near its own loss."""
+    from ultramem.export import export_float
+    from ultramem.quantize import quantize_file
+    tokens = np.frombuffer(open(CORPUS, "rb").read()[:1024], dtype=np.uint8).astype(np.uint16)
+    cfg = overfit_config("ultramem")
+    first = TrainConfig(out_dir=str(tmp_path / "first"), steps=STEPS, batch_size=16, seq_len=64, lr=1e-2,
+                        warmup_steps=20, log_every=50)
+    trained = train(cfg, first, tokens=tokens)[-1]["loss"]
+    folder = tmp_path / "folder"  # what a model folder holds for training: config.json and the int8 graph
+    folder.mkdir()
+    cfg.save(str(folder / "config.json"))
+    export_float(load_checkpoint(str(tmp_path / "first" / "ckpt.pt")), str(folder / "model.float.onnx"))
+    quantize_file(str(folder / "model.float.onnx"), str(folder / "model.onnx"))
+    again = TrainConfig(out_dir=str(tmp_path / "again"), steps=1, batch_size=16, seq_len=64, lr=1e-4,
+                        init_from=str(folder))
+    assert train(cfg, again, tokens=tokens)[0]["loss"] < trained + 0.5  # a fresh model starts near 5.7
+    with pytest.raises(ValueError, match="another config"):
+        train(overfit_config("dense"), again, tokens=tokens)

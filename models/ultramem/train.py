@@ -43,6 +43,7 @@ class TrainConfig:
     seed: int = 1337
     log_every: int = 10
     save_every: int = 0            # 0: only at the end
+    init_from: str = ""            # start from these weights (a checkpoint .pt or a model folder), not from init
 
 
 def lr_at(step: int, tc: TrainConfig) -> float:
@@ -155,12 +156,30 @@ def load_checkpoint(path: str, map_location="cpu") -> Transformer:
     return model
 
 
+def load_weights(path: str, map_location="cpu") -> Transformer:
+    """A checkpoint (.pt) or a model folder's int8 graph (onnx_import.py): the latter continues a shipped model."""
+    if path.endswith(".pt"):
+        return load_checkpoint(path, map_location)
+    from .onnx_import import load_model_folder  # needs the onnx package, only here
+    return load_model_folder(path).to(map_location)
+
+
+def initial_model(mc: ModelConfig, init_from: str) -> Transformer:
+    if not init_from:
+        return Transformer(mc)
+    model = load_weights(init_from)
+    if model.cfg.to_dict() != mc.to_dict():
+        raise ValueError(f"{init_from} was trained with another config than this run's:\n"
+                         f"{model.cfg.to_dict()}\nagainst\n{mc.to_dict()}")
+    return model
+
+
 def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None) -> List[dict]:
     """Runs the loop; returns the logged metrics (also appended to out_dir/metrics.jsonl on rank 0)."""
     dist = Distributed()
     torch.manual_seed(tc.seed)
     tokens = load_tokens(tc.data) if tokens is None else tokens
-    model = Transformer(mc).to(dist.device)
+    model = initial_model(mc, tc.init_from).to(dist.device)
     raw = model
     if dist.enabled:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dist.device.index]

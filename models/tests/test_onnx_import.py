@@ -1,0 +1,95 @@
+"""A model folder's graph read back into a Transformer (ultramem/onnx_import.py), float and int8."""
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import tiny_config
+from ultramem import Transformer
+from ultramem.export import export_float
+from ultramem.onnx_import import load_model_folder
+from ultramem.quantize import quantize_file
+
+IDS = torch.tensor([[5, 17, 42, 99, 3, 250, 7, 8, 120, 64, 11, 200]])
+
+
+def trained_looking(architecture: str) -> Transformer:
+    """Random weights everywhere, including what init leaves constant (value tables, gains, cores)."""
+    torch.manual_seed(3)
+    model = Transformer(tiny_config(architecture))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 1 or name.endswith(("values", "cores")):
+                p.add_(0.3 * torch.randn_like(p))
+    model.refresh_tucker_filters()
+    return model.eval()
+
+
+def folder_of(model: Transformer, tmp_path, quantized: bool) -> str:
+    model.cfg.save(str(tmp_path / "config.json"))
+    float_path = str(tmp_path / "model.float.onnx")
+    export_float(model, float_path)
+    if quantized:
+        quantize_file(float_path, str(tmp_path / "model.onnx"))
+    else:
+        (tmp_path / "model.float.onnx").rename(tmp_path / "model.onnx")
+    return str(tmp_path)
+
+
+def logits(model: Transformer) -> torch.Tensor:
+    with torch.no_grad():
+        return model(IDS)[0]
+
+
+@pytest.mark.parametrize("architecture", ["ultramem", "dense"])
+def test_float_graph_gives_back_the_same_model(architecture, tmp_path):
+    model = trained_looking(architecture)
+    imported = load_model_folder(folder_of(model, tmp_path, quantized=False)).eval()
+    original, back = model.state_dict(), imported.state_dict()
+    for name, value in original.items():
+        if ".keys" in name or ".key_norm" in name:
+            continue  # stored only as LN(K) * g, checked below
+        assert torch.allclose(back[name], value, atol=1e-6), name
+    for k, mem in enumerate(model.memories):
+        normed = F.layer_norm(mem.keys, (mem.cfg.key_dim,), mem.key_norm)
+        again = F.layer_norm(imported.memories[k].keys, (mem.cfg.key_dim,), imported.memories[k].key_norm)
+        assert torch.allclose(again, normed, rtol=1e-3, atol=1e-5)  # up to LayerNorm's eps (onnx_import.py)
+    assert torch.allclose(logits(imported), logits(model), atol=1e-4)
+
+
+def test_filter_vectors_keep_their_signs_through_the_next_refresh(tmp_path):
+    model = trained_looking("ultramem")
+    imported = load_model_folder(folder_of(model, tmp_path, quantized=True))
+    before = [(m.filter_u.clone(), m.filter_t.clone()) for m in imported.memories]
+    imported.refresh_tucker_filters()
+    for (u, t), mem in zip(before, imported.memories):
+        assert torch.allclose(mem.filter_u, u, atol=1e-3) and torch.allclose(mem.filter_t, t, atol=1e-3)
+
+
+def test_int8_graph_gives_a_model_within_quantization_error_that_trains(tmp_path):
+    model = trained_looking("ultramem")
+    imported = load_model_folder(folder_of(model, tmp_path, quantized=True))
+    for name, value in model.state_dict().items():
+        if value.dtype.is_floating_point and value.dim() == 2 and ".keys" not in name:
+            step = value.abs().max() / 127  # at most half an int8 step of the largest block
+            assert (imported.state_dict()[name] - value).abs().max() <= step, name
+    assert (logits(imported.eval()) - logits(model)).abs().mean() < 0.05
+    imported.train()
+    loss = F.cross_entropy(imported(IDS[:, :-1])[0].reshape(-1, 300), IDS[:, 1:].reshape(-1))
+    loss.backward()
+    assert all(p.grad is not None for name, p in imported.named_parameters() if "memories" in name)
+
+
+def test_a_folder_that_does_not_match_its_config_is_refused_clearly(tmp_path):
+    folder = folder_of(trained_looking("ultramem"), tmp_path, quantized=True)
+    with open(tmp_path / "config.json") as f:
+        config = json.load(f)
+    config["ffn_hidden"] = 256
+    with open(tmp_path / "config.json", "w") as f:
+        json.dump(config, f)
+    with pytest.raises(ValueError, match="wrong shape"):
+        load_model_folder(folder)
+    (tmp_path / "model.onnx").unlink()
+    with pytest.raises(FileNotFoundError, match="model.onnx is missing"):
+        load_model_folder(folder)
