@@ -16,6 +16,7 @@ import { defaultModel } from '../client/modelCatalog';
 import { languageOf } from '../cli/files';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
+import { detectInsertSpaces } from '../completion/text';
 
 const DEFAULT_FILES = ['src/completion/cache.ts', 'src/worker/session.ts', 'models/ultramem/model.py', 'test/runAll.mjs', 'esbuild.mjs'];
 const HELDOUT_LANGS = ['python', 'typescript', 'javascript', 'go', 'rust', 'java', 'c'];
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
   for (const source of sources) {
     const text = source.text.replace(/\r\n/g, '\n');
     const lines = text.split('\n');
+    const insertSpaces = detectInsertSpaces(text);
     let budget = perFile;
     for (const lineNo of typingTargets(text, 6)) {
       if (budget <= 0) break;
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
       const indent = /^\s*/.exec(line)![0].length;
       for (let c = indent; c <= line.length && budget > 0; c++, budget--) {
         keystrokes++;
-        const req = { prefix: before + line.slice(0, c), suffix: after, languageId: source.languageId, path: source.name, tabSize: 4, insertSpaces: true, trigger: 'automatic' as const };
+        const req = { prefix: before + line.slice(0, c), suffix: after, languageId: source.languageId, path: source.name, tabSize: 4, insertSpaces, trigger: 'automatic' as const };
         const t0 = performance.now();
         const a = await pipeline.complete(req, { early: true, noDebounce: true });
         if (!a.result.isEmpty) {

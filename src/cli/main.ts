@@ -2,8 +2,11 @@
  * Command-line completion with the same engine and pipeline as the editor.
  *
  *   ultramem-complete [options] FILE LINE:COLUMN     complete FILE at LINE:COLUMN (1-based); prints the completion
- *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"prefix", "suffix", "language", "path"?}
- *                                                    write one JSON line per input: {"completion", "stopReason", "skip", "ms"}
+ *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"prefix", "suffix", "language", "path"?,
+ *                                                    "insertSpaces"?}; write one JSON line per input:
+ *                                                    {"completion", "stopReason", "skip", "ms"}
+ * Indentation follows the file, as VS Code's detectIndentation does (tabs or spaces, detectInsertSpaces), unless a
+ * JSONL line says "insertSpaces".
  * Options: --model DIR (default: the bundled default model), --threads N, --max-tokens N, --max-lines N,
  *          --max-prompt-tokens N, --tab-size N
  */
@@ -13,6 +16,7 @@ import * as readline from 'node:readline';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
+import { detectInsertSpaces } from '../completion/text';
 import type { CompletionRequest } from '../completion/types';
 import { languageOf, splitAt } from './files';
 
@@ -87,20 +91,23 @@ export async function main(argv: string[]): Promise<number> {
       const a = await pipeline.complete(req, { noDebounce: true });
       return { completion: a.result.text, stopReason: a.result.stopReason, skip: a.result.skip, ms: Date.now() - t0 };
     };
-    const base = { tabSize: args.tabSize, insertSpaces: true, trigger: 'manual' as const };
+    const base = { tabSize: args.tabSize, trigger: 'manual' as const };
     if (args.jsonl) {
       const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
       for await (const line of rl) {
         if (line.trim() === '') continue;
         let out: object;
         try {
-          const o = JSON.parse(line) as { prefix?: unknown; suffix?: unknown; language?: unknown; path?: unknown };
+          const o = JSON.parse(line) as { prefix?: unknown; suffix?: unknown; language?: unknown; path?: unknown; insertSpaces?: unknown };
           if (typeof o.prefix !== 'string' || typeof o.suffix !== 'string') throw new Error('needs string "prefix" and "suffix"');
           const p = typeof o.path === 'string' ? o.path : '';
+          const prefix = o.prefix.replace(/\r\n/g, '\n');
+          const suffix = o.suffix.replace(/\r\n/g, '\n');
           out = await run({
             ...base,
-            prefix: o.prefix.replace(/\r\n/g, '\n'),
-            suffix: o.suffix.replace(/\r\n/g, '\n'),
+            prefix,
+            suffix,
+            insertSpaces: typeof o.insertSpaces === 'boolean' ? o.insertSpaces : detectInsertSpaces(prefix + suffix),
             languageId: typeof o.language === 'string' ? o.language : p ? languageOf(p) : 'plaintext',
             path: p,
           });
@@ -115,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     const m = /^(\d+):(\d+)$/.exec(at);
     if (!m) throw new Error(`position must be LINE:COLUMN, got ${at}`);
     const { prefix, suffix } = splitAt(fs.readFileSync(file, 'utf8'), Number(m[1]), Number(m[2]));
-    const r = await run({ ...base, prefix, suffix, languageId: languageOf(file), path: file });
+    const r = await run({ ...base, prefix, suffix, insertSpaces: detectInsertSpaces(prefix + suffix), languageId: languageOf(file), path: file });
     process.stdout.write(r.completion + (r.completion.endsWith('\n') ? '' : '\n'));
     if (r.skip) console.error(`no completion: ${r.skip}`);
     return 0;

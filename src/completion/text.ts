@@ -18,6 +18,21 @@ export function indentWidth(line: string, tabSize = 4): number {
   return w;
 }
 
+/**
+ * Whether a file indents with spaces, judged like VS Code's editor.detectIndentation: by how many indented lines
+ * start with a tab and how many with two or more spaces (a single space is usually a comment's continuation,
+ * ` * ` in C-style block comments). Without either, `fallback`.
+ */
+export function detectInsertSpaces(text: string, fallback = true): boolean {
+  let tabs = 0;
+  let spaces = 0;
+  for (const line of text.split('\n', 10_000)) {
+    if (line.startsWith('\t')) tabs++;
+    else if (line.startsWith('  ')) spaces++;
+  }
+  return tabs === spaces ? fallback : spaces > tabs;
+}
+
 export function leadingWhitespace(line: string): string {
   return /^[ \t]*/.exec(line)?.[0] ?? '';
 }
