@@ -1,7 +1,9 @@
 """Writes the evaluation tables into models/README.md and the completion examples into the shipped model's card.
 
-Reads what the GPU run brought back (scripts/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
-(evaluate.py), and the ORT CPU benchmark rows (bench_ort.py --json). Replaces the text between
+Reads what GPU runs brought back (scripts/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
+(evaluate.py), and the ORT CPU benchmark rows (bench_ort.py --json). Several --run folders give one table, the
+first run's models first (the shipped model's run: its records give the examples), e.g. a continued model's run and
+the run whose twins it was compared with. Replaces the text between
 `<!-- eval:begin -->` and `<!-- eval:end -->` in the README, and between `<!-- examples:begin -->` and
 `<!-- examples:end -->` in the card.
 
@@ -9,14 +11,16 @@ Examples are chosen by rule, not by hand: for every language, the first --per-la
 hole in the order the seeded task builder drew them (fim_eval.heldout_tasks, the same draw evaluate.py made),
 whatever their score; a completion is shown up to the extension's default maxLines.
 
-  python3 models/scripts/eval_report.py --run models/logs/RUN --bench models/logs/RUN/bench_ort.json \
-      --heldout data/corpus/shards/heldout --readme models/README.md --card models/ultramem-code-s/README.md
+  python3 models/scripts/eval_report.py --run models/logs/RUN [--run models/logs/EARLIER_RUN] \
+      --bench models/logs/RUN/bench_ort.json --heldout data/corpus/shards/heldout \
+      --readme models/README.md --card models/ultramem-code-s/README.md
 """
 import argparse
 import glob
 import gzip
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,12 +49,19 @@ def fmt(v, digits=1):
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-def load(run_dir: str, bench_path: str):
+def run_label(run_dir: str) -> str:
+    """models/logs/2026-11-29-fifth-run -> "fifth run"."""
+    return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", os.path.basename(os.path.normpath(run_dir))).replace("-", " ")
+
+
+def load(run_dir: str):
     """Validation losses by run; FIM summaries by model name and prompt order ("name" for the manifest's order at
-    evaluation time, "name-spm"), merged over the run's eval* folders (benchmarks and held-out were separate calls)."""
+    evaluation time, "name-spm"), merged over the run's eval* folders (benchmarks and held-out were separate calls).
+    A continued run's starting point (gpu_run.sh init, measured as "init") is left out: it is an earlier run's model."""
     val = {}
     for ckpt, r in json.load(open(os.path.join(run_dir, "val_loss.json"))).items():
-        val[os.path.basename(os.path.dirname(ckpt))] = r["val_loss"]
+        if os.path.basename(os.path.dirname(ckpt)) != "init":
+            val[os.path.basename(os.path.dirname(ckpt))] = r["val_loss"]
     evals = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "eval*", "*.summary.json"))):
         summary = json.load(open(path))
@@ -58,8 +69,7 @@ def load(run_dir: str, bench_path: str):
         merged = evals.setdefault(name, {"suites": {}, "sources": [], "order": prompt_order(run_dir, summary)})
         merged["suites"].update(summary["suites"])
         merged["sources"].append(os.path.relpath(path, run_dir))
-    bench = json.load(open(bench_path)) if bench_path and os.path.exists(bench_path) else []
-    return val, evals, bench
+    return val, evals
 
 
 def prompt_order(run_dir: str, summary: dict) -> str:
@@ -87,48 +97,54 @@ def evaluations_of(name: str, evals: dict) -> dict:
     return {order: key for order, (n, key) in sorted(best.items())}
 
 
-def main_table(val, evals, bench) -> str:
-    rows = ["| model | prompt order | val loss, mean of languages | line EM / ES | multi-line EM / ES "
+def main_table(runs, bench) -> str:
+    """runs: [(label, val, evals)] -> one row per run, model and prompt order."""
+    rows = ["| run | model | prompt order | val loss, mean of languages | line EM / ES | multi-line EM / ES "
             "| HE single-line pass@1 | HE multi-line pass@1 | SAFIM Python block / control / API pass@1 "
             "| decode ms/token | prefill 1024 ms |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    rows_of = [((run, name, bench_name), order, key) for run, name, bench_name in MODELS if run in val
-               for order, key in (evaluations_of(name, evals).items() if name else [("–", None)])]
-    for (run, name, bench_name), order, key in rows_of:
-        s = evals.get(key, {}).get("suites", {})
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, val, evals in runs:
+        rows_of = [((run, name, bench_name), order, key) for run, name, bench_name in MODELS if run in val
+                   for order, key in (evaluations_of(name, evals).items() if name else [("–", None)])]
+        for (run, name, bench_name), order, key in rows_of:
+            s = evals.get(key, {}).get("suites", {})
 
-        def get(suite, key):
-            return s.get(suite, {}).get(key)
-        b = next((r for r in bench if r["model"] == bench_name and r["weights"] == "int8" and r["threads"] == 1), {})
-        label = name or f"{run} (ablation, not exported)"
-        rows.append(f"| {label} | {order} | {fmt(val.get(run, {}).get('mean'), 3)} "
-                    f"| {fmt(get('line', 'em'))} / {fmt(get('line', 'es'))} "
-                    f"| {fmt(get('multiline', 'em'))} / {fmt(get('multiline', 'es'))} "
-                    f"| {fmt(get('he-single', 'pass@1'))} | {fmt(get('he-multi', 'pass@1'))} "
-                    f"| {fmt(get('safim-block', 'pass@1'))} / {fmt(get('safim-control', 'pass@1'))} / "
-                    f"{fmt(get('safim-api', 'pass@1'))} "
-                    f"| {fmt(b.get('decodeMsPerToken'), 2)} | {fmt(b.get('prefill1024Ms'), 0)} |")
-    counts = "; ".join(f"{name}: " + ", ".join(f"{k} {v['n']}" for k, v in e["suites"].items() if "/" not in k)
-                       for name, e in sorted(evals.items()) if name.startswith("ultramem-code-s"))
+            def get(suite, key):
+                return s.get(suite, {}).get(key)
+            b = next((r for r in bench if r["model"] == bench_name and r["weights"] == "int8" and r["threads"] == 1),
+                     {})
+            model = name or f"{run} (ablation, not exported)"
+            rows.append(f"| {label} | {model} | {order} | {fmt(val.get(run, {}).get('mean'), 3)} "
+                        f"| {fmt(get('line', 'em'))} / {fmt(get('line', 'es'))} "
+                        f"| {fmt(get('multiline', 'em'))} / {fmt(get('multiline', 'es'))} "
+                        f"| {fmt(get('he-single', 'pass@1'))} | {fmt(get('he-multi', 'pass@1'))} "
+                        f"| {fmt(get('safim-block', 'pass@1'))} / {fmt(get('safim-control', 'pass@1'))} / "
+                        f"{fmt(get('safim-api', 'pass@1'))} "
+                        f"| {fmt(b.get('decodeMsPerToken'), 2)} | {fmt(b.get('prefill1024Ms'), 0)} |")
+    counts = "; ".join(f"{label}, {name}: " + ", ".join(f"{k} {v['n']}" for k, v in e["suites"].items() if "/" not in k)
+                       for label, _, evals in runs for name, e in sorted(evals.items())
+                       if name.startswith("ultramem-code-s"))
     return "\n".join(rows) + f"\n\nTasks per suite ({counts})."
 
 
-def language_table(val, evals) -> str:
-    """Per language: validation loss of every run, and held-out line / multi-line edit similarity of every SPM
-    evaluation."""
-    langs = sorted({k for v in val.values() for k in v if k != "mean"})
-    runs = [(run, name) for run, name, _ in MODELS if run in val]
-    fim = [(f"{run} ({order})", key) for run, name in runs if name
+def language_table(runs) -> str:
+    """Per language: validation loss of every run's models, and held-out line / multi-line edit similarity of the
+    evaluations decoded as the extension decodes (healed, or through its pipeline)."""
+    langs = sorted({k for _, val, _ in runs for v in val.values() for k in v if k != "mean"})
+    losses = [(f"{run} ({label})", val[run]) for label, val, _ in runs for run, _, _ in MODELS if run in val]
+    fim = [(f"{run} ({label}, {order})", evals[key]) for label, val, evals in runs
+           for run, name, _ in MODELS if run in val and name
            for order, key in evaluations_of(name, evals).items()
-           if order.startswith("spm") and any(k.startswith("line/") for k in evals[key]["suites"])]
-    rows = ["| language | " + " | ".join(f"val loss {run}" for run, _ in runs) + " | "
+           if order in ("spm, healed", "spm, extension pipeline")
+           and any(k.startswith("line/") for k in evals[key]["suites"])]
+    rows = ["| language | " + " | ".join(f"val loss {label}" for label, _ in losses) + " | "
             + " | ".join(f"line ES {label}" for label, _ in fim) + " | "
             + " | ".join(f"multi-line ES {label}" for label, _ in fim) + " |",
-            "|---" * (1 + len(runs) + 2 * len(fim)) + "|"]
+            "|---" * (1 + len(losses) + 2 * len(fim)) + "|"]
     for lang in langs:
-        cells = [fmt(val[run].get(lang), 3) for run, _ in runs]
+        cells = [fmt(loss.get(lang), 3) for _, loss in losses]
         for suite in ("line", "multiline"):
-            cells += [fmt(evals[key]["suites"].get(f"{suite}/{lang}", {}).get("es")) for _, key in fim]
+            cells += [fmt(e["suites"].get(f"{suite}/{lang}", {}).get("es")) for _, e in fim]
         rows.append(f"| {lang} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -162,7 +178,8 @@ def examples(run_dir: str, heldout: str, per_lang: int, name: str) -> str:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True, help="folder with val_loss.json and eval/ (unpacked results.tgz)")
+    ap.add_argument("--run", required=True, action="append",
+                    help="folder with val_loss.json and eval*/ (unpacked results.tgz); repeat for earlier runs")
     ap.add_argument("--bench", help="bench_ort.py --json output")
     ap.add_argument("--heldout", required=True, help="the held-out shards the evaluation drew from")
     ap.add_argument("--readme", default="models/README.md")
@@ -171,10 +188,11 @@ def main():
     ap.add_argument("--examples-from", default="ultramem-code-s-extension",
                     help="the evaluation whose held-out records give the examples (what the extension shows)")
     args = ap.parse_args()
-    val, evals, bench = load(args.run, args.bench)
-    replace_between(args.readme, "eval", main_table(val, evals, bench) + "\n\n" + language_table(val, evals))
-    replace_between(args.card, "examples", examples(args.run, args.heldout, args.per_lang, args.examples_from))
-    print(main_table(val, evals, bench))
+    runs = [(run_label(run), *load(run)) for run in args.run]
+    bench = json.load(open(args.bench)) if args.bench and os.path.exists(args.bench) else []
+    replace_between(args.readme, "eval", main_table(runs, bench) + "\n\n" + language_table(runs))
+    replace_between(args.card, "examples", examples(args.run[0], args.heldout, args.per_lang, args.examples_from))
+    print(main_table(runs, bench))
 
 
 if __name__ == "__main__":
