@@ -267,7 +267,7 @@ export class CompletionPipeline {
     const stop: StopOptions = {
       maxTokens,
       maxLines: ctx.multiline ? o.maxLines : 1,
-      ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine } : {}),
+      ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
       tabSize: ctx.tabSize,
       lineSuffix: ctx.lineSuffix.trim(),
       openBrackets: ctx.openBrackets,

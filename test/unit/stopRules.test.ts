@@ -94,3 +94,15 @@ test('the earliest stop wins', () => {
   assert.equal(r.stop, 'unopenedBracket');
   assert.equal(r.keep, 1);
 });
+
+test('repeated line: a finished line that repeats the one above stops decoding and is cut', () => {
+  const text = 'expect(aa).toBe(1);\n\texpect(aa).toBe(1);\n\texpect(a';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 8, linePrefix: '\t' });
+  assert.equal(r.stop, 'repeatedLine');
+  assert.equal(text.slice(0, r.keep), 'expect(aa).toBe(1);');
+  // the line still being decoded may grow into something else, and closing brackets repeat legitimately
+  assert.equal(checkStop('a();\n    a();', { maxTokens: 50, maxLines: 8, linePrefix: '    ' }).stop, null);
+  assert.equal(checkStop('f(x);\n  }\n  }\nz', { maxTokens: 50, maxLines: 8, linePrefix: '', openBrackets: '{{' }).stop, null);
+  // without linePrefix (single-line requests) the rule is off
+  assert.equal(checkStop('a\na\nb', { maxTokens: 50, maxLines: 8 }).stop, null);
+});
