@@ -33,13 +33,14 @@ async function cliCompletions(model, requests) {
  * Asserts that `shown` is the model's completion after `typed` was typed at `base`: either its completion for the
  * whole prefix, or the rest of its completion for a prefix a few keystrokes earlier that the typing went through
  * (the pipeline keeps showing a suggestion, cached or still decoding, while the typed characters match it).
- * `from`: the first keystroke (index in `typed`) whose prefix can be the one (same suffix: no auto-closed bracket
- * pending). Returns how many keystrokes were typed through.
+ * `from`: the first keystroke (index in `typed`) whose prefix can be the one. `suffixAt(i)`: the document after the
+ * cursor when `typed.slice(0, i)` had been typed (an auto-closed bracket pending), by default `suffix`.
+ * Returns how many keystrokes were typed through.
  */
-async function assertModelCompletion({ model, base, typed, suffix, language, shown, from = 0 }) {
+async function assertModelCompletion({ model, base, typed, suffix, suffixAt = () => suffix, language, shown, from = 0 }) {
   const cuts = [];
   for (let i = typed.length; i >= from; i--) cuts.push(i);
-  const outs = await cliCompletions(model, cuts.map((i) => ({ prefix: base + typed.slice(0, i), suffix, language })));
+  const outs = await cliCompletions(model, cuts.map((i) => ({ prefix: base + typed.slice(0, i), suffix: suffixAt(i), language })));
   const k = outs.findIndex((c, j) => c === typed.slice(cuts[j]) + shown);
   assert.ok(k >= 0, `${JSON.stringify(shown)} is the model's completion after ${JSON.stringify(typed)} (CLI for the last prefixes: ${JSON.stringify(outs.slice(0, 3))})`);
   return k;
@@ -242,7 +243,12 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     await resetGhostLog();
     await page.keyboard.press('Enter');
     const typed = `\n\n\n${signature}\n    `; // VS Code indents after the colon
-    return { base: original.slice(0, at), typed, from: typed.lastIndexOf(')') + 1, prefix: original.slice(0, at) + typed, suffix: original.slice(at) };
+    const suffix = original.slice(at);
+    // A suggestion made while the signature was typed may be typed through (e.g. "ze(values):\n    ..." after
+    // "def normali"); between "(" and ")" VS Code's auto-closed ")" follows the cursor.
+    const [open, close] = [typed.indexOf('('), typed.indexOf(')')];
+    const suffixAt = (i) => (i > open && i <= close ? `)${suffix}` : suffix);
+    return { base: original.slice(0, at), typed, suffixAt, prefix: original.slice(0, at) + typed, suffix };
   };
 
   uiTest('Python: ghost text appears, grows while it streams, Tab accepts it, the saved file has it', async () => {
