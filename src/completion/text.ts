@@ -34,12 +34,18 @@ export function detectInsertSpaces(text: string, fallback = true): boolean {
 }
 
 /**
- * Whether `line` repeats the line above it: the same text (trailing whitespace aside), not blank and not only
- * closing brackets. 0.14% of held-out code lines do; a model stuck in a loop does it on every line.
+ * Index of the first of `lines[1..end)` that repeats the line above it, or -1: the same text (trailing whitespace
+ * aside), not blank and not only closing brackets. Line 0 continues the cursor's line, so it is compared as
+ * `linePrefix + lines[0]`. 0.14% of held-out code lines repeat the line above; a model stuck in a loop does it on
+ * every line.
  */
-export function repeatsLineAbove(line: string, above: string): boolean {
-  const text = line.trimEnd();
-  return text === above.trimEnd() && !/^[\s)\]}]*[;,]?$/.test(text);
+export function firstRepeatedLine(lines: readonly string[], linePrefix: string, end = lines.length): number {
+  for (let i = 1; i < end; i++) {
+    const text = lines[i]!.trimEnd();
+    const above = (i === 1 ? linePrefix + lines[0]! : lines[i - 1]!).trimEnd();
+    if (text === above && !/^[\s)\]}]*[;,]?$/.test(text)) return i;
+  }
+  return -1;
 }
 
 export function leadingWhitespace(line: string): string {

@@ -6,7 +6,7 @@
  * blank (its indentation is unknown), a trailing line that may turn into a copy of the next suffix line,
  * and a tail of the first line that may turn into the rest of the cursor's line are held back.
  */
-import { indentWidth, repeatsLineAbove, scanBrackets } from '../completion/text';
+import { firstRepeatedLine, indentWidth, scanBrackets } from '../completion/text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
@@ -60,14 +60,14 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
 
   if (lines.length > o.maxLines) stopBefore(starts[o.maxLines]! - 1, 'maxLines');
 
+  // only finished lines: the last one may still grow into something else
+  const repeated = o.linePrefix === undefined ? -1 : firstRepeatedLine(lines, o.linePrefix, last);
+  if (repeated > 0) stopBefore(starts[repeated]! - 1, 'repeatedLine');
+
   const tab = o.tabSize ?? 4;
   const next = o.nextSuffixLine ?? '';
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\s+$/, '');
-    if (o.linePrefix !== undefined && i < last && repeatsLineAbove(line, i === 1 ? o.linePrefix + lines[0]! : lines[i - 1]!)) {
-      stopBefore(starts[i]! - 1, 'repeatedLine');
-      break;
-    }
     if (line.trim().length === 0) continue;
     if (i < last && next.length > 0 && line === next) {
       stopBefore(starts[i]! - 1, 'suffixRepeat');

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkerClient } from '../../src/client/workerClient';
+import { Engine } from '../../src/worker/engine';
 import type { CompleteParams, PartialMessage, PromptPart } from '../../src/worker/protocol';
 import { FIXTURE_DIR, readGolden, startWorker } from '../helpers/fixture';
 
@@ -176,6 +177,30 @@ describe('worker on the tiny fixture', () => {
     // goes on, and the fixture decodes a token in about a millisecond: on a loaded 2-core machine a few more tokens
     // pass (6 after 3 in one CI run). What is guarded here is that a 400-token decode stops early.
     assert.ok(r.timings.generatedTokens <= tokensAtCancel + 20, `decoded ${r.timings.generatedTokens} after cancel at ${tokensAtCancel}`);
+  });
+
+  test('the engine checks for a cancel before every decode step (in process, no IPC delay)', async () => {
+    const engine = await Engine.load({ modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
+    try {
+      let tokensAtCancel = -1;
+      const r = await engine.complete(
+        { prompt: fim('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
+        {
+          isCancelled: () => tokensAtCancel >= 0,
+          onPartial: (_text, tokens) => {
+            if (tokensAtCancel < 0 && tokens >= 3) tokensAtCancel = tokens;
+          },
+        },
+      );
+      if (tokensAtCancel < 0) {
+        assert.notEqual(r.stopReason, 'cancelled'); // the model stopped by itself before 3 tokens
+        return;
+      }
+      assert.equal(r.stopReason, 'cancelled');
+      assert.equal(r.timings.generatedTokens, tokensAtCancel, 'no token is decoded after the cancel is seen');
+    } finally {
+      await engine.release();
+    }
   });
 
   test('a newer completion request supersedes the running one', async () => {
