@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WorkerError } from './errors';
-import { loadManifest, verifyDeferredHashes, type LoadedManifest } from './manifest';
+import { loadManifest, type LoadedManifest } from './manifest';
 import type {
   CompleteParams,
   CompleteResult,
@@ -17,7 +17,7 @@ import type {
   StopReason,
   WorkerStats,
 } from './protocol';
-import { defaultThreads, ModelSession } from './session';
+import { defaultThreads, MAX_THREADS, ModelSession } from './session';
 import { checkStop } from './stopRules';
 import { ModelTokenizer } from './tokenizer';
 
@@ -61,7 +61,7 @@ export class Engine {
 
   private constructor(
     readonly info: ModelInfo,
-    private readonly loaded: LoadedManifest,
+    loaded: LoadedManifest,
     private readonly tokenizer: ModelTokenizer,
     private readonly session: ModelSession,
   ) {
@@ -73,18 +73,26 @@ export class Engine {
     if (typeof params.modelDir !== 'string' || !path.isAbsolute(params.modelDir)) {
       throw new WorkerError('BAD_REQUEST', `load needs an absolute modelDir, got ${JSON.stringify(params.modelDir)}`);
     }
-    const loaded = loadManifest(params.modelDir);
+    const loaded = await loadManifest(params.modelDir);
     const m = loaded.manifest;
-    const tokenizer = ModelTokenizer.load(path.join(loaded.dir, m.tokenizer), m);
     const graph = params.useFloatGraph ? m.floatGraph : m.graph;
     if (graph === undefined) throw new WorkerError('BAD_REQUEST', `Model ${m.name} has no floatGraph`);
-    const threads = params.threads && params.threads > 0 ? Math.floor(params.threads) : defaultThreads();
+    const threads = params.threads && params.threads > 0 ? Math.min(MAX_THREADS, Math.floor(params.threads)) : defaultThreads();
+    // The session first: it checks vocabSize and the cache's shape against the graph before the tokenizer's
+    // byte table is sized by vocabSize.
     const session = await ModelSession.create({
       graphPath: path.join(loaded.dir, graph),
       kv: m.kvCache,
       vocabSize: m.vocabSize,
       threads,
     });
+    let tokenizer: ModelTokenizer;
+    try {
+      tokenizer = await ModelTokenizer.load(path.join(loaded.dir, m.tokenizer), m);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     // Warm-up: the first run initialises kernels and the arena. The cache keeps the fimPrefix token,
     // which starts every FIM prompt without snippets.
     await session.forward([m.specialTokens.fimPrefix.id]);
@@ -103,11 +111,6 @@ export class Engine {
       graph,
     };
     return new Engine(info, loaded, tokenizer, session);
-  }
-
-  /** Hashes of large files, checked after the model already serves. */
-  verifyLater(): Promise<void> {
-    return verifyDeferredHashes(this.loaded);
   }
 
   async release(): Promise<void> {

@@ -2,6 +2,8 @@
  * The model worker process (started with child_process.fork). It owns the model and serves the protocol
  * in protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
  * `generateIds` cancels the running one, and a `cancel` message cancels a request by id.
+ * A `load` runs beside them: the current model keeps answering until the new one is checked and warmed up,
+ * then replaces it between two requests (the newest load wins; an older one still loading is dropped).
  */
 import { Engine } from './engine';
 import { toWireError, WorkerError } from './errors';
@@ -22,6 +24,10 @@ process.env['ORT_DISABLE_TELEMETRY'] = '1';
 type Request = Extract<HostMessage, { type: 'request' }>;
 
 let engine: Engine | null = null;
+/** Engines replaced by a load while a request may still be using them; released once no request runs. */
+const retired: Engine[] = [];
+/** Counts load requests: only the newest one may install its engine. */
+let loads = 0;
 const queue: Request[] = [];
 const cancelled = new Set<number>();
 let running: Request | null = null;
@@ -51,18 +57,6 @@ async function handle(req: Request): Promise<unknown> {
     })(),
   };
   switch (req.method) {
-    case 'load': {
-      const next = await Engine.load(req.params as LoadParams);
-      const old = engine;
-      engine = next;
-      if (old) await old.release();
-      next.verifyLater().catch((e: unknown) => {
-        // A large file that fails its hash: stop serving it; later requests get NO_MODEL.
-        log('error', (e as Error).message);
-        if (engine === next) engine = null;
-      });
-      return next.info;
-    }
     case 'complete':
       return needEngine().complete(req.params as CompleteParams, control);
     case 'generateIds':
@@ -84,6 +78,33 @@ async function handle(req: Request): Promise<unknown> {
   }
 }
 
+async function releaseRetired(): Promise<void> {
+  if (running) return; // drain calls again once the running request is done with it
+  for (const old of retired.splice(0)) await old.release().catch((e: unknown) => log('warn', `releasing a replaced model: ${(e as Error).message}`));
+}
+
+async function load(params: LoadParams): Promise<Engine['info']> {
+  const seq = ++loads;
+  const next = await Engine.load(params);
+  if (seq !== loads) {
+    await next.release();
+    throw new WorkerError('BAD_REQUEST', `the load of ${params.modelDir} was superseded by a newer load`);
+  }
+  if (engine) retired.push(engine);
+  engine = next;
+  void releaseRetired();
+  return next.info;
+}
+
+/** Answers a request with its result or its error. */
+async function answer(req: Request, run: () => Promise<unknown>): Promise<void> {
+  try {
+    send({ type: 'response', id: req.id, result: await run() });
+  } catch (e) {
+    send({ type: 'error', id: req.id, error: toWireError(e) });
+  }
+}
+
 async function drain(): Promise<void> {
   if (draining) return;
   draining = true;
@@ -92,14 +113,12 @@ async function drain(): Promise<void> {
       const req = queue.shift()!;
       running = req;
       try {
-        const result = await handle(req);
-        send({ type: 'response', id: req.id, result });
-      } catch (e) {
-        send({ type: 'error', id: req.id, error: toWireError(e) });
+        await answer(req, () => handle(req));
       } finally {
         cancelled.delete(req.id);
         running = null;
       }
+      await releaseRetired();
     }
   } finally {
     draining = false;
@@ -118,6 +137,10 @@ async function shutdown(code: number): Promise<void> {
 process.on('message', (raw: unknown) => {
   if (!isHostMessage(raw)) {
     log('warn', `ignored a malformed message: ${JSON.stringify(raw).slice(0, 200)}`);
+    return;
+  }
+  if (raw.type === 'request' && raw.method === 'load') {
+    void answer(raw, () => load(raw.params as LoadParams));
     return;
   }
   if (raw.type === 'cancel') {

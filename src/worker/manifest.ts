@@ -1,6 +1,7 @@
 /**
  * Reads and validates a model folder's manifest.json (format `ultramem-complete-model`, version 1,
- * see models/README.md). Every failure is a WorkerError with a code and a message naming the folder.
+ * see models/README.md) and checks its files before the model serves. Every failure is a WorkerError with a code
+ * and a message naming the folder.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -10,8 +11,6 @@ import { WorkerError } from './errors';
 
 export const MANIFEST_FORMAT = 'ultramem-complete-model';
 export const MANIFEST_FORMAT_VERSION = 1;
-/** Files above this size get their sha256 checked lazily (after the model is serving). */
-export const EAGER_HASH_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export const SPECIAL_TOKEN_NAMES: readonly SpecialTokenName[] = [
   'fimPrefix',
@@ -56,8 +55,6 @@ export interface Manifest {
 export interface LoadedManifest {
   readonly dir: string;
   readonly manifest: Manifest;
-  /** Files whose sha256 was not checked at load time (too large); check them with verifyDeferredHashes. */
-  readonly deferredHashes: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -193,37 +190,80 @@ function parseManifest(dir: string, raw: unknown): Manifest {
   };
 }
 
-export function sha256File(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
+/** The most bytes read from manifest.json; a real one is about 2 KB. */
+export const MAX_MANIFEST_BYTES = 1 << 20;
+/** The most bytes read from config.json or tokenizer.json as text (the shipped tokenizer is about 1 MB). */
+export const MAX_TEXT_FILE_BYTES = 64 << 20;
+/** No model we ship or train comes near this; it bounds the prompt and the KV cache whatever the config says. */
+export const MAX_CONTEXT_LENGTH = 65_536;
+
+/** Reads a regular file as UTF-8, refusing anything larger than maxBytes (a FIFO or device is refused too). */
+export async function readBoundedText(file: string, maxBytes: number): Promise<string> {
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+    if (st.size > maxBytes) throw new Error(`${file} has ${st.size} bytes, more than the ${maxBytes} allowed`);
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await handle.read(buf, 0, st.size, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
   } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-function checkHash(dir: string, rel: string, entry: FileEntry): void {
-  const actual = sha256File(path.join(dir, rel));
-  if (actual !== entry.sha256) {
-    throw new WorkerError('FILE_HASH_MISMATCH', `Model folder ${dir}: ${rel} has sha256 ${actual}, manifest says ${entry.sha256} (corrupt or replaced file)`);
+    await handle.close();
   }
 }
 
-/** Reads, validates and checks the files of a model folder. Throws WorkerError. */
-export function loadManifest(dir: string): LoadedManifest {
-  const file = path.join(dir, 'manifest.json');
+/**
+ * The external-data files an ONNX graph names. Each one is a StringStringEntryProto {key: "location", value: FILE}
+ * inside a TensorProto: field 1 (tag 0x0a), length 8, "location", then field 2 (tag 0x12), length, the file name.
+ * Scanning for that byte pattern finds them without an ONNX parser; a stray match only makes us demand a listed file.
+ */
+export function externalDataLocations(bytes: Buffer): string[] {
+  const key = Buffer.from('\x0a\x08location\x12', 'latin1');
+  const out = new Set<string>();
+  for (let i = bytes.indexOf(key); i >= 0; i = bytes.indexOf(key, i + 1)) {
+    const len = bytes[i + key.length];
+    if (len === undefined || len === 0 || len > 127) continue; // names over 127 bytes would need a longer varint
+    out.add(bytes.subarray(i + key.length + 1, i + key.length + 1 + len).toString('utf8'));
+  }
+  return [...out];
+}
+
+/** sha256 of a file, read in chunks (the worker keeps serving meanwhile), and the external-data names in it. */
+async function hashAndScan(file: string, scan: boolean): Promise<{ sha256: string; externalData: string[] }> {
+  const hash = crypto.createHash('sha256');
+  const external = new Set<string>();
+  // A pattern may straddle two chunks: keep the tail of the previous one (an entry is at most 10 + 1 + 127 bytes).
+  let tail = Buffer.alloc(0);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (!scan) continue;
+    const window = Buffer.concat([tail, chunk]);
+    for (const name of externalDataLocations(window)) external.add(name);
+    tail = window.subarray(Math.max(0, window.length - 160));
+  }
+  return { sha256: hash.digest('hex'), externalData: [...external] };
+}
+
+/** The real path of `rel` inside the real folder `realDir`; a link that leads out of the folder is refused. */
+async function realInside(dir: string, realDir: string, rel: string): Promise<string> {
+  const real = await fs.promises.realpath(path.join(dir, rel));
+  if (!real.startsWith(realDir + path.sep)) throw invalid(dir, `"${rel}" leads outside the folder (to ${real})`);
+  return real;
+}
+
+/**
+ * Reads, validates and checks the files of a model folder: every read is asynchronous and bounded, every listed
+ * file has its size and sha256 checked, files resolve (links included) inside the folder, the external data the
+ * graphs name is listed, and contextLength is within the model's config. Throws WorkerError.
+ */
+export async function loadManifest(dir: string): Promise<LoadedManifest> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new WorkerError('MANIFEST_MISSING', `Model folder ${dir} has no readable manifest.json`);
+    text = await readBoundedText(path.join(dir, 'manifest.json'), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new WorkerError('MANIFEST_MISSING', `Model folder ${dir} has no readable manifest.json`);
+    throw invalid(dir, `cannot be read: ${(e as Error).message}`);
   }
   let raw: unknown;
   try {
@@ -232,45 +272,47 @@ export function loadManifest(dir: string): LoadedManifest {
     throw new WorkerError('MANIFEST_NOT_JSON', `Model folder ${dir}: manifest.json is not valid JSON (${(e as Error).message})`);
   }
   const manifest = parseManifest(dir, raw);
-  const deferred: string[] = [];
+  const realDir = await fs.promises.realpath(dir);
+  const graphs = new Set([manifest.graph, manifest.floatGraph].filter((g): g is string => g !== undefined));
   for (const [rel, entry] of Object.entries(manifest.files)) {
-    const abs = path.join(dir, rel);
+    let real: string;
     let size: number;
     try {
-      size = fs.statSync(abs).size;
-    } catch {
+      real = await realInside(dir, realDir, rel);
+      const st = await fs.promises.stat(real);
+      if (!st.isFile()) throw invalid(dir, `"${rel}" is not a regular file`);
+      size = st.size;
+    } catch (e) {
+      if (e instanceof WorkerError) throw e;
       throw new WorkerError('FILE_MISSING', `Model folder ${dir}: ${rel} is listed in manifest.json but missing`);
     }
     if (size !== entry.bytes) {
       throw new WorkerError('FILE_SIZE_MISMATCH', `Model folder ${dir}: ${rel} has ${size} bytes, manifest says ${entry.bytes} (truncated or replaced file)`);
     }
-    if (size > EAGER_HASH_LIMIT_BYTES) deferred.push(rel);
-    else checkHash(dir, rel, entry);
-  }
-  return { dir, manifest, deferredHashes: deferred };
-}
-
-function sha256FileAsync(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = crypto.createHash('sha256');
-    fs.createReadStream(file, { highWaterMark: 1 << 20 })
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-/**
- * Checks the sha256 of files skipped at load time, reading in chunks so the worker keeps serving
- * meanwhile; rejects with FILE_HASH_MISMATCH.
- */
-export async function verifyDeferredHashes(loaded: LoadedManifest): Promise<void> {
-  for (const rel of loaded.deferredHashes) {
-    const entry = loaded.manifest.files[rel];
-    if (!entry) continue;
-    const actual = await sha256FileAsync(path.join(loaded.dir, rel));
-    if (actual !== entry.sha256) {
-      throw new WorkerError('FILE_HASH_MISMATCH', `Model folder ${loaded.dir}: ${rel} has sha256 ${actual}, manifest says ${entry.sha256} (corrupt or replaced file)`);
+    const { sha256, externalData } = await hashAndScan(real, graphs.has(rel));
+    if (sha256 !== entry.sha256) {
+      throw new WorkerError('FILE_HASH_MISMATCH', `Model folder ${dir}: ${rel} has sha256 ${sha256}, manifest says ${entry.sha256} (corrupt or replaced file)`);
     }
+    for (const name of externalData) {
+      const data = path.posix.normalize(path.posix.join(path.posix.dirname(rel), name));
+      if (manifest.files[data] === undefined) throw invalid(dir, `does not list "${data}", external data of the graph ${rel}`);
+    }
+  }
+  await checkContextLength(dir, manifest);
+  return { dir, manifest };
+}
+
+/** contextLength may not exceed the context the model was trained for (config.json's context_length). */
+async function checkContextLength(dir: string, manifest: Manifest): Promise<void> {
+  let config: unknown;
+  try {
+    config = JSON.parse(await readBoundedText(path.join(dir, manifest.config), MAX_TEXT_FILE_BYTES));
+  } catch (e) {
+    throw invalid(dir, `names config "${manifest.config}", which is not readable JSON (${(e as Error).message})`);
+  }
+  const trained = isObject(config) ? config['context_length'] : undefined;
+  const max = typeof trained === 'number' && Number.isInteger(trained) && trained > 0 ? Math.min(trained, MAX_CONTEXT_LENGTH) : MAX_CONTEXT_LENGTH;
+  if (manifest.contextLength > max) {
+    throw invalid(dir, `"contextLength" ${manifest.contextLength} exceeds the model's ${max} (${manifest.config} context_length, at most ${MAX_CONTEXT_LENGTH})`);
   }
 }

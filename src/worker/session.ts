@@ -18,10 +18,13 @@ export interface SessionOptions {
   readonly threads: number;
 }
 
-/** Half the logical cores, at least 1 and at most 4: batch-1 decoding gains little beyond that. */
+/** The most intra-op threads: batch-1 decoding gains little beyond this, and a setting above it is clamped. */
+export const MAX_THREADS = 4;
+
+/** Half the logical cores, at least 1 and at most MAX_THREADS. */
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(4, Math.floor(cores / 2)));
+  return Math.max(1, Math.min(MAX_THREADS, Math.floor(cores / 2)));
 }
 
 export function longestCommonPrefix(a: readonly number[], b: readonly number[]): number {
@@ -29,6 +32,44 @@ export function longestCommonPrefix(a: readonly number[], b: readonly number[]):
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** A few names of a list, and how many more: messages stay short whatever the manifest claims. */
+function someOf(names: readonly string[]): string {
+  return names.length <= 4 ? names.join(', ') : `${names.slice(0, 4).join(', ')} and ${names.length - 4} more`;
+}
+
+/**
+ * The manifest's numbers against the graph's own signature: the layers of the KV cache (past/present pairs), the
+ * cache's heads and head size, and the vocabulary (the last dimension of the logits). Checked before anything is
+ * sized by them, so a manifest cannot make the worker allocate for a model that does not exist.
+ */
+function checkContract(session: ort.InferenceSession, opts: SessionOptions): void {
+  const fail = (what: string): never => {
+    throw new WorkerError('GRAPH_CONTRACT', `Graph ${opts.graphPath} does not match the manifest: ${what}`);
+  };
+  const inputs = new Set(session.inputNames);
+  const outputs = new Set(session.outputNames);
+  const graphLayers = session.inputNames.filter((n) => /^past_key_\d+$/.test(n)).length;
+  if (graphLayers !== opts.kv.numLayers) fail(`kvCache.numLayers is ${opts.kv.numLayers}, the graph has ${graphLayers} past_key inputs`);
+  const wantIn = ['input_ids', 'num_logits'];
+  const wantOut = ['logits'];
+  for (let i = 0; i < graphLayers; i++) {
+    wantIn.push(`past_key_${i}`, `past_value_${i}`);
+    wantOut.push(`present_key_${i}`, `present_value_${i}`);
+  }
+  const missing = [...wantIn.filter((n) => !inputs.has(n)).map((n) => `input ${n}`), ...wantOut.filter((n) => !outputs.has(n)).map((n) => `output ${n}`)];
+  if (missing.length > 0) fail(`missing ${someOf(missing)}`);
+  const shapeOf = (list: readonly ort.InferenceSession.ValueMetadata[], name: string): readonly (number | string)[] => {
+    const m = list.find((v) => v.name === name);
+    return m && m.isTensor ? m.shape : [];
+  };
+  const vocab = shapeOf(session.outputMetadata, 'logits').at(-1);
+  if (vocab !== opts.vocabSize) fail(`vocabSize is ${opts.vocabSize}, the logits have ${String(vocab)}`);
+  const pastKey = shapeOf(session.inputMetadata, 'past_key_0');
+  if (graphLayers > 0 && (pastKey[1] !== opts.kv.numKvHeads || pastKey[3] !== opts.kv.headDim)) {
+    fail(`kvCache is ${opts.kv.numKvHeads} heads of ${opts.kv.headDim}, the graph's past_key_0 is [${pastKey.join(', ')}]`);
+  }
 }
 
 export class ModelSession {
@@ -72,25 +113,13 @@ export class ModelSession {
     } catch (e) {
       throw new WorkerError('GRAPH_CONTRACT', `Graph ${opts.graphPath} does not load in onnxruntime: ${(e as Error).message}`);
     }
-    const s = new ModelSession(session, opts);
-    s.checkContract();
-    return s;
-  }
-
-  private checkContract(): void {
-    const inputs = new Set(this.session.inputNames);
-    const outputs = new Set(this.session.outputNames);
-    const wantIn = ['input_ids', 'num_logits', ...this.pastNames];
-    const wantOut = ['logits', ...this.presentNames];
-    const missingIn = wantIn.filter((n) => !inputs.has(n));
-    const missingOut = wantOut.filter((n) => !outputs.has(n));
-    if (missingIn.length > 0 || missingOut.length > 0) {
-      throw new WorkerError(
-        'GRAPH_CONTRACT',
-        `Graph ${this.opts.graphPath} does not match the manifest (kvCache.numLayers=${this.opts.kv.numLayers}): ` +
-          `missing inputs [${missingIn.join(', ')}], missing outputs [${missingOut.join(', ')}]`,
-      );
+    try {
+      checkContract(session, opts);
+    } catch (e) {
+      await session.release();
+      throw e;
     }
+    return new ModelSession(session, opts);
   }
 
   get cachedTokens(): number {

@@ -3,12 +3,10 @@
  * every token, so that decoded text is built incrementally without calling decode per token and token
  * healing can compare token bytes with the text at the cursor.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { WorkerError } from './errors';
-import type { Manifest } from './manifest';
-import { SPECIAL_TOKEN_NAMES } from './manifest';
+import { MAX_TEXT_FILE_BYTES, readBoundedText, SPECIAL_TOKEN_NAMES, type Manifest } from './manifest';
 
 /** GPT-2's byte-level alphabet: byte value -> printable code point used in the vocab strings. */
 function byteLevelDecodeTable(): Map<string, number> {
@@ -44,7 +42,8 @@ export class ModelTokenizer {
     this.specialIds = specialIds;
   }
 
-  static load(file: string, manifest: Manifest): ModelTokenizer {
+  /** `manifest.vocabSize` must already be checked against the graph: the byte table has that many entries. */
+  static async load(file: string, manifest: Manifest): Promise<ModelTokenizer> {
     let json: {
       model?: { type?: string; vocab?: Record<string, number> };
       decoder?: { type?: string; decoders?: { type?: string }[] } | null;
@@ -52,7 +51,7 @@ export class ModelTokenizer {
     };
     let tok: Tokenizer;
     try {
-      const text = fs.readFileSync(file, 'utf8');
+      const text = await readBoundedText(file, MAX_TEXT_FILE_BYTES);
       json = JSON.parse(text);
       tok = Tokenizer.fromString(text);
     } catch (e) {

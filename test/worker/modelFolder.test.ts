@@ -1,18 +1,20 @@
 /** Bad model folders give the documented error codes; the worker opens no network socket and writes no telemetry. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isWorkerRequestError, type WorkerClient } from '../../src/client/workerClient';
+import { MAX_ERROR_MESSAGE } from '../../src/worker/errors';
 import type { ErrorCode } from '../../src/worker/protocol';
 import { FIXTURE_DIR, startWorker } from '../helpers/fixture';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-folders-'));
 
 /** A copy of the fixture with one change applied. */
-function brokenCopy(name: string, change: (dir: string) => void): string {
-  const dir = path.join(tmpRoot, name);
+function brokenCopy(name: string, change: (dir: string) => void, root = tmpRoot): string {
+  const dir = path.join(root, name);
   fs.cpSync(FIXTURE_DIR, dir, { recursive: true });
   change(dir);
   return dir;
@@ -72,6 +74,14 @@ describe('model folder validation', () => {
           (m['kvCache'] as { numLayers: number }).numLayers += 1;
         }),
     ],
+    // a million layers once gave a 77.5 MB message listing every missing input
+    ['a million layers claimed', 'GRAPH_CONTRACT', (d) => editManifest(d, (m) => ((m['kvCache'] as { numLayers: number }).numLayers = 1e6))],
+    // once sized the tokenizer's byte table: 1.37 GB and no answer
+    ['vocabSize far above the graph\'s', 'GRAPH_CONTRACT', (d) => editManifest(d, (m) => (m['vocabSize'] = 6e8))],
+    ['a manifest that is a FIFO', 'MANIFEST_INVALID', (d) => {
+      fs.rmSync(path.join(d, 'manifest.json'));
+      spawnSync('mkfifo', [path.join(d, 'manifest.json')]);
+    }],
   ];
 
   for (const [name, code, change] of cases) {
@@ -81,6 +91,7 @@ describe('model folder validation', () => {
         assert.ok(isWorkerRequestError(e), String(e));
         assert.equal(e.code, code, e.message);
         assert.ok(e.message.includes(dir), `message names the folder: ${e.message}`);
+        assert.ok(e.message.length <= MAX_ERROR_MESSAGE, `a short message: ${e.message.length} characters`);
         return true;
       });
     });
@@ -102,6 +113,61 @@ describe('model folder validation', () => {
   test('the worker survives a failed load and still loads a good folder', async () => {
     const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
     assert.equal(info.name, 'tiny-fixture');
+  });
+
+  test('threads above the documented 1..4 are clamped', async () => {
+    const info = await w.request('load', { modelDir: FIXTURE_DIR, threads: 64 });
+    assert.equal(info.threads, 4);
+  });
+});
+
+const COMPLETE = {
+  prompt: [{ kind: 'special', token: 'fimPrefix' }, { kind: 'text', text: 'let x = ' }, { kind: 'special', token: 'fimSuffix' }, { kind: 'special', token: 'fimMiddle' }],
+  stop: { maxTokens: 4, maxLines: 1 },
+} as const;
+
+describe('switching models in the worker', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-folders-'));
+  let w: WorkerClient;
+  before(async () => {
+    w = startWorker();
+    await w.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
+  });
+  after(async () => {
+    await w.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A fixture copy that also lists a sparse file of `mb` MB with a wrong hash: its load fails only after reading it all. */
+  function withWrongBigFile(name: string, mb: number): string {
+    return brokenCopy(name, (d) => {
+      fs.writeFileSync(path.join(d, 'big.bin'), '');
+      fs.truncateSync(path.join(d, 'big.bin'), mb << 20);
+      editManifest(d, (m) => ((m['files'] as Record<string, unknown>)['big.bin'] = { bytes: mb << 20, sha256: 'f'.repeat(64) }));
+    }, root);
+  }
+
+  test('a hash mismatch in a file over 64 MB fails the load, and the old model keeps serving', async () => {
+    const dir = withWrongBigFile('big-wrong-hash', 65);
+    await assert.rejects(w.request('load', { modelDir: dir, threads: 1 }), (e: unknown) => isWorkerRequestError(e) && e.code === 'FILE_HASH_MISMATCH');
+    const r = await w.request('complete', COMPLETE);
+    assert.ok(r.timings.generatedTokens >= 1);
+    assert.equal((await w.request('stats', {})).model, 'tiny-fixture');
+  });
+
+  test('the old model answers completions while a new one loads', async () => {
+    const dir = withWrongBigFile('slow-load', 256);
+    const order: string[] = [];
+    const loading = w.request('load', { modelDir: dir, threads: 1 }).then(
+      () => order.push('load'),
+      () => order.push('load'),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const r = await w.request('complete', COMPLETE);
+    order.push('complete');
+    await loading;
+    assert.ok(r.timings.generatedTokens >= 1);
+    assert.deepEqual(order, ['complete', 'load'], 'the completion did not wait for the load');
   });
 });
 
