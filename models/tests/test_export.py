@@ -14,9 +14,10 @@ import onnx
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, tiny_memory
 from ultramem import Transformer
 from ultramem.export import export_float
+from ultramem.presets import laptop
 from ultramem.ort_check import run_graph
 from ultramem.quantize import quantize_file
 
@@ -24,10 +25,19 @@ FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 INT8_MEAN_TOLERANCE, INT8_MAX_TOLERANCE = 0.15, 1.0  # also in fixture.test.mjs
 
 
-@pytest.fixture(scope="module", params=["ultramem", "dense", "moe"])
+def config_named(name: str):
+    """The tiny configs, one with two memory query heads, and the shipped model's shape (random weights)."""
+    if name == "laptop":
+        return laptop()
+    if name == "ultramem-heads":
+        return tiny_config(memory=tiny_memory(heads=2))
+    return tiny_config(name)
+
+
+@pytest.fixture(scope="module", params=["ultramem", "dense", "moe", "ultramem-heads", "laptop"])
 def exported(request, tmp_path_factory):
     torch.manual_seed(1)
-    model = Transformer(tiny_config(request.param)).eval()
+    model = Transformer(config_named(request.param)).eval()
     folder = tmp_path_factory.mktemp(request.param)
     float_path, int8_path = str(folder / "model.float.onnx"), str(folder / "model.onnx")
     export_float(model, float_path)

@@ -36,12 +36,13 @@ def _attention_params(cfg: ModelConfig) -> int:
 def memory_layer_counts(cfg: ModelConfig):
     """(inference MACs, params excluding the table, table params) of one memory layer (notes §5.4)."""
     m, d = cfg.memory, cfg.d_model
-    r, n, mf, dk, h = m.tucker_rank, m.n_keys, m.n_filter, m.key_dim, m.mcs_cores
+    r, n, mf, dk, h, H = m.tucker_rank, m.n_keys, m.n_filter, m.key_dim, m.mcs_cores, m.heads
     n_proj = 1 if m.single_projector else m.expansion
     grid = mf * mf if m.retrieval == "pkm" else h * (mf * r * r + mf * mf * r)
-    macs = d * 2 * dk + 2 * n * dk + 2 * mf * r * dk + grid + m.topk * m.value_dim + n_proj * m.value_dim * d
+    per_head = d * 2 * dk + 2 * n * dk + 2 * mf * r * dk + grid + m.topk * m.value_dim
+    macs = H * per_head + n_proj * m.value_dim * d
     qk_norm = 2 * dk if m.qk_norm else 0
-    params = d * 2 * dk + 2 * r * n * dk + h * r * r + n_proj * m.value_dim * d + qk_norm
+    params = H * d * 2 * dk + 2 * r * n * dk + h * r * r + n_proj * m.value_dim * d + qk_norm
     return macs, params, m.n_values * m.value_dim
 
 

@@ -23,14 +23,15 @@ class MemoryConfig:
     single_projector: bool = False  # IVE ablation: one D_v->d projector for every group (UltraMemV2 §4.1)
     key_dim: int = 128          # D_k per half (row / column)
     value_dim: int = 256        # D_v, width of a physical value row
-    topk: int = 64              # m: values read per token per layer
+    topk: int = 64              # m: values read per token per layer and head
+    heads: int = 1              # query heads sharing the keys and the table; each reads its own top-m (PKM, §1.6)
     filter_topk: int = 0        # candidates kept per side by the rank-1 filter; 0 means `topk` (§1.3 step 2)
     retrieval: str = "tdqkr"    # "tdqkr" (Tucker-decomposed, §1.3) or "pkm" (additive product keys, §1.2)
     tucker_rank: int = 2        # r
     mcs_cores: int = 2          # h: multi-core scoring, each core weights its share of the value row (§1.4)
     qk_norm: bool = True        # LayerNorm on query halves and key rows (§1.7)
     score_softmax: bool = False # the paper removes the softmax over the top-m scores (§1.6)
-    value_init_std: float = 0.0  # 0 means sqrt(E / (2 m H L)) (§1.7, H = 1 head)
+    value_init_std: float = 0.0  # 0: scaled at init so that the output RMS matches the FFN's (UltraMemV2 App. A)
     perm_seed: int = 1234       # seed of the fixed virtual->physical permutation pi (§1.5)
 
     @property
@@ -101,6 +102,7 @@ class ModelConfig:
             assert (m.n_keys * m.n_keys) % m.expansion == 0, "n_keys**2 must be a multiple of the IVE expansion"
             assert m.value_dim % m.mcs_cores == 0, "value_dim must split evenly over the MCS cores"
             assert m.n_filter <= m.n_keys and m.topk <= m.n_filter ** 2, "filter/top-m larger than the key grid"
+            assert m.heads >= 1, "a memory layer needs at least one query head"
             if m.retrieval == "pkm":
                 assert m.tucker_rank == 1 and m.mcs_cores == 1, "pkm retrieval has no Tucker core: rank 1, 1 core"
             last_t = -1
@@ -131,8 +133,10 @@ class ModelConfig:
         with open(path) as f:
             return cls.from_dict(json.load(f))
 
-    def default_value_init_std(self) -> float:
+    def initial_value_std(self) -> float:
+        """The value tables' init std before `Transformer` matches the memory output to the FFN's (when 0 is
+        configured): the paper's MLP-style sqrt(E / (2 m H L)) (notes §1.7)."""
         m = self.memory
         if m.value_init_std > 0:
             return m.value_init_std
-        return math.sqrt(m.expansion / (2 * m.topk * 1 * self.n_layer))
+        return math.sqrt(m.expansion / (2 * m.topk * m.heads * self.n_layer))

@@ -11,13 +11,16 @@ Section numbers refer to shared/docs/ultramem-notes.md. One layer, per token x (
   phys = z mod N, group = z div N
   o = W_out^T concat_g( sum_{i: group_i = g} sum_c w_i^(c) V[phys_i]^(c) )   MCS halves, IVE pooling (eq. 9 of [U2])
 
-There is no softmax over the scores (§1.6). Two retrieval paths compute the same thing:
+With `heads` > 1, each head has its own query and its own top-m over the same keys; the heads' slots are read and
+pooled together. Retrieval always runs in fp32, also under bf16 autocast, so that training picks the same slots as
+the fp32 graph the extension runs. There is no softmax over the scores (§1.6). Two retrieval paths compute the same thing:
   - training: all per-rank scores S (r*n per side), then gathers; gradients reach the keys through S;
   - inference (`fold_for_inference`): the key LayerNorm and u, t are folded into constant tables, one n-wide
     matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered (notes §5.1).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Optional
 
@@ -33,7 +36,7 @@ class UltraMemLayer(nn.Module):
         super().__init__()
         self.cfg = cfg
         n, dk, r, h, E = cfg.n_keys, cfg.key_dim, cfg.tucker_rank, cfg.mcs_cores, cfg.expansion
-        self.query = nn.Linear(d_model, 2 * dk, bias=False)  # [q_row; q_col]
+        self.query = nn.Linear(d_model, cfg.heads * 2 * dk, bias=False)  # [q_row; q_col] per head
         # keys: (side, rank, n, D_k), side 0 = rows, 1 = columns
         self.keys = nn.Parameter(torch.randn(2, r, n, dk) / math.sqrt(dk))
         ln_gain = dk ** -0.33  # official code's gain (§1.7); keeps the top-m scores near 1
@@ -79,7 +82,7 @@ class UltraMemLayer(nn.Module):
         return F.layer_norm(x, (self.cfg.key_dim,), gain, None)
 
     def _queries(self, x: torch.Tensor) -> torch.Tensor:
-        q = self.query(x).view(x.shape[0], 2, self.cfg.key_dim)  # (T, 2, D_k)
+        q = self.query(x).view(x.shape[0] * self.cfg.heads, 2, self.cfg.key_dim)  # (T*H, 2, D_k), head-minor
         return self._norm(q, self.query_norm)
 
     def _grid(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -100,10 +103,17 @@ class UltraMemLayer(nn.Module):
         col = torch.gather(i_col, 1, torch.remainder(j, mf))
         return row * n + col, w
 
+    def _merge_heads(self, addr: torch.Tensor, w: torch.Tensor, T: int):
+        """(T*H, m) addresses and (T*H, h, m) scores -> (T, H*m) and (T, h, H*m): every head's slots of a token."""
+        H, h, m = self.cfg.heads, self.cfg.mcs_cores, self.cfg.topk
+        if H == 1:
+            return addr, w
+        return addr.reshape(T, H * m), w.view(T, H, h, m).transpose(1, 2).reshape(T, h, H * m)
+
     def _read_values(self, addr: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """IVE pooling + projection (§1.5). addr: (T, m) virtual addresses, w: (T, h, m) per-core scores."""
+        """IVE pooling + projection (§1.5). addr: (T, M) virtual addresses, w: (T, h, M) per-core scores."""
         cfg = self.cfg
-        T, m, h, N = addr.shape[0], cfg.topk, cfg.mcs_cores, cfg.n_values
+        T, m, h, N = addr.shape[0], addr.shape[1], cfg.mcs_cores, cfg.n_values
         if cfg.score_softmax:
             w = torch.softmax(w, dim=-1)
         z = self.perm[addr]  # (T, m) virtual slot after the fixed shuffle
@@ -123,17 +133,36 @@ class UltraMemLayer(nn.Module):
         """x: (..., d) pre-FFN normed states -> memory output (..., d)."""
         shape = x.shape
         x = x.reshape(-1, shape[-1])
-        if self.folded is not None:
-            addr, w = self._retrieve_folded(x)
-        else:
-            addr, w = self._retrieve(x)
+        addr, w = self.retrieve(x)
         return self._read_values(addr, w).view(shape)
+
+    def retrieve(self, x: torch.Tensor):
+        """x: (T, d) -> virtual addresses (T, H*m) and per-core scores (T, h, H*m), computed in fp32."""
+        with _without_autocast(x):
+            xf = x if x.dtype == torch.float32 else x.float()
+            addr, w = self._retrieve_folded(xf) if self.folded is not None else self._retrieve(xf)
+        return self._merge_heads(addr, w, x.shape[0])
+
+    # ---- initialization ----------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def match_init_scale(self, x: torch.Tensor, target_rms: float) -> None:
+        """Scale the query gain so that the mean top-m score is 1 (the LN-gain rule of notes §1.7), then the values
+        so that the output RMS on `x` is `target_rms`, the FFN's (UltraMemV2 App. A: match the FFN's variance).
+        Without it the memory starts about 100x louder than the FFN it sits beside."""
+        _, w = self.retrieve(x)
+        mean_top = w.sum(1).mean().item()
+        assert mean_top > 0, f"top-m scores average {mean_top} at init; the query gain cannot be matched"
+        # the grid is bilinear in the two query halves (TDQKR), linear for PKM's sum
+        gain = mean_top ** (-1.0 if self.cfg.retrieval == "pkm" else -0.5)
+        (self.query_norm if self.query_norm is not None else self.query.weight).mul_(gain)
+        out_rms = self(x).pow(2).mean().sqrt().item()
+        self.values.mul_(target_rms / out_rms)
 
     def _retrieve(self, x: torch.Tensor):
         """Training path: all per-rank scores, filter, exact grid (§1.3)."""
         cfg = self.cfg
-        T, r, n, mf = x.shape[0], cfg.tucker_rank, cfg.n_keys, cfg.n_filter
-        q = self._queries(x)  # (T, 2, D_k)
+        q = self._queries(x)  # (T, 2, D_k), T counting every head's query
+        T, r, n, mf = q.shape[0], cfg.tucker_rank, cfg.n_keys, cfg.n_filter
         keys = self._norm(self.keys, self.key_norm).view(2, r * n, cfg.key_dim)
         S = torch.matmul(q.transpose(0, 1), keys.transpose(1, 2)).view(2, T, r, n)  # (side, T, r, n)
         if cfg.retrieval == "pkm":
@@ -181,3 +210,10 @@ class UltraMemLayer(nn.Module):
             k_sel = rank_keys[side][idx[side]]  # (T, mf, D_k, r)
             exact.append(torch.matmul(q[side].unsqueeze(1), k_sel).squeeze(2).transpose(1, 2))  # (T, r, mf)
         return self._select(idx[0], idx[1], exact[0], exact[1])
+
+
+def _without_autocast(x: torch.Tensor):
+    """Autocast off for the retrieval (a no-op context in ONNX export, which runs in fp32 anyway)."""
+    if torch.onnx.is_in_onnx_export() or not hasattr(torch, "autocast"):
+        return contextlib.nullcontext()
+    return torch.autocast(x.device.type, enabled=False)

@@ -134,8 +134,10 @@ class Transformer(nn.Module):
         pairs = cfg.memory.pairs() if cfg.memory is not None else []
         self.memory_pairs = pairs
         self.memories = nn.ModuleList(
-            [UltraMemLayer(cfg.memory, cfg.d_model, cfg.default_value_init_std()) for _ in pairs])
+            [UltraMemLayer(cfg.memory, cfg.d_model, cfg.initial_value_std()) for _ in pairs])
         self._init_weights()
+        if cfg.memory is not None and cfg.memory.value_init_std == 0:
+            self._match_memory_to_ffn()
 
     def _init_weights(self):
         std, out_std = self.cfg.init_std, self.cfg.init_std / math.sqrt(2 * self.cfg.n_layer)
@@ -148,6 +150,16 @@ class Transformer(nn.Module):
                 nn.init.normal_(block.ffn.w1.weight, std=std)
                 nn.init.normal_(block.ffn.w3.weight, std=std)
                 nn.init.normal_(block.ffn.w2.weight, std=out_std)
+
+    @torch.no_grad()
+    def _match_memory_to_ffn(self, tokens: int = 512, seed: int = 0) -> None:
+        """Each memory layer starts with unit mean top-m score and the output RMS of the FFN of its source block,
+        measured on unit-RMS states (what the pre-FFN RMSNorm gives at init). Own generator: the global RNG, and so
+        every other weight, is the same with or without this step."""
+        x = torch.randn(tokens, self.cfg.d_model, generator=torch.Generator().manual_seed(seed))
+        for (s, _), memory in zip(self.memory_pairs, self.memories):
+            ffn_rms = self.blocks[s].ffn(x).pow(2).mean().sqrt().item()
+            memory.match_init_scale(x, ffn_rms)
 
     # ---- forward -----------------------------------------------------------------------------------------------
     def forward(self, ids: torch.Tensor, past: Optional[List[KV]] = None, num_logits: Optional[int] = None):
