@@ -1,12 +1,15 @@
 /**
  * Keeps one worker process alive with a model loaded: starts it, loads (and switches) models, restarts it
- * with exponential backoff when it crashes or hangs, and serves the pipeline's CompletionBackend.
- * A load failure (missing or corrupt model) is not retried: it is reported once as a 'modelError' state.
+ * when it crashes or hangs, and serves the pipeline's CompletionBackend.
+ * The model that serves keeps serving until a new one has loaded: a failed switch (a broken folder, a load that
+ * times out) leaves it in place. A worker that dies is restarted at once and reloads the serving model; only
+ * restarts that fail in a row back off (exponentially), and after MAX_RESTARTS of them the engine gives up in a
+ * 'modelError' state. A load failure of a folder with no model serving is not retried: it is 'modelError' too.
  * No `vscode` import; the extension, CLI and bench share it.
  */
 import type { CompletionBackend } from '../completion/pipeline';
 import type { CompleteParams, CompleteResult, ModelInfo, WireError, WorkerStats } from '../worker/protocol';
-import { isWorkerRequestError, WorkerClient, WorkerGoneError } from './workerClient';
+import { isWorkerRequestError, WorkerClient, WorkerGoneError, WorkerRequestError } from './workerClient';
 
 export type EngineState =
   | { readonly kind: 'stopped' }
@@ -22,6 +25,8 @@ export interface EngineHostOptions {
   readonly onState?: (state: EngineState) => void;
   /** A completion with no progress (no partial, no answer) for this long is a hang: the worker is restarted. */
   readonly hangMs?: number;
+  /** A load (worker start included) that takes longer than this fails with LOAD_TIMEOUT and the worker is restarted. */
+  readonly loadTimeoutMs?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   readonly env?: NodeJS.ProcessEnv;
@@ -34,13 +39,21 @@ export class EngineNotReadyError extends Error {
   }
 }
 
+/** Restarts in a row that fail before the engine stops trying. */
+export const MAX_RESTARTS = 5;
+
 export class EngineHost implements CompletionBackend {
   private worker: WorkerClient | null = null;
+  /** The folder a restarted worker loads: the serving model's, or while none serves, the one being loaded. */
   private modelDir: string | null = null;
   private model: ModelInfo | null = null;
+  /** The worker process that loaded `model` (a restarted one holds no model until it reloads). */
+  private modelWorker: WorkerClient | null = null;
+  /** Restarts since the last successful load. */
   private attempt = 0;
+  /** Counts load() calls: only the newest one changes the state. */
+  private loads = 0;
   private restartTimer: NodeJS.Timeout | null = null;
-  private stableTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private current: EngineState = { kind: 'stopped' };
   restarts = 0;
@@ -90,38 +103,69 @@ export class EngineHost implements CompletionBackend {
 
   private scheduleRestart(reason: string): void {
     if (this.restartTimer) return;
-    if (this.stableTimer) clearTimeout(this.stableTimer);
+    const dir = this.modelDir;
+    if (!dir) return;
     this.attempt++;
+    if (this.attempt > MAX_RESTARTS) {
+      this.model = null;
+      this.setState({ kind: 'modelError', modelDir: dir, error: { code: 'INTERNAL', message: `the worker exited ${MAX_RESTARTS} times in a row while loading ${dir} (last: ${reason})` } });
+      return;
+    }
+    // The first restart after a healthy run is immediate; only a worker that keeps failing to come back waits.
     const base = this.opts.backoffBaseMs ?? 500;
-    const delayMs = Math.min(this.opts.backoffMaxMs ?? 30_000, base * 2 ** (this.attempt - 1));
+    const delayMs = this.attempt === 1 ? 0 : Math.min(this.opts.backoffMaxMs ?? 30_000, base * 2 ** (this.attempt - 2));
     this.setState({ kind: 'restarting', attempt: this.attempt, delayMs, reason });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.restarts++;
-      const dir = this.modelDir;
-      if (dir && !this.stopping) this.load(dir).catch((e: unknown) => this.log('error', `restart failed: ${(e as Error).message}`));
+      if (!this.stopping) this.load(dir).catch((e: unknown) => this.log('error', `restart failed: ${(e as Error).message}`));
     }, delayMs);
   }
 
-  /** Loads a model folder, starting the worker if needed. The old model serves until the new one is ready. */
+  /** The worker's load answer, or LOAD_TIMEOUT (the worker is then killed: a stuck read cannot be abandoned otherwise). */
+  private loadWithin(w: WorkerClient, modelDir: string): Promise<ModelInfo> {
+    const ms = this.opts.loadTimeoutMs ?? 60_000;
+    return new Promise<ModelInfo>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new WorkerRequestError({ code: 'LOAD_TIMEOUT', message: `Model folder ${modelDir} did not load within ${ms / 1000} s` }));
+        w.kill();
+      }, ms);
+      w.ready
+        .then(() => w.request('load', { modelDir, threads: this.opts.threads?.() ?? 0 }))
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
+  }
+
+  /**
+   * Loads a model folder, starting the worker if needed. The old model serves until the new one is ready, and
+   * keeps serving when the new one fails; the error is thrown for the caller to report.
+   */
   async load(modelDir: string): Promise<ModelInfo> {
     this.stopping = false;
-    this.modelDir = modelDir;
+    const seq = ++this.loads;
     if (!this.worker || !this.worker.alive) this.worker = this.spawn();
     const w = this.worker;
-    if (!this.model) this.setState({ kind: 'starting', modelDir });
+    if (!this.model) {
+      this.modelDir = modelDir;
+      this.setState({ kind: 'starting', modelDir });
+    }
     try {
-      await w.ready;
-      const threads = this.opts.threads?.() ?? 0;
-      const info = await w.request('load', { modelDir, threads });
-      this.model = info;
-      this.setState({ kind: 'ready', model: info });
-      if (this.stableTimer) clearTimeout(this.stableTimer);
-      this.stableTimer = setTimeout(() => (this.attempt = 0), 60_000);
-      this.stableTimer.unref?.();
+      const info = await this.loadWithin(w, modelDir);
+      if (seq === this.loads) {
+        this.model = info;
+        this.modelWorker = w;
+        this.modelDir = modelDir;
+        this.attempt = 0;
+        this.setState({ kind: 'ready', model: info });
+      }
       return info;
     } catch (e) {
-      if (isWorkerRequestError(e)) {
+      // A model error while this worker still serves a model changes nothing; with none serving (a first load, a
+      // restart) it is final. A timeout is not: the worker was killed, and the restarts (at most MAX_RESTARTS) retry.
+      const serving = this.model !== null && this.modelWorker === w && w.alive;
+      const final = isWorkerRequestError(e) && e.code !== 'LOAD_TIMEOUT' && !serving;
+      if (seq === this.loads && final) {
         this.model = null;
         this.setState({ kind: 'modelError', modelDir, error: e.wire });
       }
@@ -171,7 +215,6 @@ export class EngineHost implements CompletionBackend {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.stableTimer) clearTimeout(this.stableTimer);
     this.restartTimer = null;
     const w = this.worker;
     this.worker = null;

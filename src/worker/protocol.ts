@@ -197,6 +197,8 @@ export type ErrorCode =
   | 'FILE_HASH_MISMATCH'
   | 'TOKENIZER_INVALID'
   | 'GRAPH_CONTRACT'
+  /** Set by the host, not the worker: the load did not finish in time (EngineHost's loadTimeoutMs). */
+  | 'LOAD_TIMEOUT'
   | 'NO_MODEL'
   | 'BAD_REQUEST'
   | 'INTERNAL';

@@ -37,7 +37,7 @@ suite('resilience', () => {
     assert.equal(await triggerAndCommit(editor), await cliCompletion(DEFAULT_MODEL, prefix, suffix, 'typescript'));
   });
 
-  test('a broken model folder gives the documented message and state; a good model recovers', async () => {
+  test('a broken model folder gives the documented message, the model that served serves on; a good model recovers', async () => {
     const a = await api();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-broken-model-'));
     try {
@@ -45,7 +45,8 @@ suite('resilience', () => {
       await setSetting('modelPath', dir);
       const message = await until(() => a.errorsShown.find((m) => m.includes(dir)), 'an error message naming the folder', 20_000);
       assert.match(message, new RegExp(`^UltraMem: cannot use the model in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .+ \\[MANIFEST_NOT_JSON\\]$`));
-      assert.equal(a.engine.state.kind, 'modelError');
+      assert.equal(a.engine.state.kind, 'ready');
+      assert.equal(a.engine.modelInfo?.name, 'ultramem-code-s');
       await setSetting('modelPath', undefined);
       await modelReady('ultramem-code-s');
       assert.equal(a.errorsShown.filter((m) => m === message).length, 1, 'each distinct message once');

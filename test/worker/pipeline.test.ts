@@ -4,13 +4,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EngineHost, type EngineState } from '../../src/client/engineHost';
+import { EngineHost, MAX_RESTARTS, type EngineState } from '../../src/client/engineHost';
+import { isWorkerRequestError } from '../../src/client/workerClient';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
 import type { CompletionRequest } from '../../src/completion/types';
 import { requestAt } from '../helpers/cursor';
 import { FIXTURE_DIR, requireFixture, WORKER_PATH } from '../helpers/fixture';
 
 const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 24, maxLines: 4, neighbourSnippets: true, contextLength: 512 };
+
+async function until(cond: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 const DOCS = [
   'function add(a, b) {\n  return a + ║\n}\n',
@@ -129,10 +138,10 @@ describe('pipeline with the real worker', () => {
       const r = await pipeline.complete(requestAt(DOCS[1]!, { trigger: 'manual' }));
       assert.notEqual(r.result.skip, 'workerError');
       assert.equal((await host.stats())?.model, 'fixture-copy');
-      // A broken folder leaves the engine in a clear error state; switching back works.
+      // Its folder broken since: reloading it fails, the model in memory serves on; switching back works.
       fs.rmSync(path.join(copy, 'tokenizer.json'));
       await assert.rejects(host.load(copy));
-      assert.equal(host.state.kind, 'modelError');
+      assert.equal(host.state.kind, 'ready');
       await host.load(FIXTURE_DIR);
       assert.equal(host.state.kind, 'ready');
     } finally {
@@ -160,22 +169,84 @@ describe('pipeline with the real worker', () => {
     }
   });
 
-  test('a killed worker is restarted with backoff and completions resume', async () => {
-    const pid = host.workerPid;
-    host.kill();
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !(host.state.kind === 'ready' && host.workerPid !== pid)) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(host.state.kind, 'ready');
-    assert.notEqual(host.workerPid, pid);
-    assert.ok(states.some((s) => s.kind === 'restarting'));
-    // A second crash soon after: the backoff doubles.
-    const pid2 = host.workerPid;
-    host.kill();
-    while (Date.now() < deadline + 10_000 && !(host.state.kind === 'ready' && host.workerPid !== pid2)) await new Promise((r) => setTimeout(r, 50));
-    const delays = states.filter((s): s is Extract<EngineState, { kind: 'restarting' }> => s.kind === 'restarting').map((s) => s.delayMs);
-    assert.ok(delays.length >= 2 && delays[delays.length - 1]! === 2 * delays[delays.length - 2]!, `backoff ${delays.join(', ')}`);
+  test('a failed switch leaves the serving model serving, and a later crash is restarted with it', async () => {
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-broken-switch-'));
+    try {
+      await host.load(FIXTURE_DIR);
+      fs.cpSync(FIXTURE_DIR, broken, { recursive: true });
+      fs.writeFileSync(path.join(broken, 'manifest.json'), '{"format": ');
+      await assert.rejects(host.load(broken), (e: unknown) => isWorkerRequestError(e) && e.code === 'MANIFEST_NOT_JSON');
+      assert.equal(host.state.kind, 'ready');
+      assert.equal(host.modelInfo?.name, 'tiny-fixture');
+      pipeline.reset();
+      const r = await pipeline.complete(requestAt(DOCS[2]!, { trigger: 'manual' }));
+      assert.equal(r.result.skip === 'workerError' || r.result.skip === 'noModel', false, `skip ${r.result.skip}`);
+      const pid = host.workerPid;
+      host.kill();
+      await until(() => host.state.kind === 'ready' && host.workerPid !== pid);
+      assert.equal(host.modelInfo?.name, 'tiny-fixture');
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
+  test('a killed worker is restarted at once, however often, and completions resume', async () => {
+    const before = states.length;
+    for (let kill = 0; kill < 4; kill++) {
+      const pid = host.workerPid;
+      host.kill();
+      await until(() => host.state.kind === 'ready' && host.workerPid !== pid);
+    }
+    const delays = states.slice(before).filter((s): s is Extract<EngineState, { kind: 'restarting' }> => s.kind === 'restarting').map((s) => s.delayMs);
+    assert.deepEqual(delays, [0, 0, 0, 0], 'no backoff after a healthy restart');
     pipeline.reset();
     const r = await pipeline.complete(requestAt(DOCS[0]!, { trigger: 'manual' }));
     assert.notEqual(r.result.skip, 'workerError');
+  });
+});
+
+describe('loads that never finish', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-slow-load-'));
+  /** A fixture copy listing a 4 GB sparse file: reading it takes many seconds, far past the tests' load timeouts. */
+  const slow = path.join(root, 'slow');
+  before(() => {
+    requireFixture();
+    fs.cpSync(FIXTURE_DIR, slow, { recursive: true });
+    fs.writeFileSync(path.join(slow, 'big.bin'), '');
+    fs.truncateSync(path.join(slow, 'big.bin'), 4 * 2 ** 30);
+    const m = JSON.parse(fs.readFileSync(path.join(slow, 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+    m.files['big.bin'] = { bytes: 4 * 2 ** 30, sha256: '0'.repeat(64) };
+    fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(m));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const timedOut = (e: unknown): boolean => isWorkerRequestError(e) && e.code === 'LOAD_TIMEOUT' && e.message.includes(slow);
+
+  test('a switch to a folder whose load hangs times out, and the old model serves again', async () => {
+    // long enough for the fixture to load again on a busy machine
+    const h = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1, loadTimeoutMs: 2000 });
+    try {
+      await h.load(FIXTURE_DIR);
+      const pid = h.workerPid;
+      await assert.rejects(h.load(slow), timedOut);
+      await until(() => h.state.kind === 'ready' && h.workerPid !== pid);
+      assert.equal(h.modelInfo?.name, 'tiny-fixture');
+      const r = await new CompletionPipeline(h, () => OPTIONS).complete(requestAt(DOCS[0]!, { trigger: 'manual' }));
+      assert.notEqual(r.result.skip, 'workerError');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a first load that hangs is retried a bounded number of times, then ends in modelError', async () => {
+    const seen: EngineState[] = [];
+    const h = new EngineHost({ workerPath: WORKER_PATH, threads: () => 1, loadTimeoutMs: 500, backoffBaseMs: 10, onState: (s) => seen.push(s) });
+    try {
+      await assert.rejects(h.load(slow), timedOut);
+      await until(() => h.state.kind === 'modelError', 30_000);
+      assert.equal(seen.filter((s) => s.kind === 'restarting').length, MAX_RESTARTS);
+    } finally {
+      await h.stop();
+    }
   });
 });
