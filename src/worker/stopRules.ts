@@ -3,8 +3,9 @@
  *
  * Besides whether to stop (and where to cut), it says how much of the text is safe to stream: text that
  * no later token can cause to be cut away, so ghost text only ever grows. A trailing line that is still
- * blank (its indentation is unknown), a trailing line that may turn into a copy of the next suffix line,
- * and a tail of the first line that may turn into the rest of the cursor's line are held back.
+ * blank (its indentation is unknown), a trailing line that may turn into a copy of the next suffix line or of
+ * the line above it, a trailing closing-bracket line left of the block (kept if it stays one, cut if it grows
+ * into `} else {`), and a tail of the first line that may turn into the rest of the cursor's line are held back.
  */
 import { firstRepeatedLine, indentWidth, scanBrackets } from '../completion/text';
 import type { StopOptions, StopReason } from './protocol';
@@ -66,6 +67,7 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
 
   const tab = o.tabSize ?? 4;
   const next = o.nextSuffixLine ?? '';
+  let tailUndecided = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\s+$/, '');
     if (line.trim().length === 0) continue;
@@ -77,6 +79,7 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
       const closesBlock = /^[)\]}]+[;,)]*$/.test(line.trim()) && indentWidth(line, tab) >= o.minIndent - tab;
       if (!closesBlock) stopBefore(starts[i]! - 1, 'blockEnd');
       else if (i < last) stopBefore(starts[i + 1]! - 1, 'blockEnd');
+      else tailUndecided = true;
       break;
     }
   }
@@ -100,7 +103,9 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
   let safe = text.length;
   if (last >= 1) {
     const tail = lines[last]!;
-    if (tail.trim().length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
+    const above = (last === 1 ? (o.linePrefix ?? '') + lines[0]! : lines[last - 1]!).trimEnd();
+    const mayRepeatAbove = o.linePrefix !== undefined && above.startsWith(tail.trimEnd());
+    if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
   }
   if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
   return { stop: null, keep: text.length, safe };

@@ -106,3 +106,28 @@ test('repeated line: a finished line that repeats the one above stops decoding a
   // without linePrefix (single-line requests) the rule is off
   assert.equal(checkStop('a\na\nb', { maxTokens: 50, maxLines: 8 }).stop, null);
 });
+
+/** Feeds `text` one character at a time, as decoding does; returns what was streamed and what was finally kept. */
+function decodeByCharacter(text: string, o: Parameters<typeof checkStop>[1]): { streamed: string; kept: string } {
+  let streamed = '';
+  for (let n = 1; n <= text.length; n++) {
+    const r = checkStop(text.slice(0, n), o);
+    if (r.stop) return { streamed, kept: text.slice(0, r.keep) };
+    if (r.safe > streamed.length) streamed = text.slice(0, r.safe);
+  }
+  return { streamed, kept: text };
+}
+
+test('text once streamed is never cut by a later stop rule (ghost text only grows)', () => {
+  const cases: [string, string, Parameters<typeof checkStop>[1]][] = [
+    // the repeated-line rule: the last line turns into a copy of the line above
+    ['repeated line', '\n    total += x\n    total += x\n', { maxTokens: 99, maxLines: 10, minIndent: 4, linePrefix: '    ' }],
+    ['repeat of the cursor line', 'items.append(x)\nitems.append(x)\n', { maxTokens: 99, maxLines: 10, linePrefix: '' }],
+    // a closing-bracket line that grows into one the block rule cuts
+    ['closing line grows', '\n    a();\n} else {\n    b();\n', { maxTokens: 99, maxLines: 10, minIndent: 1, tabSize: 4, openBrackets: '{' }],
+  ];
+  for (const [name, text, o] of cases) {
+    const { streamed, kept } = decodeByCharacter(text, o);
+    assert.ok(kept.startsWith(streamed), `${name}: streamed ${JSON.stringify(streamed)}, kept ${JSON.stringify(kept)}`);
+  }
+});
