@@ -28,7 +28,11 @@ def main():
     ap.add_argument("--data", nargs="+", required=True, help="token files (.bin, uint16)")
     ap.add_argument("--out", required=True, help="output folder: metrics.jsonl, ckpt.pt, config.json")
     for f in dataclasses.fields(TrainConfig):
-        if f.name not in ("data", "out_dir"):
+        if f.name in ("data", "out_dir"):
+            continue
+        if isinstance(f.default, bool):
+            ap.add_argument("--" + f.name.replace("_", "-"), action=argparse.BooleanOptionalAction, default=f.default)
+        else:
             ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
     args = ap.parse_args()
     assert bool(args.preset) != bool(args.config), "give exactly one of --preset and --config"

@@ -118,6 +118,8 @@ def test_value_tables_get_their_own_group_and_decaying_lr_multiplier():
     assert value_lr_multiplier(0, tc) == 4.0
     assert value_lr_multiplier(25, tc) == pytest.approx(2.5)
     assert value_lr_multiplier(50, tc) == 1.0 and value_lr_multiplier(99, tc) == 1.0
+    constant = TrainConfig(steps=100, value_lr_mult=4.0, value_lr_decay=0)
+    assert value_lr_multiplier(0, constant) == value_lr_multiplier(99, constant) == 4.0
     opt = torch.optim.AdamW(groups, lr=1.0)
     lr = set_lrs(opt, 0, tc)
     lrs = {g["name"]: g["lr"] for g in opt.param_groups}

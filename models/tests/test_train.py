@@ -59,3 +59,77 @@ def test_a_run_continues_from_a_model_folder(tmp_path):
     assert train(cfg, again, tokens=tokens)[0]["loss"] < trained + 0.5  # a fresh model starts near 5.7
     with pytest.raises(ValueError, match="another config"):
         train(overfit_config("dense"), again, tokens=tokens)
+
+
+def byte_tokens(n=1024):
+    return np.frombuffer(open(CORPUS, "rb").read()[:n], dtype=np.uint8).astype(np.uint16)
+
+
+def short_run(tmp_path, name, **overrides):
+    base = dict(out_dir=str(tmp_path / name), steps=6, batch_size=4, seq_len=32, lr=3e-3, warmup_steps=2,
+                log_every=1)
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def test_a_run_stopped_by_its_time_budget_resumes_as_if_never_stopped(tmp_path):
+    """Same batches (drawn from seed and step) and the optimizer state: the resumed run ends with the same weights."""
+    import torch
+    cfg = overfit_config("ultramem")
+    train(cfg, short_run(tmp_path, "whole"), tokens=byte_tokens())
+    stopped = train(cfg, short_run(tmp_path, "split", max_seconds=1e-9), tokens=byte_tokens())
+    assert [r["step"] for r in stopped] == [0]
+    train(cfg, short_run(tmp_path, "split", resume=str(tmp_path / "split" / "ckpt.pt")), tokens=byte_tokens())
+    whole = torch.load(tmp_path / "whole" / "ckpt.pt")
+    split = torch.load(tmp_path / "split" / "ckpt.pt")
+    assert whole["step"] == split["step"] == 6
+    for name, tensor in whole["model"].items():
+        torch.testing.assert_close(split["model"][name], tensor, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_checkpoint_parts_round_trip_and_catch_damage(tmp_path):
+    import torch
+    from ultramem.checkpoint_parts import read_parts, write_parts
+    cfg = overfit_config("ultramem")
+    train(cfg, short_run(tmp_path, "run", steps=2), tokens=byte_tokens())
+    ckpt = str(tmp_path / "run" / "ckpt.pt")
+    original = torch.load(ckpt)
+    index = write_parts(ckpt, str(tmp_path / "full"), part_bytes=200_000)
+    assert len(index["parts"]) > 1 and not index["weights_only"]
+    full = read_parts(str(tmp_path / "full"))
+    assert full["step"] == 2 and full["optimizer"]["state"].keys() == original["optimizer"]["state"].keys()
+    for name, tensor in original["model"].items():
+        assert torch.equal(full["model"][name], tensor), name
+    small = write_parts(ckpt, str(tmp_path / "small"), weights_only=True, bf16=True)
+    assert small["weights_only"] and small["bytes"] < index["bytes"] / 3
+    light = read_parts(str(tmp_path / "small"))
+    assert "optimizer" not in light and light["model"]["memories.0.values"].dtype == torch.float32
+    torch.testing.assert_close(light["model"]["memories.0.values"], original["model"]["memories.0.values"],
+                               rtol=1e-2, atol=1e-6)
+    assert torch.equal(light["model"]["memories.0.cores"], original["model"]["memories.0.cores"])
+    with open(tmp_path / "full" / "ckpt.part001", "r+b") as f:
+        f.write(b"\0")
+    with pytest.raises(ValueError, match="damaged"):
+        read_parts(str(tmp_path / "full"))
+
+
+def test_a_run_resumes_from_weights_only_parts_with_a_new_warm_up(tmp_path):
+    from ultramem.checkpoint_parts import write_parts
+    cfg = overfit_config("ultramem")
+    first = train(cfg, short_run(tmp_path, "first", steps=40, lr=1e-2, log_every=10), tokens=byte_tokens())
+    write_parts(str(tmp_path / "first" / "ckpt.pt"), str(tmp_path / "parts"), weights_only=True, bf16=True)
+    more = train(cfg, short_run(tmp_path, "more", steps=44, lr=1e-2, warmup_steps=4,
+                                resume=str(tmp_path / "parts")), tokens=byte_tokens())
+    assert [r["step"] for r in more][0] == 40 and more[0]["lr"] < 0.3 * 1e-2  # warming up again
+    assert more[0]["loss"] < first[-1]["loss"] + 0.3  # a fresh model starts near 5.7
+
+
+def test_logs_carry_throughput_and_memory_health(tmp_path):
+    rows = train(overfit_config("ultramem"), short_run(tmp_path, "run", steps=3, health_every=2),
+                 tokens=byte_tokens())
+    assert all(r["tokens_per_s"] > 0 and r["world_size"] == 1 and r["mfu"] is None for r in rows)  # no GPU peak
+    health = rows[0]["memory"]
+    assert len(health) == 1 and "memory" not in rows[1]
+    layer = health[0]
+    assert 0 < layer["rows_hit"] <= 1 and 0 < layer["top1pct_share"] <= 1 and layer["top1"] >= layer["topm"]
+    assert 0.5 < layer["rms_ratio"] < 2 and layer["sv_ratio"] >= 1

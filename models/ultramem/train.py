@@ -1,8 +1,13 @@
 """Training loop: AdamW with a value-table param group, cosine schedule, optional DDP (torchrun) and bf16.
 
 Plain loop in the nanoGPT manner. Data is a flat stream of token ids (`.bin` files of uint16, written by the
-corpus/tokenizer step); batches are random windows of `seq_len + 1` tokens. Used by `scripts/train.py` for a CPU
-overfit run and, unchanged, on the GPU machine under torchrun.
+corpus/tokenizer step); batches are random windows of `seq_len + 1` tokens, drawn from (seed, step), so a run that
+resumes from a checkpoint at step k reads what an uninterrupted run would have read from step k on. Used by
+`scripts/train.py` for a CPU overfit run and, unchanged, on the GPU machine under torchrun.
+
+A run may span several leases of the GPU machine: `max_seconds` ends it early with a checkpoint (model, optimizer,
+step), `resume` continues from one on the same schedule (`steps` is the whole run's length). A checkpoint carried
+without its optimizer state (`checkpoint_parts.py --weights-only`) resumes with fresh AdamW moments and a new warm-up.
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .accounting import count
 from .config import ModelConfig
+from .health import memory_health
 from .model import Transformer
 
 
@@ -38,12 +45,16 @@ class TrainConfig:
     beta2: float = 0.95
     grad_clip: float = 1.0
     value_lr_mult: float = 4.0     # value tables start at 4x the lr ... (notes §1.8)
-    value_lr_decay: float = 0.5    # ... and reach 1x after this fraction of the steps
+    value_lr_decay: float = 0.5    # ... and reach 1x after this fraction of the steps (0: stay at the multiplier)
     dtype: str = "float32"         # "bfloat16" autocast on CUDA
     seed: int = 1337
     log_every: int = 10
     save_every: int = 0            # 0: only at the end
     init_from: str = ""            # start from these weights (a checkpoint .pt or a model folder), not from init
+    resume: str = ""               # continue a run: a checkpoint .pt or a folder of its parts (checkpoint_parts.py)
+    max_seconds: float = 0.0       # > 0: stop after this much training time with a checkpoint; resume continues
+    health_every: int = 0          # > 0: log the memory layers' health (health.py) every this many steps
+    compile: bool = False          # torch.compile the model (PyTorch 2 on CUDA only)
 
 
 def lr_at(step: int, tc: TrainConfig) -> float:
@@ -54,7 +65,10 @@ def lr_at(step: int, tc: TrainConfig) -> float:
 
 
 def value_lr_multiplier(step: int, tc: TrainConfig) -> float:
-    """lr_v(t) = lr(t) * (1 + (M - 1) * max(0, 1 - t / (rho T)))  (official code's CosWithWarmup, notes §1.8)."""
+    """lr_v(t) = lr(t) * (1 + (M - 1) * max(0, 1 - t / (rho T)))  (official code's CosWithWarmup, notes §1.8);
+    rho = 0 keeps M throughout, as the authors' runs do."""
+    if tc.value_lr_decay <= 0:
+        return tc.value_lr_mult
     horizon = max(1.0, tc.value_lr_decay * tc.steps)
     return 1.0 + (tc.value_lr_mult - 1.0) * max(0.0, 1.0 - step / horizon)
 
@@ -78,8 +92,11 @@ def param_groups(model: Transformer, weight_decay: float):
     ]
 
 
-def set_lrs(optimizer: torch.optim.Optimizer, step: int, tc: TrainConfig) -> float:
+def set_lrs(optimizer: torch.optim.Optimizer, step: int, tc: TrainConfig, rewarm_from: int = -1) -> float:
+    """rewarm_from >= 0: the optimizer's moments were reset at that step, so the lr warms up again from there."""
     lr = lr_at(step, tc)
+    if 0 <= rewarm_from <= step < rewarm_from + tc.warmup_steps:
+        lr *= (step - rewarm_from + 1) / tc.warmup_steps
     for group in optimizer.param_groups:
         group["lr"] = lr * (value_lr_multiplier(step, tc) if group["name"] == "values" else 1.0)
     return lr
@@ -92,17 +109,20 @@ def load_tokens(paths: List[str]) -> np.ndarray:
 
 
 def random_batches(tokens: np.ndarray, batch_size: int, seq_len: int, seed: int, rank: int = 0,
-                   world: int = 1) -> Iterator[torch.Tensor]:
-    """Endless (batch_size / world, seq_len + 1) windows at random offsets: this process's share of one global
-    batch drawn from `seed`, so the data order is the same whatever the number of processes."""
+                   world: int = 1, start: int = 0) -> Iterator[torch.Tensor]:
+    """Endless (batch_size / world, seq_len + 1) windows at random offsets: this process's share of global batch
+    number start, start + 1, ..., each drawn from (seed, its number), so the data order is the same whatever the
+    number of processes and wherever a run resumes."""
     assert batch_size % world == 0, f"batch_size {batch_size} must be a multiple of the {world} processes"
-    rng = np.random.default_rng(seed)
     span = len(tokens) - seq_len - 1
     assert span > 0, f"corpus of {len(tokens)} tokens is shorter than seq_len + 1 = {seq_len + 1}"
     share = batch_size // world
+    index = start
     while True:
+        rng = np.random.default_rng([seed, index])
         starts = rng.integers(0, span + 1, size=batch_size)[rank * share:(rank + 1) * share]
         yield torch.from_numpy(np.stack([tokens[s:s + seq_len + 1].astype(np.int64) for s in starts]))
+        index += 1
 
 
 def lm_loss(model, batch: torch.Tensor) -> torch.Tensor:
@@ -142,15 +162,29 @@ class Distributed:
             torch.distributed.destroy_process_group()
 
 
-def save_checkpoint(model: Transformer, mc: ModelConfig, tc: TrainConfig, step: int, path: str) -> None:
+def save_checkpoint(model: Transformer, mc: ModelConfig, tc: TrainConfig, step: int, path: str,
+                    optimizer: Optional[torch.optim.Optimizer] = None) -> None:
+    """step: the number of optimizer steps taken (a resumed run starts there)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    torch.save({"model": model.state_dict(), "model_config": mc.to_dict(), "train_config": asdict(tc),
-                "step": step}, path)
+    state = {"model": model.state_dict(), "model_config": mc.to_dict(), "train_config": asdict(tc), "step": step}
+    if optimizer is not None:
+        state["optimizer"] = optimizer.state_dict()
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)  # a run stopped mid-write leaves the previous checkpoint whole
     mc.save(os.path.join(os.path.dirname(path) or ".", "config.json"))
 
 
+def read_checkpoint(path: str, map_location="cpu") -> dict:
+    """A checkpoint .pt, or a folder of its parts (checkpoint_parts.py), as the dict save_checkpoint wrote;
+    tensors carried in bf16 come back as fp32."""
+    if os.path.isdir(path):
+        from .checkpoint_parts import read_parts
+        return read_parts(path, map_location)
+    return torch.load(path, map_location=map_location)
+
+
 def load_checkpoint(path: str, map_location="cpu") -> Transformer:
-    ckpt = torch.load(path, map_location=map_location)
+    ckpt = read_checkpoint(path, map_location)
     model = Transformer(ModelConfig.from_dict(ckpt["model_config"]))
     model.load_state_dict(ckpt["model"])
     return model
@@ -174,26 +208,65 @@ def initial_model(mc: ModelConfig, init_from: str) -> Transformer:
     return model
 
 
+def peak_flops(device: torch.device) -> Optional[float]:
+    """Dense bf16 peak of the GPU (datasheet figures, without sparsity); None where unknown (CPU)."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, flops in (("H200", 989e12), ("H100", 989e12), ("A100", 312e12)):
+        if key in name:
+            return flops
+    return None
+
+
 def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None) -> List[dict]:
-    """Runs the loop; returns the logged metrics (also appended to out_dir/metrics.jsonl on rank 0)."""
+    """Runs the loop; returns the logged metrics (also appended to out_dir/metrics.jsonl on rank 0).
+
+    Every logged row has the throughput: tokens/s, and the model FLOPs utilisation 6 x (activated MACs + LM head)
+    x tokens/s over the GPU's bf16 peak, where the MACs count the memory layers' matmuls but not their lookups."""
     dist = Distributed()
     torch.manual_seed(tc.seed)
     tokens = load_tokens(tc.data) if tokens is None else tokens
-    model = initial_model(mc, tc.init_from).to(dist.device)
+    resumed = read_checkpoint(tc.resume) if tc.resume else None
+    if resumed is not None:
+        model = Transformer(ModelConfig.from_dict(resumed["model_config"]))
+        model.load_state_dict(resumed["model"])
+        if model.cfg.to_dict() != mc.to_dict():
+            raise ValueError(f"{tc.resume} was trained with another config than this run's")
+    else:
+        model = initial_model(mc, tc.init_from)
+    model = model.to(dist.device)
     raw = model
+    if tc.compile and hasattr(torch, "compile") and dist.device.type == "cuda":
+        model = torch.compile(model)
     if dist.enabled:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dist.device.index]
                                                           if dist.device.type == "cuda" else None)
     fused = {"fused": True} if dist.device.type == "cuda" else {}
     opt = torch.optim.AdamW(param_groups(raw, tc.weight_decay), lr=tc.lr, betas=(tc.beta1, tc.beta2), **fused)
+    first_step, rewarm_from = 0, -1
+    if resumed is not None:
+        first_step = resumed["step"]
+        if "optimizer" in resumed:
+            opt.load_state_dict(resumed["optimizer"])
+        else:
+            rewarm_from = first_step
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16)
                 if tc.dtype == "bfloat16" and dist.device.type == "cuda" else contextlib.nullcontext())
-    batches = random_batches(tokens, tc.batch_size, tc.seq_len, tc.seed, dist.rank, dist.world)
+    batches = random_batches(tokens, tc.batch_size, tc.seq_len, tc.seed, dist.rank, dist.world,
+                             start=first_step * tc.grad_accum)
     os.makedirs(tc.out_dir, exist_ok=True)
     metrics_path = os.path.join(tc.out_dir, "metrics.jsonl")
-    history, t0, tokens_seen = [], time.time(), 0
-    for step in range(tc.steps):
-        lr = set_lrs(opt, step, tc)
+    ckpt_path = os.path.join(tc.out_dir, "ckpt.pt")
+    acc = count(mc)
+    flops_per_token = 6 * (acc.macs_per_token + acc.lm_head_macs)
+    peak = peak_flops(dist.device)
+    tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum
+    history, t0, tokens_seen = [], time.time(), first_step * tokens_per_step
+    last_time, last_tokens = t0, tokens_seen
+    step = first_step
+    while step < tc.steps:
+        lr = set_lrs(opt, step, tc, rewarm_from)
         loss_sum = 0.0
         for _ in range(tc.grad_accum):
             batch = next(batches).to(dist.device, non_blocking=True)
@@ -206,20 +279,29 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
         opt.step()
         opt.zero_grad(set_to_none=True)
         raw.refresh_tucker_filters()  # once per optimizer step, after the cores moved
-        tokens_seen += tc.batch_size * tc.seq_len * tc.grad_accum
-        if step % tc.log_every == 0 or step == tc.steps - 1:
-            row = {"step": step, "loss": dist.mean(loss_sum), "lr": lr, "grad_norm": grad_norm,
-                   "value_lr_mult": value_lr_multiplier(step, tc), "tokens": tokens_seen,
-                   "elapsed_s": round(time.time() - t0, 2)}
+        tokens_seen += tokens_per_step
+        step += 1
+        out_of_time = tc.max_seconds > 0 and time.time() - t0 >= tc.max_seconds
+        if (step - 1) % tc.log_every == 0 or step == tc.steps or out_of_time:
+            now = time.time()
+            rate = (tokens_seen - last_tokens) / max(now - last_time, 1e-9)
+            last_time, last_tokens = now, tokens_seen
+            row = {"step": step - 1, "loss": dist.mean(loss_sum), "lr": lr, "grad_norm": grad_norm,
+                   "value_lr_mult": value_lr_multiplier(step - 1, tc), "tokens": tokens_seen,
+                   "elapsed_s": round(now - t0, 2), "tokens_per_s": round(rate), "world_size": dist.world,
+                   "mfu": round(flops_per_token * rate / (peak * dist.world), 4) if peak else None}
+            if tc.health_every and (step - 1) % tc.health_every == 0 and raw.memories:
+                row["memory"] = memory_health(raw, batch[:2, :-1])
             history.append(row)
             if dist.is_main:
                 print(json.dumps(row), flush=True)
                 with open(metrics_path, "a") as f:
                     f.write(json.dumps(row) + "\n")
-        if dist.is_main and tc.save_every and step > 0 and step % tc.save_every == 0:
-            save_checkpoint(raw, mc, tc, step, os.path.join(tc.out_dir, "ckpt.pt"))
+        if dist.is_main and tc.save_every and step % tc.save_every == 0 and step < tc.steps:
+            save_checkpoint(raw, mc, tc, step, ckpt_path, opt)
+        if out_of_time:
+            break
     if dist.is_main:
-        save_checkpoint(raw, mc, tc, tc.steps, os.path.join(tc.out_dir, "ckpt.pt"))
+        save_checkpoint(raw, mc, tc, step, ckpt_path, opt)
     dist.close()
     return history
-

@@ -1,0 +1,38 @@
+"""Split a training checkpoint into parts for the GPU machine's transfers, or join them back into a .pt.
+
+  python3 models/scripts/checkpoint_parts.py split runs/um/ckpt.pt data/ckpt [--weights-only] [--bf16]
+  python3 models/scripts/checkpoint_parts.py join data/ckpt runs/um/ckpt.pt
+train.py --resume takes the folder of parts as it is; `join` is for tools that want one file.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ultramem.checkpoint_parts import read_parts, write_parts  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    split = sub.add_parser("split")
+    split.add_argument("checkpoint")
+    split.add_argument("out_dir")
+    split.add_argument("--weights-only", action="store_true", help="drop the optimizer state")
+    split.add_argument("--bf16", action="store_true", help="large tensors in bfloat16")
+    join = sub.add_parser("join")
+    join.add_argument("folder")
+    join.add_argument("checkpoint")
+    args = ap.parse_args()
+    if args.command == "split":
+        index = write_parts(args.checkpoint, args.out_dir, args.weights_only, args.bf16)
+        print(json.dumps({k: v for k, v in index.items() if k != "parts"} | {"parts": len(index["parts"])}))
+    else:
+        torch.save(read_parts(args.folder), args.checkpoint)
+
+
+if __name__ == "__main__":
+    main()
