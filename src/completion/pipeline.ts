@@ -8,10 +8,13 @@
  * request cancels it (newest wins) and starts its own. Finished results go to the cache.
  * Reuse for a longer prefix (typed-through cache hits, attaching) needs the typed characters to be part of
  * the suggestion shown for the shorter one: a completion the filters discard there (an unbalanced block, say)
- * is never shown, so its rest is not either; the new prefix gets the model's own completion.
+ * is never shown, so its rest is not either; the new prefix gets the model's own completion. The rest is cut
+ * where the worker's stop rules would have stopped for the new cursor, then filtered for it, so a reused
+ * answer equals what a fresh request there would show as far as the stop rules can tell.
  */
 import { performance } from 'node:perf_hooks';
-import type { CompleteParams, CompleteResult, FimTemplate, StopOptions } from '../worker/protocol';
+import type { CompleteParams, CompleteResult, FimTemplate, StopOptions, StopReason } from '../worker/protocol';
+import { checkStop } from '../worker/stopRules';
 import { cacheKey, CompletionCache, typesThrough } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
@@ -106,6 +109,28 @@ export function isUseful(text: string): boolean {
   return text.trim().split(/\s+/).filter((w) => w.length > 0).length >= 3;
 }
 
+/** The worker's stop rules for a cursor (src/worker/stopRules.ts). */
+export function stopOptionsFor(ctx: CursorContext, maxTokens: number, maxLines: number): StopOptions {
+  return {
+    maxTokens,
+    maxLines: ctx.multiline ? maxLines : 1,
+    ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
+    tabSize: ctx.tabSize,
+    lineSuffix: ctx.lineSuffix.trim(),
+    openBrackets: ctx.openBrackets,
+  };
+}
+
+/**
+ * Text decoded for an earlier cursor, reused at `ctx` (typed through): cut where the stop rules stop for this
+ * cursor, and while it may still grow, to what no later token can cut. The stop reason is the new one if it cut.
+ */
+function cutForCursor(text: string, ctx: CursorContext, maxLines: number, finished: boolean, stopReason: StopReason | null): { text: string; stopReason: StopReason | null } {
+  const check = checkStop(text, stopOptionsFor(ctx, Infinity, maxLines));
+  if (check.stop) return { text: text.slice(0, check.keep), stopReason: check.stop };
+  return { text: finished ? text : text.slice(0, check.safe), stopReason };
+}
+
 export class CompletionPipeline {
   readonly cache = new CompletionCache();
   readonly stats = new PipelineStats();
@@ -137,7 +162,8 @@ export class CompletionPipeline {
   private display(raw: RawCompletion, typed: string, ctx: CursorContext): string {
     const text = runFilters(PRE_CACHE_FILTERS, raw.text, ctx, raw.stopReason);
     if (!text.startsWith(typed)) return '';
-    return runFilters(POST_CACHE_FILTERS, text.slice(typed.length), ctx, raw.stopReason);
+    const rest = typed ? cutForCursor(text.slice(typed.length), ctx, this.options().maxLines, true, raw.stopReason) : { text, stopReason: raw.stopReason };
+    return runFilters(POST_CACHE_FILTERS, rest.text, ctx, rest.stopReason);
   }
 
   private answerFrom(gen: Generation, typed: string, ctx: CursorContext): PipelineAnswer {
@@ -151,7 +177,9 @@ export class CompletionPipeline {
   }
 
   private partialText(gen: Generation, typed: string, ctx: CursorContext): string {
-    const partial = gen.text.startsWith(typed) ? runFilters(STREAM_FILTERS, gen.text.slice(typed.length), ctx, null) : '';
+    if (!gen.text.startsWith(typed)) return '';
+    const rest = typed ? cutForCursor(gen.text.slice(typed.length), ctx, this.options().maxLines, false, null).text : gen.text;
+    const partial = runFilters(STREAM_FILTERS, rest, ctx, null);
     // Trailing whitespace waits for what follows it (the finished text is trimmed at its end).
     return partial.trimEnd();
   }
@@ -264,15 +292,7 @@ export class CompletionPipeline {
     o: PipelineOptions, neighbours: readonly NeighbourFile[]): Generation {
     this.generation?.controller.abort();
     const snippets = budget.snippetTokens > 0 ? rankSnippets(ctx.prefix, req.languageId, req.path, neighbours, DEFAULT_SNIPPET_OPTIONS, this.snippetIndex) : [];
-    const stop: StopOptions = {
-      maxTokens,
-      maxLines: ctx.multiline ? o.maxLines : 1,
-      ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
-      tabSize: ctx.tabSize,
-      lineSuffix: ctx.lineSuffix.trim(),
-      openBrackets: ctx.openBrackets,
-    };
-    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget, o.fimTemplate), stop };
+    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget, o.fimTemplate), stop: stopOptionsFor(ctx, maxTokens, o.maxLines) };
     const controller = new AbortController();
     const listeners = new Set<() => void>();
     const notify = (): void => {

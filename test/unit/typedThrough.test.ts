@@ -97,3 +97,33 @@ describe('pipeline: typing through only what was shown', () => {
     await first;
   });
 });
+
+describe('pipeline: reused text meets the new cursor\'s stop rules', () => {
+  // The sample workspace's stats.py: the completion after `def percentile(values, p)` runs past the function (the
+  // cursor's line opens no block there, so nothing stops it); after `:` and Enter, a fresh request stops at the
+  // end of the body (blockEnd), and so must the rest of the old completion.
+  const atSignature = requestAt('import math\n\ndef percentile(values, p)║\n', py);
+  const inBody = requestAt('import math\n\ndef percentile(values, p):\n    ║\n', py);
+  const PAST_THE_FUNCTION = { tokens: [':\n', '    return sorted(values)[p]\n', '\n', 'def mean(values):\n', '    return sum(values)'], stop: 'endToken' as const };
+
+  test('a typed-through cache hit is cut at the end of the new cursor\'s block', async () => {
+    const backend = scripted(PAST_THE_FUNCTION, OWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    assert.match((await pipeline.complete(atSignature, { noDebounce: true })).result.text, /def mean/);
+    const hit = await pipeline.complete(inBody, { noDebounce: true });
+    assert.deepEqual([hit.result.source, hit.result.text, backend.calls], ['typedThrough', 'return sorted(values)[p]', 1]);
+  });
+
+  test('attaching to the running generation cuts its text the same way, while it streams and when it ends', async () => {
+    const backend = scripted(PAST_THE_FUNCTION, OWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    const first = pipeline.complete(atSignature, { early: true, noDebounce: true, onUpdate: () => undefined });
+    const next = await pipeline.complete(inBody, { early: true, noDebounce: true, onUpdate: () => undefined });
+    assert.doesNotMatch(next.result.text, /def mean/);
+    await pipeline.idle();
+    await first;
+    const done = await pipeline.complete(inBody, { noDebounce: true });
+    assert.equal(done.result.text, 'return sorted(values)[p]');
+    assert.equal(backend.calls, 1);
+  });
+});
