@@ -13,6 +13,7 @@ const options = {
     worker: 'src/worker/main.ts',
     cli: 'src/cli/main.ts',
     bench: 'src/bench/main.ts',
+    benchEngine: 'src/bench/engine.ts',
   },
   outdir: 'dist',
   bundle: true,

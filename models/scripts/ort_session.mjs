@@ -10,14 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
-
+/** The worker's session options (src/worker/session.ts), so that evaluations and benchmarks run as the extension does. */
+const WORKER_SESSION_OPTIONS = require('../../src/worker/sessionOptions.json');
 
 /** Opens a graph that follows the model-folder contract and returns helpers bound to it. */
 export async function openDecoder(modelPath, threads = 1) {
-  const session = await ort.InferenceSession.create(modelPath, {
-    intraOpNumThreads: threads,
-    graphOptimizationLevel: 'all',
-  });
+  const session = await ort.InferenceSession.create(modelPath, { ...WORKER_SESSION_OPTIONS, intraOpNumThreads: threads });
   const layers = session.inputNames.filter((n) => n.startsWith('past_key_')).length;
   const meta = session.inputMetadata.find((m) => m.name === 'past_key_0');
   const [heads, headDim] = [meta.shape[1], meta.shape[3]];

@@ -10,6 +10,15 @@ import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from './errors';
 import type { KvCacheSpec } from './manifest';
+import SESSION_OPTIONS_JSON from './sessionOptions.json';
+
+/**
+ * The options every runner of our graphs uses (this worker, models/scripts/ort_session.mjs and the benchmarks), from
+ * a JSON file that plain JavaScript reads too: CPU provider, all graph optimizations, sequential execution with one
+ * inter-op thread (batch 1 has nothing to run in parallel), the memory arena on, and memory patterns off because
+ * shapes change on every call (the past grows), so they cannot be planned ahead. Intra-op threads come per session.
+ */
+export const WORKER_SESSION_OPTIONS = SESSION_OPTIONS_JSON as ort.InferenceSession.SessionOptions;
 
 export interface SessionOptions {
   readonly graphPath: string;
@@ -99,17 +108,7 @@ export class ModelSession {
   static async create(opts: SessionOptions): Promise<ModelSession> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(opts.graphPath, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        intraOpNumThreads: opts.threads,
-        interOpNumThreads: 1,
-        enableCpuMemArena: true,
-        // Shapes change on every call (the past grows), so memory patterns cannot be planned ahead.
-        enableMemPattern: false,
-        logSeverityLevel: 3,
-      });
+      session = await ort.InferenceSession.create(opts.graphPath, { ...WORKER_SESSION_OPTIONS, intraOpNumThreads: opts.threads });
     } catch (e) {
       throw new WorkerError('GRAPH_CONTRACT', `Graph ${opts.graphPath} does not load in onnxruntime: ${(e as Error).message}`);
     }

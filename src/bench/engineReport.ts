@@ -1,0 +1,126 @@
+/**
+ * The report of `npm run bench:engine`: rows summarised over interleaved rounds, the JSON of issue 12's schema, and
+ * the table. Pure functions, so the schema and the arithmetic are tested without timing anything.
+ */
+
+export type EngineName = 'ultramem' | 'dense' | 'moe' | 'llama.cpp';
+
+/** One cell of the grid: which engine, how many threads, which prompt length. */
+export interface Cell {
+  readonly engine: EngineName;
+  readonly threads: number;
+  readonly promptTokens: number;
+  /** llama.cpp only. */
+  readonly flashAttention?: boolean;
+}
+
+/** What one round measured for a cell. */
+export interface CellTiming {
+  readonly prefillMs: number;
+  readonly decodeStepMs: readonly number[];
+  readonly keystrokeMs: readonly number[];
+}
+
+export interface ModelWork {
+  /** Activated multiply-accumulates per token, without attention over the context and the LM head. */
+  readonly activatedMacsPerToken: number;
+  readonly lmHeadMacs: number;
+}
+
+export interface EngineRow extends Cell {
+  readonly prefillMs: number;
+  /** Median decode step after the first, at the prompt's context. */
+  readonly decodeMsPerToken: number;
+  /** The first decode step after the prefill, apart: it used to cost several ordinary steps. */
+  readonly firstDecodeMs: number;
+  readonly keystrokeMs: number;
+  readonly activatedMacsPerToken: number;
+  /** Useful prefill work: 2 x activated MACs x prompt tokens / prefill time. */
+  readonly prefillGflops: number;
+  readonly prefillPercentOfGemmPeak: number;
+  /** 2 x (activated + LM head MACs) / decode time. */
+  readonly decodeGflops: number;
+}
+
+export interface CpuInfo {
+  readonly model: string;
+  readonly logicalCores: number;
+  /** The flags that decide which kernels run, true or false, then every flag lscpu lists. */
+  readonly [flag: string]: string | number | boolean;
+}
+
+export interface EngineReport {
+  readonly date: string;
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly cpu: CpuInfo;
+  /** uptime's 1, 5 and 15 minute load averages before and after: other jobs on the machine make timings noisy. */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** fp32 MatMul in onnxruntime-node with the worker's session options, GFLOP/s by thread count. */
+  readonly gemmPeakGflops: Record<string, number>;
+  /** The llama.cpp build and weight type, when its rows are there. */
+  readonly llamaCpp?: string;
+  readonly rows: EngineRow[];
+}
+
+const KERNEL_FLAGS = ['avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8', 'asimddp', 'i8mm'];
+
+/** The CPU's model and flags from `lscpu` output. */
+export function cpuInfo(lscpu: string, logicalCores: number): CpuInfo {
+  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(lscpu)?.[1]?.trim() ?? '';
+  const flags = field('Flags').split(/\s+/).filter(Boolean);
+  const has = Object.fromEntries(KERNEL_FLAGS.map((f) => [f, flags.includes(f)]));
+  return { model: field('Model name'), logicalCores, ...has, flags: flags.join(' ') };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Medians over the rounds of one cell. */
+export function summarise(cell: Cell, rounds: readonly CellTiming[], work: ModelWork, gemmPeakGflops: number): EngineRow {
+  const prefillMs = median(rounds.map((r) => r.prefillMs));
+  const decodeMsPerToken = median(rounds.flatMap((r) => r.decodeStepMs.slice(1)));
+  const gflops = (macs: number, ms: number): number => (2 * macs) / ms / 1e6;
+  const prefillGflops = gflops(work.activatedMacsPerToken * cell.promptTokens, prefillMs);
+  return {
+    ...cell,
+    prefillMs,
+    decodeMsPerToken,
+    firstDecodeMs: median(rounds.map((r) => r.decodeStepMs[0] ?? NaN)),
+    keystrokeMs: median(rounds.flatMap((r) => r.keystrokeMs)),
+    activatedMacsPerToken: work.activatedMacsPerToken,
+    prefillGflops,
+    prefillPercentOfGemmPeak: (100 * prefillGflops) / gemmPeakGflops,
+    decodeGflops: gflops(work.activatedMacsPerToken + work.lmHeadMacs, decodeMsPerToken),
+  };
+}
+
+const num = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+export function engineLabel(row: Cell): string {
+  return row.flashAttention === undefined ? row.engine : `${row.engine}, flash attention ${row.flashAttention ? 'on' : 'off'}`;
+}
+
+/** The report as markdown: a line on the machine, then one table row per cell. */
+export function formatReport(r: EngineReport): string {
+  const flags = Object.entries(r.cpu).filter(([, v]) => v === true).map(([k]) => k);
+  const lines = [
+    `${r.date}, ${r.cpu.model}, ${r.cpu.logicalCores} logical cores, kernel flags: ${flags.join(' ') || 'none of ' + KERNEL_FLAGS.join(' ')}`,
+    `load average before ${r.loadAverage.before.join(' ')}, after ${r.loadAverage.after.join(' ')}; ${r.rounds} interleaved round(s)${r.quick ? ' (--quick)' : ''}`,
+    `GEMM peak (onnxruntime-node fp32 MatMul): ${Object.entries(r.gemmPeakGflops).map(([t, g]) => `${num(g)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`).join(', ')}`,
+    '',
+    '| engine | threads | prompt tokens | prefill ms | prefill GFLOP/s | % of GEMM peak | decode ms/token | first decode step ms | decode GFLOP/s | keystroke ms | activated MACs/token |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      `| ${engineLabel(row)} | ${row.threads} | ${row.promptTokens} | ${num(row.prefillMs, 0)} | ${num(row.prefillGflops)} | ${num(row.prefillPercentOfGemmPeak, 0)} | ` +
+        `${num(row.decodeMsPerToken, 2)} | ${num(row.firstDecodeMs, 1)} | ${num(row.decodeGflops)} | ${num(row.keystrokeMs, 1)} | ${num(row.activatedMacsPerToken / 1e6, 2)}M |`,
+    );
+  }
+  return lines.join('\n');
+}
