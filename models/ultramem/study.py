@@ -1,0 +1,198 @@
+"""Scaling studies described as data (a plan, e.g. `models/study/scaling.json`), run on one machine's GPUs.
+
+A plan has a `base` ModelConfig (dict), `train` settings (TrainConfig fields), and `runs`. Each run is the base with
+its `model` overrides (dotted keys: "memory.topk") and its own `train` overrides, or the dense / MoE `twin` of
+another run's config at equal activated compute (`accounting.model_twins`). Every run of a study sees the same
+token budget, data order and batch, so that held-out losses compare. The three steps:
+  launch    train the runs, several at a time per GPU (small models leave an H100 mostly idle)
+  evaluate  held-out loss per language of every finished run (scripts/eval_loss.py)
+  summarize one record per run: shape, activated MACs, table parameters, int8 folder size, throughput, training
+            and held-out loss, the memory's health at the end; `report` turns it into a Markdown table
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from .accounting import count, model_twins
+from .config import ModelConfig
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+
+
+@dataclass
+class StudyRun:
+    name: str
+    group: str
+    config: ModelConfig
+    train: dict          # TrainConfig fields for scripts/train.py
+    why: str = ""
+
+
+def _override(d: dict, dotted: str, value) -> None:
+    *path, last = dotted.split(".")
+    for key in path:
+        d = d[key]
+    if last not in d:
+        raise KeyError(f"plan override {dotted!r} names no config field")
+    d[last] = value
+
+
+def resolve(plan: dict, groups: Optional[List[str]] = None) -> List[StudyRun]:
+    """The plan's runs (those of `groups`, or all) with their configs; twins are sized on their run's config."""
+    by_name: Dict[str, StudyRun] = {}
+    for spec in plan["runs"]:
+        train = {**plan["train"], **spec.get("train", {})}
+        if "twin" in spec:
+            dense, moe = model_twins(by_name[spec["of"]].config, n_experts=plan.get("experts", 16))
+            cfg = dense if spec["twin"] == "dense" else moe
+        else:
+            d = copy.deepcopy(plan["base"])
+            for key, value in spec.get("model", {}).items():
+                _override(d, key, value)
+            cfg = ModelConfig.from_dict(d)
+        by_name[spec["name"]] = StudyRun(spec["name"], spec["group"], cfg, train, spec.get("why", ""))
+    return [r for r in by_name.values() if groups is None or r.group in groups]
+
+
+def steps_for(run: StudyRun, tokens: int) -> int:
+    return max(1, tokens // (run.train["batch_size"] * run.train["seq_len"] * run.train.get("grad_accum", 1)))
+
+
+def launch(runs: List[StudyRun], data: List[str], out_dir: str, tokens: int, per_gpu: int = 1,
+           gpus: Optional[List[str]] = None, max_seconds: float = 0, python: str = sys.executable) -> None:
+    """Trains the runs, at most `per_gpu` at a time on each GPU (None: one CPU slot). Skips runs already done.
+    A run's output lands in out_dir/<name>/ (config.json, metrics.jsonl, ckpt.pt, train.log)."""
+    slots = [g for g in (gpus or [None]) for _ in range(per_gpu)]
+    pending = [r for r in runs if not os.path.exists(os.path.join(out_dir, r.name, "done"))]
+    running: Dict[Optional[str], list] = {}
+    while pending or running:
+        for slot_id, gpu in enumerate(slots):
+            if slot_id not in running and pending:
+                run = pending.pop(0)
+                running[slot_id] = [run, _start(run, data, out_dir, tokens, gpu, max_seconds, python)]
+        time.sleep(0.2)
+        for slot_id, (run, proc) in list(running.items()):
+            if proc.poll() is not None:
+                del running[slot_id]
+                if proc.returncode == 0:
+                    open(os.path.join(out_dir, run.name, "done"), "w").close()
+                else:
+                    print(f"study: run {run.name} failed ({proc.returncode}); see its train.log", flush=True)
+
+
+def _start(run: StudyRun, data: List[str], out_dir: str, tokens: int, gpu: Optional[str], max_seconds: float,
+           python: str) -> subprocess.Popen:
+    folder = os.path.join(out_dir, run.name)
+    os.makedirs(folder, exist_ok=True)
+    run.config.save(os.path.join(folder, "config.json"))
+    flags = []
+    for key, value in {**run.train, "steps": steps_for(run, tokens), "max_seconds": max_seconds}.items():
+        flags += [f"--{key.replace('_', '-')}", str(value)]
+    env = dict(os.environ)
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu
+    log = open(os.path.join(folder, "train.log"), "w")
+    return subprocess.Popen([python, os.path.join(SCRIPTS, "train.py"), "--config", os.path.join(folder, "config.json"),
+                             "--data", *data, "--out", folder, *flags], stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def evaluate(runs: List[StudyRun], out_dir: str, heldout_tokens: str, max_windows: int = 64,
+             python: str = sys.executable) -> None:
+    """Held-out loss of every finished run into out_dir/val_loss.json (one process, so GPUs are not contended)."""
+    ckpts = [os.path.join(out_dir, r.name, "ckpt.pt") for r in runs
+             if os.path.exists(os.path.join(out_dir, r.name, "ckpt.pt"))]
+    subprocess.run([python, os.path.join(SCRIPTS, "eval_loss.py"), "--tokens", heldout_tokens, "--max-windows",
+                    str(max_windows), "--out", os.path.join(out_dir, "val_loss.json"), *ckpts], check=True)
+
+
+def int8_folder_mb(cfg: ModelConfig) -> float:
+    """Size of the exported int8 graph: weights as 8-bit blocks of 32 with an fp32 scale each, value rows int8 with
+    an fp32 row scale, and the memory permutation as int64 (export.py, quantize.py)."""
+    acc = count(cfg)
+    rows = perm = 0
+    if cfg.memory is not None:
+        layers = len(cfg.memory.pairs())
+        rows, perm = layers * cfg.memory.n_values, layers * cfg.memory.n_keys ** 2
+    return (acc.dense_params * (1 + 4 / 32) + acc.expert_params * (1 + 4 / 32) + acc.table_params + 4 * rows
+            + 8 * perm) / 1e6
+
+
+def summarize(runs: List[StudyRun], out_dir: str) -> List[dict]:
+    val_path = os.path.join(out_dir, "val_loss.json")
+    val = json.load(open(val_path)) if os.path.exists(val_path) else {}
+    records = []
+    for run in runs:
+        folder = os.path.join(out_dir, run.name)
+        metrics = os.path.join(folder, "metrics.jsonl")
+        rows = [json.loads(line) for line in open(metrics)] if os.path.exists(metrics) else []
+        acc = count(run.config)
+        health = [r["memory"] for r in rows if "memory" in r]
+        last = rows[-5:]
+        records.append({
+            "name": run.name, "group": run.group, "architecture": run.config.architecture, "why": run.why,
+            "d_model": run.config.d_model, "n_layer": run.config.n_layer, "ffn_hidden": run.config.ffn_hidden,
+            "memory": run.config.memory.__dict__ if run.config.memory else None,
+            "activated_macs_m": round(acc.macs_per_token / 1e6, 2), "lm_head_macs_m": round(acc.lm_head_macs / 1e6, 2),
+            "table_params_m": round(acc.table_params / 1e6, 1), "total_params_m": round(acc.total_params / 1e6, 1),
+            "int8_folder_mb": round(int8_folder_mb(run.config), 1),
+            "tokens": rows[-1]["tokens"] if rows else 0,
+            "tokens_per_s": sorted(r["tokens_per_s"] for r in rows[1:])[len(rows[1:]) // 2] if len(rows) > 1 else None,
+            "mfu": rows[-1].get("mfu") if rows else None,
+            "train_loss": round(sum(r["loss"] for r in last) / len(last), 4) if last else None,
+            "val_loss": val.get(os.path.join(folder, "ckpt.pt"), {}).get("val_loss"),
+            "memory_health": health[-1] if health else None,
+        })
+    return records
+
+
+def report(records: List[dict]) -> str:
+    """A Markdown table, one row per run, grouped as the plan lists them."""
+    lines = ["| group | run | d x layers (FFN) | activated MACs/token | tables | int8 folder | tokens | tokens/s | "
+             "train loss | held-out loss | memory rows hit / top-1% share / RMS vs FFN |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        val = r["val_loss"]["mean"] if r["val_loss"] else None
+        h = r["memory_health"]
+        health = (" / ".join(f"{sum(x[k] for x in h) / len(h):.2f}" for k in ("rows_hit", "top1pct_share", "rms_ratio"))
+                  if h else "")
+        lines.append(
+            f"| {r['group']} | {r['name']} | {r['d_model']} x {r['n_layer']} ({r['ffn_hidden']}) | "
+            f"{r['activated_macs_m']}M | {r['table_params_m']}M | {r['int8_folder_mb']} MB | {r['tokens'] / 1e6:.0f}M | "
+            f"{r['tokens_per_s'] or ''} | {r['train_loss'] or ''} | {val if val is not None else ''} | {health} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(records: List[dict], path: str) -> None:
+    """Held-out loss against activated MACs (backbone and twins) and against table parameters (memory)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    series = {}
+    for r in records:
+        if r["val_loss"] is None:
+            continue
+        if r["group"] in ("backbone", "twins"):
+            series.setdefault(("macs", r["architecture"]), []).append((r["activated_macs_m"], r["val_loss"]["mean"]))
+        elif r["group"] == "memory":
+            series.setdefault(("tables", "ultramem"), []).append((r["table_params_m"], r["val_loss"]["mean"]))
+    for (axis, arch), points in sorted(series.items()):
+        ax = left if axis == "macs" else right
+        xs, ys = zip(*sorted(points))
+        ax.plot(xs, ys, marker="o", label=arch)
+    left.set_xlabel("activated MACs per token (millions)")
+    right.set_xlabel("value-table parameters (millions), 2x backbone")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_ylabel("held-out loss (nats/token)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
