@@ -2,9 +2,12 @@
  * Command-line completion with the same engine and pipeline as the editor.
  *
  *   ultramem-complete [options] FILE LINE:COLUMN     complete FILE at LINE:COLUMN (1-based); prints the completion
- *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"prefix", "suffix", "language", "path"?,
- *                                                    "insertSpaces"?}; write one JSON line per input:
- *                                                    {"completion", "stopReason", "skip", "ms"}
+ *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"id"?, "prefix", "suffix", "language"?,
+ *                                                    "path"?, "insertSpaces"?}; write exactly one JSON line per
+ *                                                    input line (blank ones too), in order:
+ *                                                    {"id"?, "completion", "stopReason", "skip", "ms"}, with
+ *                                                    "error": {"code", "message"} for a line that is not a request.
+ *                                                    Lines end at LF (a CR before it is dropped; a lone CR is text).
  * Indentation follows the file, as VS Code's detectIndentation does (tabs or spaces, detectInsertSpaces), unless a
  * JSONL line says "insertSpaces".
  * Options: --model DIR (default: the bundled default model), --threads N, --max-tokens N, --max-lines N,
@@ -12,7 +15,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
@@ -60,6 +62,58 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/** Lines of a stream split at LF only (readline would also split at a lone CR), without a CR before the LF. */
+async function* lfLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
+  const withoutCr = (line: string): string => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of input) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      yield withoutCr(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  pending += decoder.decode();
+  if (pending.length > 0) yield withoutCr(pending);
+}
+
+/** A JSONL line that is not a request; `echo` holds its id when it is a JSON object that has one. */
+class BadLine extends Error {
+  constructor(
+    readonly code: 'NOT_JSON' | 'BAD_REQUEST',
+    message: string,
+    readonly echo: { id?: unknown } = {},
+  ) {
+    super(message);
+  }
+}
+
+interface JsonlRequest {
+  /** Echoed in the output line when present. */
+  readonly echo: { id?: unknown };
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly language?: unknown;
+  readonly path?: unknown;
+  readonly insertSpaces?: unknown;
+}
+
+function parseLine(line: string): JsonlRequest {
+  if (line.trim() === '') throw new BadLine('BAD_REQUEST', 'empty line');
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch (e) {
+    throw new BadLine('NOT_JSON', (e as Error).message);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new BadLine('BAD_REQUEST', 'a request is a JSON object');
+  const r = o as Record<string, unknown>;
+  const echo = 'id' in r ? { id: r['id'] } : {};
+  if (typeof r['prefix'] !== 'string' || typeof r['suffix'] !== 'string') throw new BadLine('BAD_REQUEST', 'needs string "prefix" and "suffix"', echo);
+  return { ...r, echo, prefix: r['prefix'], suffix: r['suffix'] };
+}
+
 function resolveModel(arg: string | undefined): string {
   if (arg) return path.resolve(arg);
   const bundled = path.join(__dirname, '..', 'models');
@@ -93,28 +147,24 @@ export async function main(argv: string[]): Promise<number> {
     };
     const base = { tabSize: args.tabSize, trigger: 'manual' as const };
     if (args.jsonl) {
-      const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-      for await (const line of rl) {
-        if (line.trim() === '') continue;
+      for await (const line of lfLines(process.stdin)) {
+        let echo: { id?: unknown } = {};
         let out: object;
         try {
-          const o = JSON.parse(line) as { prefix?: unknown; suffix?: unknown; language?: unknown; path?: unknown; insertSpaces?: unknown };
-          if (typeof o.prefix !== 'string' || typeof o.suffix !== 'string') throw new Error('needs string "prefix" and "suffix"');
+          const o = parseLine(line);
+          echo = o.echo;
           const p = typeof o.path === 'string' ? o.path : '';
           const prefix = o.prefix.replace(/\r\n/g, '\n');
           const suffix = o.suffix.replace(/\r\n/g, '\n');
-          out = await run({
-            ...base,
-            prefix,
-            suffix,
-            insertSpaces: typeof o.insertSpaces === 'boolean' ? o.insertSpaces : detectInsertSpaces(prefix + suffix),
-            languageId: typeof o.language === 'string' ? o.language : p ? languageOf(p) : 'plaintext',
-            path: p,
-          });
+          const insertSpaces = typeof o.insertSpaces === 'boolean' ? o.insertSpaces : detectInsertSpaces(prefix + suffix);
+          const languageId = typeof o.language === 'string' ? o.language : p ? languageOf(p) : 'plaintext';
+          out = await run({ ...base, prefix, suffix, insertSpaces, languageId, path: p });
         } catch (e) {
-          out = { completion: '', stopReason: null, skip: null, error: (e as Error).message, ms: 0 };
+          if (e instanceof BadLine) echo = e.echo;
+          const error = e instanceof BadLine ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
+          out = { completion: '', stopReason: null, skip: null, error, ms: 0 };
         }
-        process.stdout.write(`${JSON.stringify(out)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...echo, ...out })}\n`);
       }
       return 0;
     }

@@ -27,11 +27,30 @@ test('the file mode and the JSONL mode give the same completion', () => {
     const input = [JSON.stringify({ prefix: 'def area(w, h):\n    return ', suffix: '\n', language: 'python', path: file }), 'not json', ''].join('\n');
     const many = spawnSync(process.execPath, [CLI, ...common, '--jsonl'], { input, encoding: 'utf8' });
     assert.equal(many.status, 0, many.stderr);
-    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l) as { completion: string; error?: string });
+    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l) as { completion: string; error?: { code: string } });
     assert.equal(lines.length, 2);
     assert.equal(lines[0]!.completion + '\n', one.stdout.endsWith('\n') ? one.stdout : `${one.stdout}\n`);
     assert.ok(lines[1]!.error);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('JSONL: exactly one output line per input line, in order, with the id echoed and an error object for bad lines', () => {
+  requireFixture();
+  const good = (id: unknown): string => JSON.stringify({ id, prefix: 'def area(w, h):\n    return ', suffix: '\n', language: 'python' });
+  const input = [
+    good(1),
+    '', // blank
+    'null',
+    '[1, 2]',
+    JSON.stringify({ id: 'no-prefix', suffix: '' }),
+    'not json\rstill the same line', // a lone CR is not a line end
+    good('last'),
+  ].join('\r\n');
+  const r = spawnSync(process.execPath, [CLI, '--model', FIXTURE_DIR, '--threads', '1', '--max-tokens', '8', '--jsonl'], { input, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { id?: unknown; error?: { code: string; message: string } });
+  assert.deepEqual(lines.map((l) => l.id), [1, undefined, undefined, undefined, 'no-prefix', undefined, 'last']);
+  assert.deepEqual(lines.map((l) => l.error?.code ?? null), [null, 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'NOT_JSON', null]);
 });
