@@ -19,6 +19,13 @@
 #            evaluation of the folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
 #   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
+#   study    the scaling study (models/study/scaling.json, study.py) in the background on every GPU, PER_GPU runs
+#            at a time on each: STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
+#   study-collect  waits for the study; its table, plot, study.json, metrics and logs into $OUT
+#   ckpt     run CKPT_RUN's checkpoint (default ultramem) in 15 MiB parts (CKPT_FLAGS, default weights only in bf16),
+#            7 parts per call from PART_FROM (0, 7, 14, ...) into $OUT with parts.json
+#   resume   checkpoint parts carried in data/gpu/ckpt (stage_gpu_part.sh ckpt, as many calls as it takes) go to
+#            /tmp/um/resume/RESUME_RUN; the train phase then continues that run from them (train.py --resume)
 set -euo pipefail
 W=/tmp/um
 OUT=${OUT:-$W/out}
@@ -31,18 +38,21 @@ read -r -a RUNS <<< "${RUN_LIST:-ultramem dense moe pkm}"   # RUN_LIST drops run
 # GPU_MAP='ultramem:0 dense:1 moe:1' (UltraMem trains slowest, so it gets a GPU of its own)
 GPU_MAP=${GPU_MAP:-ultramem:0 dense:1 moe:2 pkm:3}
 gpu_of() { tr ' ' '\n' <<< "$GPU_MAP" | sed -n "s/^$1://p"; }
-run_flags() {  # the model flags of one run
+run_flags() {  # the model flags of one run: a preset, or the config models/study/runs/<run>.json
   case $1 in
     ultramem) echo "--preset laptop" ;;
     dense) echo "--preset laptop --twin dense" ;;
     moe) echo "--preset laptop --twin moe --experts 16" ;;
     pkm) echo "--preset laptop-pkm" ;;
+    *) echo "--config models/study/runs/$1.json" ;;
   esac
 }
 common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
         --seed "${SEED:-1}")
 init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
-  # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already
+  # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already; or resumed from carried
+  # checkpoint parts (resume phase) on its own schedule
+  if [ -f "$W/resume/$1/parts.json" ]; then echo "--resume $W/resume/$1"; return; fi
   [ ! -d "$W/init/$1" ] || echo "--init-from $W/init/$1 --value-lr-mult ${VALUE_LR_MULT:-1}"
 }
 take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_tokens reads <shards>/heldout)
@@ -218,8 +228,45 @@ model)
   split -b 15m -d "$W/folders/ultramem/model.onnx" "$OUT/model.onnx.part"
   ls -la "$OUT"
   ;;
+study)
+  wait_for "$W/tokens/heldout/tokens.json" 300
+  for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
+  gpus=$(python3 -c 'import torch; print(",".join(map(str, range(torch.cuda.device_count()))))')
+  groups=()
+  [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
+  setsid nohup python3 models/scripts/study.py run --plan models/study/scaling.json "${groups[@]}" \
+    --tokens "${STUDY_TOKENS:-40e6}" --data "$W"/tokens/part*/train.bin --heldout "$W/tokens/heldout" \
+    --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-3}" > "$W/study.log" 2>&1 < /dev/null &
+  sleep "${WAIT_S:-500}"
+  tail -n 5 "$W/study.log"; tail -qn 1 "$W"/study/*/metrics.jsonl 2>/dev/null | cut -c1-200
+  ;;
+study-collect)
+  while pgrep -f scripts/study.py > /dev/null; do sleep 5; done
+  groups=()
+  [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
+  python3 models/scripts/study.py report --plan models/study/scaling.json "${groups[@]}" --out "$W/study" \
+    --plot "$OUT/study.png" | tee "$OUT/study.md"
+  (cd "$W" && tar czf "$OUT/study.tgz" study.log study/study.json study/val_loss.json study/*/metrics.jsonl \
+    study/*/config.json study/*/train.log)
+  ls -la "$OUT"
+  ;;
+ckpt)
+  parts=$W/ckptparts/${CKPT_RUN:-ultramem}
+  # shellcheck disable=SC2086
+  [ -f "$parts/parts.json" ] || python3 models/scripts/checkpoint_parts.py split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
+    "$parts" ${CKPT_FLAGS:---weights-only --bf16}
+  cp "$parts/parts.json" "$OUT/"
+  ls "$parts" | grep '\.part' | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 7))p" | while read -r f; do
+    cp "$parts/$f" "$OUT/"; done
+  ls -la "$OUT"
+  ;;
+resume)
+  mkdir -p "$W/resume/${RESUME_RUN:-ultramem}"
+  mv data/gpu/ckpt/* "$W/resume/${RESUME_RUN:-ultramem}/"
+  ls -la "$W/resume/${RESUME_RUN:-ultramem}"
+  ;;
 *)
-  echo "usage: $0 part N|probe|train|export|finish|collect|model" >&2
+  echo "usage: $0 part N|init|probe|train|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
   exit 2
   ;;
 esac

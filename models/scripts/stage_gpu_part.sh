@@ -2,15 +2,21 @@
 # Stages what one GPU call carries in data/gpu (carry ["data/gpu"]): `N` the Nth train shard for gpu_run.sh part N
 # (part 1 also ../shared/evals, which does not travel by itself); `heldout` the held-out shards, for gpu_run.sh
 # finish or along with a small last train shard (`6 heldout`); `init` the shipped graph, xz-compressed, for
-# gpu_run.sh init (INIT_FOLDER, default models/ultramem-code-s). Prints what will travel: the working tree plus
-# data/gpu must stay under 64 MiB, so move models/ultramem-code-s/model.onnx out of the tree for these calls.
-# Usage: bash models/scripts/stage_gpu_part.sh N|heldout|init [heldout]
+# gpu_run.sh init (INIT_FOLDER, default models/ultramem-code-s); `ckpt` checkpoint parts for gpu_run.sh resume:
+# parts.json and up to 3 parts (15 MiB each) of CKPT_PARTS (a folder written by checkpoint_parts.py split) from
+# PART_FROM (0, 3, 6, ...). Prints what will travel: the working tree plus data/gpu must stay under 64 MiB, so
+# move models/ultramem-code-s/model.onnx out of the tree for these calls.
+# Usage: bash models/scripts/stage_gpu_part.sh N|heldout|init|ckpt [heldout]
 set -euo pipefail
 shards=${SHARDS:-data/corpus/shards}
 rm -rf data/gpu && mkdir -p data/gpu
 for what in "$@"; do
   if [ "$what" = heldout ]; then
     cp -r "$shards/heldout" data/gpu/heldout
+  elif [ "$what" = ckpt ]; then
+    mkdir -p data/gpu/ckpt && cp "$CKPT_PARTS/parts.json" data/gpu/ckpt/
+    find "$CKPT_PARTS" -name 'ckpt.part*' | sort | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 3))p" \
+      | xargs -r cp -t data/gpu/ckpt/
   elif [ "$what" = init ]; then
     mkdir -p data/gpu/init && xz -T2 -c "$(readlink -f "${INIT_FOLDER:-models/ultramem-code-s}/model.onnx")" \
       > data/gpu/init/model.onnx.xz
