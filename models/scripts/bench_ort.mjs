@@ -1,5 +1,6 @@
-// ORT CPU timing of one graph at batch 1: prefill of 512, 1024 and 2048 tokens, and decode ms/token after a
-// 512-token prefill. Prints one JSON line. Usage: node models/scripts/bench_ort.mjs model.onnx THREADS VOCAB
+// ORT CPU timing of one graph at batch 1, with the worker's session options (ort_session.mjs reads them from
+// src/worker/sessionOptions.json): prefill of 512, 1024 and 2048 tokens, and decode ms/token after a 512-token
+// prefill. Prints one JSON line. Usage: node models/scripts/bench_ort.mjs model.onnx THREADS VOCAB
 import { openDecoder } from './ort_session.mjs';
 
 const [model, threads = '1', vocab = '1000'] = process.argv.slice(2);

@@ -1,7 +1,8 @@
 """Benchmark: the laptop UltraMem config (ultramem/presets.py) and its dense and MoE twins of equal activated compute, in ORT on this CPU.
 
 Builds each model with random weights (timing does not depend on training), exports float32 and int8 graphs,
-then times them with onnxruntime-node (scripts/bench_ort.mjs) at batch 1 with 1 and 2 threads:
+then times them with onnxruntime-node (scripts/bench_ort.mjs, with the extension worker's session options) at batch 1
+with 1 and 2 threads:
 decode ms/token after a 512-token prefill, and prefill ms for 512, 1024 and 2048 tokens. Prints a markdown table
 (and writes the rows as JSON with --json, which scripts/eval_report.py reads).
 Usage: python3 models/scripts/bench_ort.py [--out-dir /tmp/ultramem-bench] [--json bench.json]

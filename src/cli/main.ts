@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
+import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { detectInsertSpaces } from '../completion/text';
 import type { CompletionRequest } from '../completion/types';
@@ -38,7 +39,8 @@ interface Args {
 const USAGE = 'usage: ultramem-complete [--model DIR] [--threads N] [--max-tokens N] [--max-lines N] [--max-prompt-tokens N] (FILE LINE:COLUMN | --jsonl)';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: 0, maxTokens: 96, maxLines: 8, maxPromptTokens: 1024, tabSize: 4, jsonl: false, positional: [] };
+  const { threads, maxTokens, maxLines, maxPromptTokens } = SHIPPED_DEFAULTS;
+  const a: Args = { threads, maxTokens, maxLines, maxPromptTokens, tabSize: 4, jsonl: false, positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const num = (): number => {
@@ -135,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
       maxPromptTokens: args.maxPromptTokens,
       maxTokens: args.maxTokens,
       maxLines: args.maxLines,
-      neighbourSnippets: false,
+      // The extension's setting; a command line has no other open files to take snippets from, so none are added.
+      neighbourSnippets: SHIPPED_DEFAULTS.neighbourSnippets,
       contextLength: info.contextLength,
       fimTemplate: info.fimTemplate,
     };

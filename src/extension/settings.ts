@@ -1,5 +1,6 @@
 /** Typed access to the extension's settings (package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
+import { SHIPPED_DEFAULTS } from '../completion/defaults';
 
 export const SECTION = 'ultramem-complete';
 
@@ -28,10 +29,10 @@ export function readSettings(): Settings {
     disabledLanguages: c.get<string[]>('disabledLanguages', []),
     modelPath: machine('modelPath'),
     modelsFolder: machine('modelsFolder'),
-    threads: c.get('threads', 0),
-    maxPromptTokens: c.get('maxPromptTokens', 1024),
-    maxLines: c.get('maxLines', 8),
-    maxTokens: c.get('maxTokens', 96),
-    neighbourSnippets: c.get('neighbourSnippets', true),
+    threads: c.get('threads', SHIPPED_DEFAULTS.threads),
+    maxPromptTokens: c.get('maxPromptTokens', SHIPPED_DEFAULTS.maxPromptTokens),
+    maxLines: c.get('maxLines', SHIPPED_DEFAULTS.maxLines),
+    maxTokens: c.get('maxTokens', SHIPPED_DEFAULTS.maxTokens),
+    neighbourSnippets: c.get('neighbourSnippets', SHIPPED_DEFAULTS.neighbourSnippets),
   };
 }
