@@ -114,7 +114,7 @@ const fmt = (v: number, unit = ''): string => (Number.isFinite(v) ? `${v >= 100 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = path.join(__dirname, '..');
-  const modelDir = args.model ? path.resolve(args.model) : defaultModel(path.join(root, 'models'))?.dir;
+  const modelDir = args.model ? path.resolve(args.model) : (await defaultModel(path.join(root, 'models')))?.dir;
   if (!modelDir) throw new Error('no model: pass --model DIR');
   const fromFiles = (files: string[]): Source[] => {
     const open = files.filter((f) => fs.existsSync(f)).map((f) => ({ path: path.relative(root, f) || f, languageId: languageOf(f), text: fs.readFileSync(f, 'utf8') }));

@@ -116,10 +116,10 @@ function parseLine(line: string): JsonlRequest {
   return { ...r, echo, prefix: r['prefix'], suffix: r['suffix'] };
 }
 
-function resolveModel(arg: string | undefined): string {
+async function resolveModel(arg: string | undefined): Promise<string> {
   if (arg) return path.resolve(arg);
   const bundled = path.join(__dirname, '..', 'models');
-  const d = defaultModel(bundled);
+  const d = await defaultModel(bundled);
   if (!d) throw new Error(`no model: pass --model DIR (no model folder in ${bundled})`);
   return d.dir;
 }
@@ -132,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const host = new EngineHost({ threads: () => args.threads, log: (level, m) => level === 'error' && console.error(m) });
   try {
-    const info = await host.load(resolveModel(args.model));
+    const info = await host.load(await resolveModel(args.model));
     const options: PipelineOptions = {
       maxPromptTokens: args.maxPromptTokens,
       maxTokens: args.maxTokens,

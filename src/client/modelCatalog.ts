@@ -1,9 +1,11 @@
 /**
  * Finds model folders: the ones bundled with the extension (`<extension>/models/<name>/manifest.json`)
- * and those in a user models folder. Reads only the manifest's display fields; the worker validates.
+ * and those in a user models folder. Reads only the manifest's display fields, asynchronously and at most
+ * MAX_MANIFEST_BYTES of it (the extension host must not stall on a huge file); the worker validates.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_MANIFEST_BYTES, readBoundedText } from '../worker/manifest';
 
 export interface ModelEntry {
   readonly dir: string;
@@ -16,9 +18,9 @@ export interface ModelEntry {
 /** Bundled folders that exist for tests only; offered last, and never the default when another exists. */
 export const TEST_ONLY_MODELS = new Set(['tiny-fixture']);
 
-function readEntry(dir: string, source: ModelEntry['source']): ModelEntry | null {
+async function readEntry(dir: string, source: ModelEntry['source']): Promise<ModelEntry | null> {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    const m = JSON.parse(await readBoundedText(path.join(dir, 'manifest.json'), MAX_MANIFEST_BYTES)) as Record<string, unknown>;
     if (m['format'] !== 'ultramem-complete-model') return null;
     const name = typeof m['name'] === 'string' ? m['name'] : path.basename(dir);
     return {
@@ -33,25 +35,23 @@ function readEntry(dir: string, source: ModelEntry['source']): ModelEntry | null
   }
 }
 
-export function modelsIn(folder: string, source: ModelEntry['source']): ModelEntry[] {
+export async function modelsIn(folder: string, source: ModelEntry['source']): Promise<ModelEntry[]> {
   let names: string[];
   try {
-    names = fs.readdirSync(folder);
+    names = await fs.promises.readdir(folder);
   } catch {
     return [];
   }
-  return names
-    .sort()
-    .map((n) => readEntry(path.join(folder, n), source))
+  return (await Promise.all(names.sort().map((n) => readEntry(path.join(folder, n), source))))
     .filter((e): e is ModelEntry => e !== null)
     .sort((a, b) => Number(TEST_ONLY_MODELS.has(a.name)) - Number(TEST_ONLY_MODELS.has(b.name)));
 }
 
-export function catalog(bundledFolder: string, userFolder: string | undefined): ModelEntry[] {
-  return [...modelsIn(bundledFolder, 'bundled'), ...(userFolder ? modelsIn(userFolder, 'user') : [])];
+export async function catalog(bundledFolder: string, userFolder: string | undefined): Promise<ModelEntry[]> {
+  return [...(await modelsIn(bundledFolder, 'bundled')), ...(userFolder ? await modelsIn(userFolder, 'user') : [])];
 }
 
 /** The bundled default: the first bundled model that is not test-only, else the first one. */
-export function defaultModel(bundledFolder: string): ModelEntry | null {
-  return modelsIn(bundledFolder, 'bundled')[0] ?? null;
+export async function defaultModel(bundledFolder: string): Promise<ModelEntry | null> {
+  return (await modelsIn(bundledFolder, 'bundled'))[0] ?? null;
 }

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineHost } from '../client/engineHost';
-import { catalog } from '../client/modelCatalog';
+import { catalog, type ModelEntry } from '../client/modelCatalog';
 import type { CompletionPipeline } from '../completion/pipeline';
 import { readSettings, SECTION } from './settings';
 
@@ -21,25 +21,32 @@ export function bundledModelsFolder(context: vscode.ExtensionContext): string {
   return path.join(context.extensionPath, 'models');
 }
 
-/** Offers the model folders in a QuickPick; a folder passed as argument (keybindings, tests) skips the pick. */
+/**
+ * Offers the model folders in a QuickPick. A folder passed as argument (keybindings, tests) skips the pick, but only
+ * one the pick offers (bundled, or in the modelsFolder setting): anything that can run a command with arguments could
+ * otherwise make the extension load, and remember, a model from anywhere, around the machine-scoped settings.
+ */
 async function switchModel(d: CommandDeps, dir?: string): Promise<void> {
   const s = readSettings();
-  const pick = dir ? { dir, label: path.basename(dir) } : await pickModel(d, s.modelsFolder);
-  if (!pick) return;
+  const entries = await catalog(bundledModelsFolder(d.context), s.modelsFolder || undefined);
+  const pick = dir === undefined ? await pickModel(d, entries) : entries.find((e) => path.resolve(e.dir) === path.resolve(dir));
+  if (!pick) {
+    if (dir !== undefined) d.log.warn(`switchModel: ${dir} is not a bundled model nor one in the ${SECTION}.modelsFolder setting; ignored`);
+    return;
+  }
   if (s.modelPath) {
     void vscode.window.showWarningMessage(`The ${SECTION}.modelPath setting (${s.modelPath}) overrides the chosen model; clear it to use the picker.`);
   }
   if (await d.loadModel(pick.dir)) {
     await d.context.globalState.update(MODEL_STATE_KEY, pick.dir);
     d.pipeline.reset();
-    void vscode.window.setStatusBarMessage(`UltraMem: now using ${d.host.modelInfo?.displayName ?? pick.label}`, 3000);
+    void vscode.window.setStatusBarMessage(`UltraMem: now using ${d.host.modelInfo?.displayName ?? pick.displayName}`, 3000);
   }
 }
 
-async function pickModel(d: CommandDeps, modelsFolder: string): Promise<{ dir: string; label: string } | undefined> {
-  const entries = catalog(bundledModelsFolder(d.context), modelsFolder || undefined);
+async function pickModel(d: CommandDeps, entries: readonly ModelEntry[]): Promise<ModelEntry | undefined> {
   const current = d.host.modelInfo?.dir;
-  return vscode.window.showQuickPick(
+  const item = await vscode.window.showQuickPick(
     entries.map((e) => ({
       label: `${e.dir === current ? '$(check) ' : ''}${e.displayName}`,
       description: `${e.name} · ${e.source}`,
@@ -48,6 +55,7 @@ async function pickModel(d: CommandDeps, modelsFolder: string): Promise<{ dir: s
     })),
     { title: 'UltraMem: Switch Model', placeHolder: entries.length ? 'Choose the completion model' : 'No model folders found (see the modelsFolder setting)' },
   );
+  return entries.find((e) => e.dir === item?.dir);
 }
 
 async function toggleLanguage(): Promise<void> {

@@ -9,6 +9,7 @@ import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { isWorkerRequestError } from '../client/workerClient';
 import { CompletionPipeline } from '../completion/pipeline';
+import { clip } from '../worker/errors';
 import { bundledModelsFolder, MODEL_STATE_KEY, registerCommands } from './commands';
 import { NeighbourTracker } from './neighbours';
 import { InlineProvider } from './provider';
@@ -82,7 +83,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       await engine.load(dir);
       return true;
     } catch (e) {
-      const what = isWorkerRequestError(e) ? `${e.message} [${e.code}]` : (e as Error).message;
+      // clipped: the text comes partly from the model folder, and a notification is no place for a long one
+      const what = isWorkerRequestError(e) ? `${clip(e.message)} [${e.code}]` : clip((e as Error).message);
       reportOnce(`UltraMem: cannot use the model in ${dir}: ${what}`);
       return false;
     }
@@ -101,7 +103,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       status.setEnabled(settings.enable);
       if (settings.modelPath !== before.modelPath || settings.threads !== before.threads) {
         pipeline.reset();
-        void loadModel(chooseModel(context, settings.modelPath) ?? '');
+        void chooseModel(context, settings.modelPath).then((dir) => loadModel(dir ?? ''));
       }
     }),
     { dispose: () => void engine.stop() },
@@ -116,7 +118,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       return status.generating;
     },
   };
-  const dir = chooseModel(context, settings.modelPath);
+  const dir = await chooseModel(context, settings.modelPath);
   if (!dir) {
     reportOnce(`UltraMem: no model found. Bundled models belong in ${bundledModelsFolder(context)}; or set ${SECTION}.modelPath.`);
     return api;
@@ -127,11 +129,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
 }
 
 /** The modelPath setting, else the model chosen with Switch Model (if it still exists), else the bundled default. */
-function chooseModel(context: vscode.ExtensionContext, modelPath: string): string | null {
+async function chooseModel(context: vscode.ExtensionContext, modelPath: string): Promise<string | null> {
   if (modelPath) return modelPath;
   const chosen = context.globalState.get<string>(MODEL_STATE_KEY);
   if (chosen && fs.existsSync(path.join(chosen, 'manifest.json'))) return chosen;
-  return defaultModel(bundledModelsFolder(context))?.dir ?? null;
+  return (await defaultModel(bundledModelsFolder(context)))?.dir ?? null;
 }
 
 export async function deactivate(): Promise<void> {

@@ -26,11 +26,12 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 describe('extension activation', () => {
   const ctx = extensionContext(ROOT);
-  const bundledDefault = defaultModel(path.join(ROOT, 'models'))?.name ?? 'none';
+  let bundledDefault = 'none';
   const status = (): string => statusItems[0]?.text ?? '';
 
   before(async () => {
     requireFixture();
+    bundledDefault = (await defaultModel(path.join(ROOT, 'models')))?.name ?? 'none';
     await activate(ctx as unknown as vscode.ExtensionContext);
     await until(() => status().includes(bundledDefault));
   });
@@ -106,6 +107,20 @@ describe('extension activation', () => {
       delete config['ultramem-complete.modelsFolder'];
     }
     fs.rmSync(userFolder, { recursive: true, force: true });
+  });
+
+  test('Switch Model with a folder argument it does not offer loads nothing and remembers nothing', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-elsewhere-'));
+    try {
+      fs.cpSync(path.join(ROOT, 'models', 'tiny-fixture'), elsewhere, { recursive: true });
+      const remembered = ctx.globalState.get('ultramem-complete.modelDir');
+      const shown = status();
+      await commandHandlers.get('ultramem-complete.switchModel')!(elsewhere);
+      assert.equal(ctx.globalState.get('ultramem-complete.modelDir'), remembered);
+      assert.equal(status(), shown);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test('disabling for the current language updates the setting', async () => {
