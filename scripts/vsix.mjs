@@ -101,8 +101,8 @@ export function zipEntries(file) {
 
 /**
  * Checks one VSIX for a target: at most `maxBytes`, a bundled model (manifest and the graph it names) and no test
- * model, the extension's bundles, onnxruntime's binding and the tokenizer's binding, and every native file in the
- * target's own format and architecture. Returns the problems (empty when it is fine) and what it found.
+ * model, the extension's bundles and the files its package.json names, onnxruntime's binding and the tokenizer's
+ * binding, and every native file in the target's own format and architecture. Returns the problems (empty when it is fine) and what it found.
  * @param {string} file
  * @param {string} target one of TARGETS
  * @param {{ maxBytes?: number, testModels?: Iterable<string> }} [opts]
@@ -129,6 +129,12 @@ export function checkVsix(file, target, opts = {}) {
   }
   for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js']) {
     if (!names.has(required)) problems.push(`no ${required}`);
+  }
+  if (names.has('extension/package.json')) {
+    // files the manifest names: the icon and the walkthrough's pages
+    const manifest = JSON.parse(entries.find((e) => e.name === 'extension/package.json').read().toString('utf8'));
+    const named = [manifest.icon, ...(manifest.contributes?.walkthroughs ?? []).flatMap((w) => w.steps.map((s) => s.media?.markdown ?? s.media?.image))];
+    for (const f of named.filter(Boolean)) if (!names.has(`extension/${f}`)) problems.push(`no ${f}, which package.json names`);
   }
   if (!natives.some((n) => n.name.endsWith('/onnxruntime_binding.node'))) problems.push('no onnxruntime_binding.node');
   if (!natives.some((n) => /\/tokenizers\.[^/]+\.node$/.test(n.name))) problems.push('no tokenizers binding');
