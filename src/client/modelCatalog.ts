@@ -15,7 +15,10 @@ export interface ModelEntry {
   readonly source: 'bundled' | 'user' | 'setting';
 }
 
-/** Bundled folders that exist for tests only; offered last, and never the default when another exists. */
+/**
+ * Folders in the bundled models folder that exist for tests only (in the repository, never in a VSIX): not listed as
+ * bundled, so neither offered nor the default. Tests reach them through the modelsFolder or modelPath settings.
+ */
 export const TEST_ONLY_MODELS = new Set(['tiny-fixture']);
 
 async function readEntry(dir: string, source: ModelEntry['source']): Promise<ModelEntry | null> {
@@ -43,15 +46,14 @@ export async function modelsIn(folder: string, source: ModelEntry['source']): Pr
     return [];
   }
   return (await Promise.all(names.sort().map((n) => readEntry(path.join(folder, n), source))))
-    .filter((e): e is ModelEntry => e !== null)
-    .sort((a, b) => Number(TEST_ONLY_MODELS.has(a.name)) - Number(TEST_ONLY_MODELS.has(b.name)));
+    .filter((e): e is ModelEntry => e !== null && !(source === 'bundled' && TEST_ONLY_MODELS.has(e.name)));
 }
 
 export async function catalog(bundledFolder: string, userFolder: string | undefined): Promise<ModelEntry[]> {
   return [...(await modelsIn(bundledFolder, 'bundled')), ...(userFolder ? await modelsIn(userFolder, 'user') : [])];
 }
 
-/** The bundled default: the first bundled model that is not test-only, else the first one. */
+/** The bundled default: the first bundled model. */
 export async function defaultModel(bundledFolder: string): Promise<ModelEntry | null> {
   return (await modelsIn(bundledFolder, 'bundled'))[0] ?? null;
 }

@@ -201,6 +201,8 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
         // The CLI adds no snippets from other files and so splits the prompt budget without them; for the same
         // prompt (the tiny model's short context truncates the file) the editor must do the same.
         'ultramem-complete.neighbourSnippets': false,
+        // the VSIX bundles no test model: Switch Model finds the tiny fixture (and the shipped model) here
+        'ultramem-complete.modelsFolder': path.join(ROOT, 'models'),
       },
     });
     browser = await launchBrowser(sb, { width: 1100, height: 680 });

@@ -100,6 +100,9 @@ describe('extension activation', () => {
       };
       await commandHandlers.get('ultramem-complete.switchModel')!();
       assert.ok(offered.some((i) => i.description.includes('bundled')) && offered.some((i) => i.description.includes('user')));
+      // the test model in the bundled folder (the repository's models/, as in a development host) is not offered
+      assert.ok(fs.existsSync(path.join(ROOT, 'models', 'tiny-fixture')));
+      assert.ok(!offered.some((i) => i.description.startsWith('tiny-fixture')), JSON.stringify(offered.map((i) => i.description)));
       await until(() => status().includes('fixture-copy'));
       assert.equal(ctx.globalState.get('ultramem-complete.modelDir'), copy);
     } finally {
