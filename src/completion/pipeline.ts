@@ -258,7 +258,7 @@ export class CompletionPipeline {
       if (text) {
         if (hit.typed) this.stats.typedThroughHits++;
         else this.stats.cacheHits++;
-        this.stats.firstText.push(performance.now() - t0);
+        this.stats.shown(performance.now() - t0, 'cache');
         return { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
       }
       // The same prompt again: greedy decoding would give the same text, which the filters discard again.
@@ -269,7 +269,7 @@ export class CompletionPipeline {
     if (attached) {
       this.stats.inflightReuse++;
       const answer = await this.wait(attached.gen, attached.typed, ctx, opts);
-      if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
+      if (!answer.result.isEmpty) this.stats.shown(performance.now() - t0, 'running');
       // A generation attached to before it had text may turn out not to continue what was typed since it
       // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
       // than no suggestion, or the rest of a suggestion that was never shown.
@@ -284,7 +284,7 @@ export class CompletionPipeline {
 
     const gen = this.start(req, ctx, budget, maxTokens, o, neighbours);
     const answer = await this.wait(gen, '', ctx, opts);
-    if (!answer.result.isEmpty) this.stats.firstText.push(performance.now() - t0);
+    if (!answer.result.isEmpty) this.stats.shown(performance.now() - t0, 'model');
     return answer;
   }
 

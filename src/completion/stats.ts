@@ -22,6 +22,12 @@ class Ring {
   }
 }
 
+/**
+ * Where a suggestion's first ghost text came from: the result cache (typed through included), a generation already
+ * running for an earlier keystroke, or a generation started for this request.
+ */
+export type TextSource = 'cache' | 'running' | 'model';
+
 export class PipelineStats {
   requests = 0;
   modelRequests = 0;
@@ -36,7 +42,22 @@ export class PipelineStats {
   prefillMs = 0;
   prefilledTokens = 0;
   readonly firstText = new Ring(500);
+  /** Time to first text of the requests the model decoded for (no cache, no running generation). */
+  readonly firstTextFromModel = new Ring(500);
+  lastSource: TextSource | null = null;
+  readonly shownFrom: Record<TextSource, number> = { cache: 0, running: 0, model: 0 };
   readonly total = new Ring(500);
+  /** Called after each shown() (the status bar's tooltip follows). */
+  onShown: (() => void) | undefined;
+
+  /** A request's first ghost text was shown `ms` after it came in. */
+  shown(ms: number, source: TextSource): void {
+    this.firstText.push(ms);
+    if (source === 'model') this.firstTextFromModel.push(ms);
+    this.lastSource = source;
+    this.shownFrom[source]++;
+    this.onShown?.();
+  }
 
   skip(reason: string): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
@@ -54,6 +75,8 @@ export class PipelineStats {
       firstTextLastMs: this.firstText.last,
       firstTextP50Ms: percentile(ft, 50),
       firstTextP95Ms: percentile(ft, 95),
+      firstTextFromModelP50Ms: percentile(this.firstTextFromModel.all, 50),
+      firstTextFromModelP95Ms: percentile(this.firstTextFromModel.all, 95),
       totalP50Ms: percentile(tt, 50),
       totalP95Ms: percentile(tt, 95),
       kvReuseRate: this.promptTokens > 0 ? this.reusedTokens / this.promptTokens : NaN,

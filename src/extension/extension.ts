@@ -79,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
   });
 
   const loadModel = async (dir: string): Promise<boolean> => {
+    const doneLoading = status.beginLoading(dir);
     try {
       await engine.load(dir);
       return true;
@@ -87,6 +88,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       const what = isWorkerRequestError(e) ? `${clip(e.message)} [${e.code}]` : clip((e as Error).message);
       reportOnce(`UltraMem: cannot use the model in ${dir}: ${what}`);
       return false;
+    } finally {
+      doneLoading();
     }
   };
 

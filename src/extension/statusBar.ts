@@ -1,4 +1,7 @@
-/** The status bar item: model name, a spinner while generating, engine trouble, latency in the tooltip. */
+/**
+ * The status bar item: model name, the model loading, a spinner while generating, engine trouble, latency in the
+ * tooltip (from the model, or "from cache" for suggestions the cache answered at once).
+ */
 import * as vscode from 'vscode';
 import type { EngineState } from '../client/engineHost';
 import type { PipelineStats } from '../completion/stats';
@@ -8,10 +11,13 @@ export class StatusBar implements vscode.Disposable {
   private state: EngineState = { kind: 'stopped' };
   private busy = 0;
   private enabled = true;
+  /** Model folders being loaded, oldest first: the newest shows (a model may serve meanwhile). */
+  private loading: { dir: string }[] = [];
 
   constructor(private readonly stats: PipelineStats) {
     this.item.name = 'UltraMem Complete';
     this.item.command = 'ultramem-complete.menu';
+    stats.onShown = () => this.render();
     this.render();
     this.item.show();
   }
@@ -24,6 +30,17 @@ export class StatusBar implements vscode.Disposable {
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
     this.render();
+  }
+
+  /** Shows `dir` loading until the returned function is called. */
+  beginLoading(dir: string): () => void {
+    const entry = { dir };
+    this.loading.push(entry);
+    this.render();
+    return () => {
+      this.loading = this.loading.filter((e) => e !== entry);
+      this.render();
+    };
   }
 
   get generating(): boolean {
@@ -41,8 +58,7 @@ export class StatusBar implements vscode.Disposable {
     let icon = this.enabled ? '$(sparkle)' : '$(circle-slash)';
     let text = s.kind === 'ready' ? s.model.name : 'UltraMem';
     this.item.backgroundColor = undefined;
-    if (s.kind === 'starting') icon = '$(loading~spin)';
-    else if (s.kind === 'restarting') {
+    if (s.kind === 'restarting') {
       icon = '$(warning)';
       text = 'UltraMem: restarting';
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -52,15 +68,25 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else if (s.kind === 'stopped') icon = '$(debug-disconnect)';
     if (this.busy > 0 && s.kind === 'ready') icon = '$(loading~spin)';
+    const loadingDir = this.loading[this.loading.length - 1]?.dir ?? (s.kind === 'starting' ? s.modelDir : undefined);
+    if (loadingDir !== undefined) {
+      icon = '$(loading~spin)';
+      // not the folder's name: the item names a model only once it serves (the tooltip names the folder)
+      text = 'UltraMem: loading the model';
+      this.item.backgroundColor = undefined;
+    }
     this.item.text = `${icon} ${text}`;
     const sum = this.stats.summary();
     const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '–' : `${Math.round(v)} ms`);
+    const engine =
+      s.kind === 'restarting' ? `Engine restarting (attempt ${s.attempt}): ${s.reason}` : s.kind === 'modelError' ? `Model error: ${s.error.message}` : `Engine: ${s.kind}`;
     const lines = [
       `**UltraMem Complete** — ${name}${this.enabled ? '' : ' (disabled)'}`,
       '',
-      s.kind === 'restarting' ? `Engine restarting (attempt ${s.attempt}): ${s.reason}` : s.kind === 'modelError' ? `Model error: ${s.error.message}` : `Engine: ${s.kind}`,
+      loadingDir !== undefined ? `Loading the model in ${loadingDir}${s.kind === 'ready' ? `; ${s.model.name} answers meanwhile` : ''}` : engine,
       '',
-      `Time to ghost text: last ${ms(sum['firstTextLastMs'])}, p50 ${ms(sum['firstTextP50Ms'])}, p95 ${ms(sum['firstTextP95Ms'])}`,
+      `Time to ghost text: last ${this.stats.lastSource === 'cache' ? 'from cache' : ms(sum['firstTextLastMs'])}; from the model p50 ${ms(sum['firstTextFromModelP50Ms'])}, p95 ${ms(sum['firstTextFromModelP95Ms'])}`,
+      `From cache: ${this.stats.shownFrom.cache} of ${this.stats.shownFrom.cache + this.stats.shownFrom.running + this.stats.shownFrom.model} suggestions`,
       `Whole suggestion: p50 ${ms(sum['totalP50Ms'])}, p95 ${ms(sum['totalP95Ms'])}`,
       '',
       'Click for the menu.',
