@@ -24,10 +24,13 @@ def main():
     ap.add_argument("--fim-template", choices=["psm", "spm"], default="psm",
                     help="the FIM prompt order the extension uses with this model (choose by scripts/evaluate.py)")
     ap.add_argument("--keep-float", action="store_true", help="also write model.float.onnx")
+    ap.add_argument("--value-bits", type=int, choices=[4, 8], default=8,
+                    help="bits per value-table entry (4 halves the tables; scripts/table_bits.py measures the cost)")
     args = ap.parse_args()
     model = load_checkpoint(args.checkpoint).eval()
     manifest = write_model_folder(model, args.tokenizer, args.out, args.name, args.display_name, args.description,
-                                  keep_float=args.keep_float, fim_template=args.fim_template)
+                                  keep_float=args.keep_float, fim_template=args.fim_template,
+                                  value_bits=args.value_bits)
     print(json.dumps(manifest["files"], indent=1))
 
 

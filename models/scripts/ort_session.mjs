@@ -3,7 +3,9 @@
 //   request: { model, threads?, calls: [{ ids: number[], numLogits?: number, keep?: number }],
 //              greedy?: { prompt: number[], steps: number } }
 //   A call continues from the previous call's cache; `keep` first rolls the cache back to its first `keep` tokens.
-//   response: { calls: [{ dims, logits }], greedy: number[] }
+//   A call with `targets` (one next token per returned position) answers { nll, argmax } per position instead of
+//   the logits, for held-out loss without shipping every logit through JSON.
+//   response: { calls: [{ dims, logits } | { nll, argmax }], greedy: number[] }
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +84,23 @@ export function argmaxLast(logits, ids = null) {
   return best;
 }
 
+/** Per position: the negative log-likelihood of its target token and the argmax id. */
+function scoreTargets(logits, targets) {
+  const v = logits.dims[2];
+  const nll = [];
+  const argmax = [];
+  targets.forEach((target, p) => {
+    const row = logits.data.subarray(p * v, (p + 1) * v);
+    let best = 0;
+    for (let i = 1; i < v; i++) if (row[i] > row[best]) best = i;
+    let sum = 0;
+    for (let i = 0; i < v; i++) sum += Math.exp(row[i] - row[best]);
+    nll.push(Math.log(sum) + row[best] - row[target]);
+    argmax.push(best);
+  });
+  return { nll, argmax };
+}
+
 async function main(requestPath, responsePath) {
   const request = JSON.parse(readFileSync(requestPath, 'utf8'));
   const decoder = await openDecoder(request.model, request.threads ?? 1);
@@ -91,7 +110,8 @@ async function main(requestPath, responsePath) {
     if (call.keep !== undefined) cache = decoder.truncate(cache, call.keep);
     const r = await decoder.step(cache, call.ids, call.numLogits ?? 1);
     cache = r.cache;
-    response.calls.push({ dims: r.logits.dims, logits: Array.from(r.logits.data) });
+    response.calls.push(call.targets ? scoreTargets(r.logits, call.targets)
+      : { dims: r.logits.dims, logits: Array.from(r.logits.data) });
   }
   if (request.greedy) response.greedy = await decoder.greedy(request.greedy.prompt, request.greedy.steps);
   writeFileSync(responsePath, JSON.stringify(response));

@@ -127,3 +127,37 @@ def test_committed_fixture_is_small_and_its_manifest_checks_out():
         assert os.path.getsize(path) == meta["bytes"] and sha256(path) == meta["sha256"], name
         total += meta["bytes"]
     assert total < 5_000_000
+
+
+def test_4bit_value_rows_read_back_as_their_quantized_tables(tmp_path):
+    """quantize_file(value_bits=4): the graph's unpacking (float ops after the gather) gives the same table values
+    as the packing's own inverse (onnx_import), within the int8 backbone's tolerance, at under 60% of the bytes."""
+    import copy
+    from ultramem.onnx_import import _row_values
+    from ultramem.quantize import _quantize_rows
+    torch.manual_seed(1)
+    model = Transformer(tiny_config(memory=tiny_memory(value_dim=64))).eval()
+    float_path, int8_path, int4_path = (str(tmp_path / n) for n in ("f.onnx", "q8.onnx", "q4.onnx"))
+    export_float(model, float_path)
+    quantize_file(float_path, int8_path)
+    quantize_file(float_path, int4_path, value_bits=4)
+    reference = copy.deepcopy(model)
+    with torch.no_grad():
+        for memory in reference.memories:
+            q, scale = _quantize_rows(memory.values.numpy(), 4)
+            memory.values.copy_(torch.from_numpy(_row_values(q, True) * scale))
+    graph, expected = graph_and_reference_logits(reference, int4_path)
+    error = np.abs(graph - expected)
+    assert error.mean() <= INT8_MEAN_TOLERANCE and error.max() <= INT8_MAX_TOLERANCE, (error.mean(), error.max())
+    table_bytes = {path: sum(t.raw_data.__len__() for t in onnx.load(path).graph.initializer if "values_int" in t.name)
+                   for path in (int8_path, int4_path)}
+    assert table_bytes[int4_path] * 2 == table_bytes[int8_path]
+
+
+def test_the_studys_folder_size_estimate_matches_the_shipped_shape(exported):
+    """study.folder_mb sizes candidate shapes against the folder budget without exporting them."""
+    from ultramem.study import folder_mb
+    model, _, int8_path = exported
+    if model.cfg != laptop():
+        pytest.skip("sized on the shipped shape only (tiny graphs are mostly structure)")
+    assert folder_mb(model.cfg) == pytest.approx(os.path.getsize(int8_path) / 1e6, rel=0.03)

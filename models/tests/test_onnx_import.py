@@ -93,3 +93,17 @@ def test_a_folder_that_does_not_match_its_config_is_refused_clearly(tmp_path):
     (tmp_path / "model.onnx").unlink()
     with pytest.raises(FileNotFoundError, match="model.onnx is missing"):
         load_model_folder(folder)
+
+
+def test_4bit_value_tables_are_read_back_as_the_graph_holds_them(tmp_path):
+    from ultramem.onnx_import import state_from_graph
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    model = Transformer(cfg).eval()
+    export_float(model, str(tmp_path / "f.onnx"))
+    quantize_file(str(tmp_path / "f.onnx"), str(tmp_path / "q4.onnx"), value_bits=4)
+    state = state_from_graph(str(tmp_path / "q4.onnx"), cfg)
+    for k, memory in enumerate(model.memories):
+        values = memory.values.detach()
+        step = values.abs().max(dim=1, keepdim=True).values / 7  # one 4-bit step of each row
+        assert ((torch.as_tensor(state[f"memories.{k}.values"]) - values).abs() <= step / 2 + 1e-6).all()

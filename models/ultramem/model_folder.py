@@ -49,9 +49,10 @@ def write_manifest(out_dir: str, fields: dict, files) -> dict:
 
 def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, name: str, display_name: str,
                        description: str, keep_float: bool = False, extra_files: Optional[list] = None,
-                       fim_template: str = "psm") -> dict:
+                       fim_template: str = "psm", value_bits: int = 8) -> dict:
     """Exports model.onnx (int8) and optionally model.float.onnx, copies the tokenizer, writes config + manifest.
-    fim_template: the prompt order the extension uses with this model ("psm" or "spm", models/README.md)."""
+    fim_template: the prompt order the extension uses with this model ("psm" or "spm", models/README.md).
+    value_bits: 4 stores the memory value tables in 4-bit rows (quantize.py)."""
     assert fim_template in ("psm", "spm"), fim_template
     cfg = model.cfg
     with open(tokenizer_path) as f:
@@ -61,7 +62,7 @@ def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, na
     os.makedirs(out_dir, exist_ok=True)
     float_path = os.path.join(out_dir, "model.float.onnx")
     export_float(model, float_path)
-    quantize_file(float_path, os.path.join(out_dir, "model.onnx"))
+    quantize_file(float_path, os.path.join(out_dir, "model.onnx"), value_bits=value_bits)
     if not keep_float:
         os.remove(float_path)
     if os.path.abspath(tokenizer_path) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):

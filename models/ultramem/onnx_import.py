@@ -51,6 +51,13 @@ def _constants(graph: onnx.GraphProto) -> Dict[str, np.ndarray]:
     return tensors
 
 
+def _row_values(q: np.ndarray, packed_4bit: bool) -> np.ndarray:
+    """Stored row values before their scale: int8 as they are, 4-bit nibbles unpacked (quantize._quantize_rows)."""
+    if not packed_4bit:
+        return q.astype(np.float32)
+    return np.concatenate([q & 15, q >> 4], axis=1).astype(np.float32) - 8
+
+
 def _keys_and_gain(rank_keys: np.ndarray):
     """rank_keys (2, n, D_k, r) = LN(K) * g, K stored as (2, r, n, D_k) -> K, g (module docstring)."""
     rows = rank_keys.transpose(0, 3, 1, 2).reshape(-1, rank_keys.shape[2]).astype(np.float64)
@@ -78,7 +85,7 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
     filter_keys: Dict[int, np.ndarray] = {}
     for name, value in tensors.items():  # norms, cores, query gains, perm: named after their parameter
         base = name[len("model."):] if name.startswith("model.") else None
-        if base and not base.endswith(("_int8", "_scale")):
+        if base and not base.endswith(("_int8", "_int4", "_scale", "_sixteen", "_eight")):
             state[base] = value
     for node in graph.node:
         linear, memory = LINEAR_NODE.match(node.name), MEMORY_NODE.match(node.name)
@@ -87,11 +94,11 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
             weight = _dequantize_blocks(tensors[node.input[1]], tensors[node.input[2]], attrs["K"], attrs["bits"])
         elif node.op_type == "MatMul" and node.input[1] in tensors and tensors[node.input[1]].ndim == 2:
             weight = tensors[node.input[1]].T
-        elif node.op_type == "Gather" and node.name.endswith("_q") and node.input[0].endswith("_int8"):
+        elif node.op_type == "Gather" and node.name.endswith("_q") and node.input[0].endswith(("_int8", "_int4")):
             table = node.input[0][len("model."):-len("_int8")]
             if table != "embed.weight":  # the tied embedding comes from the output projection, below
                 scale = tensors[node.input[0][:-len("_int8")] + "_scale"]
-                state[table] = tensors[node.input[0]].astype(np.float32) * scale
+                state[table] = _row_values(tensors[node.input[0]], node.input[0].endswith("_int4")) * scale
             continue
         elif memory and node.op_type == "Gather" and node.input[0] in tensors \
                 and tensors[node.input[0]].ndim == 3 and tensors[node.input[0]].dtype == np.float32:

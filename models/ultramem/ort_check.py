@@ -20,7 +20,20 @@ def run_graph(model_path: str, calls: List[dict], greedy: Optional[dict] = None)
     Returns (list of logits arrays (1, n, V), greedy token list)."""
     if shutil.which("node") is None:
         return _run_graph_python(model_path, calls, greedy)
-    request = {"model": os.path.abspath(model_path), "calls": calls, "greedy": greedy}
+    out = _node_request({"model": os.path.abspath(model_path), "calls": calls, "greedy": greedy})
+    logits = [np.asarray(c["logits"], dtype=np.float32).reshape(c["dims"]) for c in out["calls"]]
+    return logits, out["greedy"]
+
+
+def score_windows(model_path: str, windows: List[List[int]], threads: int = 2):
+    """Teacher-forced scoring in onnxruntime-node: per window of token ids, the NLL of each next token and the
+    graph's argmax at each position (arrays of len(window) - 1)."""
+    calls = [{"ids": w[:-1], "numLogits": len(w) - 1, "targets": w[1:], "keep": 0} for w in windows]
+    out = _node_request({"model": os.path.abspath(model_path), "calls": calls, "threads": threads})
+    return [(np.asarray(c["nll"]), np.asarray(c["argmax"])) for c in out["calls"]]
+
+
+def _node_request(request: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         req, resp = os.path.join(tmp, "request.json"), os.path.join(tmp, "response.json")
         with open(req, "w") as f:
@@ -30,9 +43,7 @@ def run_graph(model_path: str, calls: List[dict], greedy: Optional[dict] = None)
         if proc.returncode != 0:
             raise RuntimeError(f"onnxruntime-node failed ({proc.returncode}): {proc.stderr[-3000:]}")
         with open(resp) as f:
-            out = json.load(f)
-    logits = [np.asarray(c["logits"], dtype=np.float32).reshape(c["dims"]) for c in out["calls"]]
-    return logits, out["greedy"]
+            return json.load(f)
 
 
 def tokenize(tokenizer_path: str, texts: List[str]) -> List[List[int]]:

@@ -7,6 +7,9 @@
 - Row lookups (Gather on the embedding and the memory value tables): int8 rows with an
   fp32 scale per row, dequantized after the gather (Gather -> Cast -> Mul by the gathered scale). Only the m rows
   read per token are dequantized. Plain ONNX ops, so it runs in every onnxruntime build.
+- `value_bits=4` stores the memory value tables as 4-bit rows instead (half the bytes: the tables are most of a
+  model folder): values -7..7 around a zero point of 8 with an fp32 scale per row, byte j holding column j in its
+  low nibble and column j + C/2 in its high one, unpacked after the gather with float ops (Floor, Sub, Concat).
 - Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots, notes §5.4),
   Tucker cores, norms.
 """
@@ -21,6 +24,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 KEEP_FLOAT = re.compile(r"/memories\.\d+/query/")   # matmuls that feed retrieval stay in fp32
 QUANTIZED_GATHERS = re.compile(r"^/model/(embed/|memories\.\d+/)")
+VALUE_TABLE = re.compile(r"memories\.\d+\.values$")
 
 
 BLOCK = 32
@@ -40,15 +44,42 @@ def _quantize_blocks(w: np.ndarray, bits: int):
     return q, scale.astype(np.float32).reshape(-1)
 
 
-def _quantize_rows(w: np.ndarray):
-    """Symmetric int8 per gathered row of an (R, C) table: one scale per row, shaped (R, 1) to broadcast."""
-    scale = np.abs(w).max(axis=1, keepdims=True) / 127.0
+def _quantize_rows(w: np.ndarray, bits: int = 8):
+    """Symmetric per gathered row of an (R, C) table: one scale per row, shaped (R, 1) to broadcast.
+    8 bits: int8 values. 4 bits: uint8 (R, C/2), column j in the low nibble of byte j, column j + C/2 in the high
+    one, each stored as value + 8."""
+    qmax = 2 ** (bits - 1) - 1
+    scale = np.abs(w).max(axis=1, keepdims=True) / qmax
     scale[scale == 0] = 1.0
-    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
-    return q, scale.astype(np.float32)
+    q = np.clip(np.rint(w / scale), -qmax, qmax)
+    if bits == 4:
+        assert w.shape[1] % 2 == 0, "4-bit rows pack two columns per byte"
+        half = w.shape[1] // 2
+        return ((q[:, :half] + 8) + 16 * (q[:, half:] + 8)).astype(np.uint8), scale.astype(np.float32)
+    return q.astype(np.int8), scale.astype(np.float32)
 
 
-def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 4) -> onnx.ModelProto:
+def _dequantize_gathered(base: str, ids: str, out: str, name: str, bits: int):
+    """Nodes that gather rows of base_int8 (or packed base_int4) and base_scale by `ids` and write floats to `out`."""
+    nodes = [helper.make_node("Gather", [f"{base}_int{bits}", ids], [out + "_q"], name=name + "_q"),
+             helper.make_node("Cast", [out + "_q"], [out + "_f"], to=TensorProto.FLOAT, name=name + "_cast"),
+             helper.make_node("Gather", [base + "_scale", ids], [out + "_s"], name=name + "_s")]
+    if bits == 8:
+        return nodes + [helper.make_node("Mul", [out + "_f", out + "_s"], [out], name=name + "_dq")]
+    return nodes + [  # byte = low + 16 * high, each nibble value + 8
+        helper.make_node("Div", [out + "_f", base + "_sixteen"], [out + "_d"], name=name + "_div"),
+        helper.make_node("Floor", [out + "_d"], [out + "_hi"], name=name + "_hi"),
+        helper.make_node("Mul", [out + "_hi", base + "_sixteen"], [out + "_hi16"], name=name + "_hi16"),
+        helper.make_node("Sub", [out + "_f", out + "_hi16"], [out + "_lo"], name=name + "_lo"),
+        helper.make_node("Concat", [out + "_lo", out + "_hi"], [out + "_u"], axis=-1, name=name + "_cat"),
+        helper.make_node("Sub", [out + "_u", base + "_eight"], [out + "_c"], name=name + "_center"),
+        helper.make_node("Mul", [out + "_c", out + "_s"], [out], name=name + "_dq"),
+    ]
+
+
+def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 4,
+                   value_bits: int = 8) -> onnx.ModelProto:
+    assert value_bits in (4, 8), value_bits
     graph = model.graph
     inits: Dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
     uses: Dict[str, int] = {}
@@ -75,15 +106,15 @@ def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 
             w = numpy_helper.to_array(inits[node.input[0]])
             axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
             if w.dtype == np.float32 and w.ndim == 2 and axis == 0:
-                q, scale = _quantize_rows(w)
-                base, out = node.input[0], node.output[0]
-                new_inits += [numpy_helper.from_array(q, base + "_int8"), numpy_helper.from_array(scale, base + "_scale")]
-                new_nodes += [
-                    helper.make_node("Gather", [base + "_int8", node.input[1]], [out + "_q"], name=node.name + "_q"),
-                    helper.make_node("Cast", [out + "_q"], [out + "_f"], to=TensorProto.FLOAT, name=node.name + "_cast"),
-                    helper.make_node("Gather", [base + "_scale", node.input[1]], [out + "_s"], name=node.name + "_s"),
-                    helper.make_node("Mul", [out + "_f", out + "_s"], [out], name=node.name + "_dq"),
-                ]
+                base = node.input[0]
+                row_bits = value_bits if VALUE_TABLE.search(base) else 8
+                q, scale = _quantize_rows(w, row_bits)
+                new_inits += [numpy_helper.from_array(q, f"{base}_int{row_bits}"),
+                              numpy_helper.from_array(scale, base + "_scale")]
+                if row_bits == 4:
+                    new_inits += [numpy_helper.from_array(np.array(16.0, np.float32), base + "_sixteen"),
+                                  numpy_helper.from_array(np.array(8.0, np.float32), base + "_eight")]
+                new_nodes += _dequantize_gathered(base, node.input[1], node.output[0], node.name, row_bits)
                 dropped.add(base)
                 continue
         new_nodes.append(node)
@@ -98,5 +129,5 @@ def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 
     return model
 
 
-def quantize_file(src: str, dst: str, bits: int = 8, accuracy_level: int = 4) -> None:
-    onnx.save(quantize_model(onnx.load(src), bits, accuracy_level), dst)
+def quantize_file(src: str, dst: str, bits: int = 8, accuracy_level: int = 4, value_bits: int = 8) -> None:
+    onnx.save(quantize_model(onnx.load(src), bits, accuracy_level, value_bits), dst)

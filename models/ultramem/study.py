@@ -112,15 +112,20 @@ def evaluate(runs: List[StudyRun], out_dir: str, heldout_tokens: str, max_window
                     str(max_windows), "--out", os.path.join(out_dir, "val_loss.json"), *ckpts], check=True)
 
 
-def int8_folder_mb(cfg: ModelConfig) -> float:
-    """Size of the exported int8 graph: weights as 8-bit blocks of 32 with an fp32 scale each, value rows int8 with
-    an fp32 row scale, and the memory permutation as int64 (export.py, quantize.py)."""
+def folder_mb(cfg: ModelConfig, value_bits: int = 8) -> float:
+    """Size of the exported graph (export.py, quantize.py): the embedding as int8 rows plus the tied LM head as
+    8-bit blocks of 32 with an fp32 scale each, like every other matmul; the memory's query and folded keys in
+    fp32 (retrieval stays exact); value rows of `value_bits` with an fp32 row scale; one int64 permutation that
+    every layer shares (same seed: one initializer after constant folding)."""
     acc = count(cfg)
-    rows = perm = 0
+    embed = cfg.vocab_size * cfg.d_model
+    fp32 = tables = rows = perm = 0
     if cfg.memory is not None:
-        layers = len(cfg.memory.pairs())
-        rows, perm = layers * cfg.memory.n_values, layers * cfg.memory.n_keys ** 2
-    return (acc.dense_params * (1 + 4 / 32) + acc.expert_params * (1 + 4 / 32) + acc.table_params + 4 * rows
+        m, layers = cfg.memory, len(cfg.memory.pairs())
+        fp32 = layers * (m.heads * cfg.d_model * 2 * m.key_dim + 2 * m.n_keys * m.key_dim * (m.tucker_rank + 1))
+        tables, rows, perm = acc.table_params, layers * m.n_values, m.n_keys ** 2
+    matmuls = acc.dense_params + acc.expert_params - embed - fp32 + embed  # the LM head reads the embedding again
+    return (embed + 4 * cfg.vocab_size + matmuls * (1 + 4 / 32) + 4 * fp32 + tables * value_bits / 8 + 4 * rows
             + 8 * perm) / 1e6
 
 
@@ -141,7 +146,7 @@ def summarize(runs: List[StudyRun], out_dir: str) -> List[dict]:
             "memory": run.config.memory.__dict__ if run.config.memory else None,
             "activated_macs_m": round(acc.macs_per_token / 1e6, 2), "lm_head_macs_m": round(acc.lm_head_macs / 1e6, 2),
             "table_params_m": round(acc.table_params / 1e6, 1), "total_params_m": round(acc.total_params / 1e6, 1),
-            "int8_folder_mb": round(int8_folder_mb(run.config), 1),
+            "folder_mb": round(folder_mb(run.config), 1), "folder_mb_4bit_tables": round(folder_mb(run.config, 4), 1),
             "tokens": rows[-1]["tokens"] if rows else 0,
             "tokens_per_s": sorted(r["tokens_per_s"] for r in rows[1:])[len(rows[1:]) // 2] if len(rows) > 1 else None,
             "mfu": rows[-1].get("mfu") if rows else None,
@@ -154,8 +159,8 @@ def summarize(runs: List[StudyRun], out_dir: str) -> List[dict]:
 
 def report(records: List[dict]) -> str:
     """A Markdown table, one row per run, grouped as the plan lists them."""
-    lines = ["| group | run | d x layers (FFN) | activated MACs/token | tables | int8 folder | tokens | tokens/s | "
-             "train loss | held-out loss | memory rows hit / top-1% share / RMS vs FFN |",
+    lines = ["| group | run | d x layers (FFN) | activated MACs/token | tables | folder (4-bit tables) | tokens | "
+             "tokens/s | train loss | held-out loss | memory rows hit / top-1% share / RMS vs FFN |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         val = r["val_loss"]["mean"] if r["val_loss"] else None
@@ -164,7 +169,8 @@ def report(records: List[dict]) -> str:
                   if h else "")
         lines.append(
             f"| {r['group']} | {r['name']} | {r['d_model']} x {r['n_layer']} ({r['ffn_hidden']}) | "
-            f"{r['activated_macs_m']}M | {r['table_params_m']}M | {r['int8_folder_mb']} MB | {r['tokens'] / 1e6:.0f}M | "
+            f"{r['activated_macs_m']}M | {r['table_params_m']}M | {r['folder_mb']} ({r['folder_mb_4bit_tables']}) MB | "
+            f"{r['tokens'] / 1e6:.0f}M | "
             f"{r['tokens_per_s'] or ''} | {r['train_loss'] or ''} | {val if val is not None else ''} | {health} |")
     return "\n".join(lines) + "\n"
 
