@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   let llamaModel: LlamaModel | undefined;
   if (args.engines.includes('llama.cpp')) {
     const gguf = path.join(args.cache, 'dense.gguf');
-    writeLlamaGguf(path.join(args.cache, 'dense', 'config.json'), path.join(args.cache, 'dense', 'tokenizer.json'), ordinary, gguf);
+    writeLlamaGguf(path.join(args.cache, 'dense', 'config.json'), path.join(args.cache, 'dense', 'tokenizer.json'), manifest.specialTokens['endOfText']!.id, gguf);
     llamaModel = await loadLlamaModel(ensureNodeLlamaCpp(log), gguf);
   }
   for (const threads of args.threads) {
