@@ -3,26 +3,80 @@
 // real VS Code (code-server, installed on first use: scripts/codeServer.mjs): the extension-host suites through
 // `vscode-test` (.vscode-test.mjs) and the UI tests (test/e2e/ui.test.mjs, with the packaged VSIX), and checks that
 // those left no process, port, temp folder or file under the home folder behind. Prints one summary and ends with
-// one line `N passed, N failed`. Exits non-zero if anything failed.
+// one line `N passed, N failed`. Exits non-zero if anything failed. Every step's output streams as it runs.
+// The Debian packages of the model and VS Code tests are installed first when run as root (a fresh machine, CI);
+// otherwise one line names the packages to install and the steps skipped without them.
 //   --only-ts   only the TypeScript tests (no model, VS Code or UI tests)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODE_SERVER_APT, ensureAptPackages, isInstalled as codeServerInstalled, missingAptPackages } from '../scripts/codeServer.mjs';
 import { snapshot, leftovers } from './leaks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const onlyTs = process.argv.includes('--only-ts');
 const results = [];
 const totals = { passed: 0, failed: 0 }; // test cases over every runner, for the closing line
+const skipped = []; // steps not run for want of Debian packages (not root)
+const ENV = { ...process.env, ORT_DISABLE_TELEMETRY: '1' };
+
+// Python with torch for the model tests (OpenBLAS makes its matmuls about 20x faster); Debian's chromium for the UI
+// tests and, until code-server is installed, the packages its native modules build with.
+const MODEL_APT = ['python3-torch', 'python3-onnx', 'python3-numpy', 'python3-pytest', 'python3-regex', 'libopenblas0-pthread'];
+const VSCODE_APT = ['chromium', ...(codeServerInstalled() ? [] : CODE_SERVER_APT)];
+let runModelTests = !onlyTs;
+let runVscodeTests = !onlyTs;
+if (!onlyTs) {
+  const missing = missingAptPackages([...MODEL_APT, ...VSCODE_APT]);
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    const t0 = Date.now();
+    let ok = true;
+    try {
+      ensureAptPackages(missing, (m) => console.log(`[npm test] ${m}`));
+    } catch (e) {
+      console.error(`[npm test] ${e.message}`);
+      ok = false;
+    }
+    results.push({ name: `Debian packages: ${missing.join(' ')}`, ok, detail: ok ? 'installed' : 'apt-get failed', secs: (Date.now() - t0) / 1000 });
+  } else if (missing.length > 0) {
+    runModelTests = !missing.some((p) => MODEL_APT.includes(p) && p !== 'libopenblas0-pthread'); // OpenBLAS only speeds up
+    runVscodeTests = !missing.some((p) => VSCODE_APT.includes(p));
+    if (!runModelTests) skipped.push('the model tests');
+    if (!runVscodeTests) skipped.push('the VS Code, UI and packaging tests');
+    console.log(`[npm test] not root, so nothing is installed: run \`sudo apt-get install -y --no-install-recommends ${missing.join(' ')}\`; skipping ${skipped.length ? skipped.join(' and ') : 'nothing'} until then`);
+  }
+}
 
 function step(name, cmd, args, opts = {}) {
   const t0 = Date.now();
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' }, ...opts });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: ENV, ...opts });
   const ok = r.status === 0;
   results.push({ name, ok, detail: `exit ${r.status ?? r.signal}`, secs: (Date.now() - t0) / 1000 });
   return ok;
+}
+
+/**
+ * Runs test files with node's test runner (spec output streamed, TAP to a file for the counts) as one step that
+ * adds its test cases to the totals.
+ */
+function nodeTests(name, files, tapName, env = {}) {
+  const tap = path.join(root, 'out', tapName);
+  const t0 = Date.now();
+  console.log(`\n=== ${name}: node --test ${files.map((f) => path.relative(root, f)).join(' ')}`);
+  fs.rmSync(tap, { force: true });
+  const r = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    { cwd: root, stdio: 'inherit', env: { ...ENV, ...env } },
+  );
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  totals.passed += count('pass');
+  totals.failed += count('fail') + count('cancelled');
+  const detail = `${count('pass')} passed, ${count('fail')} failed, ${count('cancelled')} cancelled, ${count('skipped')} skipped (${files.length} files)`;
+  results.push({ name, ok: r.status === 0, detail, secs: (Date.now() - t0) / 1000 });
 }
 
 function findTests(dir, out = []) {
@@ -42,23 +96,10 @@ step('lint', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.
 
 if (built && compiled) {
   const files = [...findTests(path.join(root, 'out/src')), ...findTests(path.join(root, 'out/test'))];
-  const tap = path.join(root, 'out/test-results.tap');
-  const t0 = Date.now();
-  console.log(`\n=== TypeScript tests: ${files.length} files`);
-  const r = spawnSync(
-    process.execPath,
-    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } },
-  );
-  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
-  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  const detail = `${count('pass')} passed, ${count('fail')} failed, ${count('cancelled')} cancelled, ${count('skipped')} skipped (${files.length} files)`;
-  totals.passed += count('pass');
-  totals.failed += count('fail') + count('cancelled');
-  results.push({ name: 'TypeScript tests (unit, golden, worker, provider)', ok: r.status === 0, detail, secs: (Date.now() - t0) / 1000 });
+  nodeTests('TypeScript tests (unit, golden, worker, provider)', files, 'test-results.tap');
 }
 
-if (!onlyTs) {
+if (runModelTests) {
   const summary = path.join(root, 'out/model-tests.json');
   step('model tests (models/scripts/test_models.mjs)', process.execPath, ['models/scripts/test_models.mjs', '--summary', summary]);
   const models = fs.existsSync(summary) ? JSON.parse(fs.readFileSync(summary, 'utf8')) : { passed: 0, failed: 1 };
@@ -66,43 +107,43 @@ if (!onlyTs) {
   totals.failed += models.failed;
 }
 
-/** Runs a step and returns its output as well as showing it (for runners that report counts only in text). */
-function stepTee(name, cmd, args) {
+/** Runs a step, showing its output as it comes and returning it too (for runners that report counts only in text). */
+async function stepTee(name, cmd, args) {
   const t0 = Date.now();
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
-  process.stdout.write(r.stdout ?? '');
-  process.stderr.write(r.stderr ?? '');
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, status: r.status ?? r.signal, secs: (Date.now() - t0) / 1000 };
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    process.stdout.write(d);
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    process.stderr.write(d);
+    out += d;
+  });
+  const status = await new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
+  return { ok: status === 0, out, status, secs: (Date.now() - t0) / 1000 };
 }
 
-if (!onlyTs && built && compiled) {
+if (runVscodeTests && built && compiled) {
   const before = snapshot();
   const tools = step('tools: code-server and chromium (scripts/codeServer.mjs install --chromium)', process.execPath, ['scripts/codeServer.mjs', 'install', '--chromium']);
-  const packaged = step('package the VSIX (npm run package)', 'npm', ['run', 'package']);
+  // linux-x64 is the VSIX the UI tests install; darwin-x64 adds another binary format and the onnxruntime fetched
+  // from npm. `npm run package:all` builds and checks all six.
+  const vsixTargets = ['linux-x64', 'darwin-x64'];
+  const packaged = step(`package the VSIXs (scripts/package.mjs ${vsixTargets.join(' ')})`, process.execPath, ['scripts/package.mjs', ...vsixTargets]);
+  if (packaged) nodeTests('VSIX contents and their native binaries', [path.join(root, 'test/package/vsix.test.mjs')], 'vsix-results.tap', { ULTRAMEM_VSIX_TARGETS: vsixTargets.join(',') });
   if (tools) {
     // the standard entry point: @vscode/test-cli reads .vscode-test.mjs (code-server stands in for VS Code here)
-    const r = stepTee('extension-host tests (vscode-test)', process.execPath, [path.join(root, 'node_modules/@vscode/test-cli/out/bin.mjs')]);
+    const r = await stepTee('extension-host tests (vscode-test)', process.execPath, [path.join(root, 'node_modules/@vscode/test-cli/out/bin.mjs')]);
     const n = (k) => Number(new RegExp(`(\\d+) ${k}`).exec(r.out)?.[1] ?? 0);
     totals.passed += n('passing');
     totals.failed += n('failing');
     results.push({ name: 'extension-host tests (code-server)', ok: r.ok, detail: `${n('passing')} passed, ${n('failing')} failed (exit ${r.status})`, secs: r.secs });
   }
   if (tools && packaged) {
-    const tap = path.join(root, 'out/ui-results.tap');
-    const t0 = Date.now();
-    const files = ['test/e2e/ui.test.mjs', 'test/e2e/start.test.mjs'];
-    console.log(`\n=== UI tests: node --test ${files.join(' ')}`);
-    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
-    });
-    const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
-    const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    totals.passed += count('pass');
-    totals.failed += count('fail') + count('cancelled');
-    results.push({ name: 'UI tests and npm start (code-server + Chromium, screenshots in test-results/e2e)', ok: r.status === 0, detail: `${count('pass')} passed, ${count('fail')} failed`, secs: (Date.now() - t0) / 1000 });
+    const files = ['test/e2e/ui.test.mjs', 'test/e2e/start.test.mjs'].map((f) => path.join(root, f));
+    nodeTests('UI tests and npm start (code-server + Chromium, screenshots in test-results/e2e)', files, 'ui-results.tap');
   }
   const left = await leftovers(before);
   results.push({ name: 'nothing left behind (processes, ports, temp folders, files under ~)', ok: left.length === 0, detail: left.length ? left.join('; ') : 'clean', secs: 0 });
@@ -112,8 +153,9 @@ if (!onlyTs && built && compiled) {
 
 console.log('\n==================== summary ====================');
 for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail} [${r.secs.toFixed(1)} s]`);
+for (const what of skipped) console.log(`SKIP  ${what}: Debian packages missing (see the '[npm test] not root' line above)`);
 const failed = results.filter((r) => !r.ok).length;
-console.log(failed === 0 ? 'ALL PASSED' : `${failed} STEP(S) FAILED`);
+console.log(failed > 0 ? `${failed} STEP(S) FAILED` : skipped.length > 0 ? 'PASSED, BUT STEPS WERE SKIPPED' : 'ALL PASSED');
 // a failed step with no failed test case (a build error, a crashed runner) still counts as a failure
 console.log(`${totals.passed} passed, ${totals.failed + (failed > 0 && totals.failed === 0 ? 1 : 0)} failed`);
 process.exit(failed === 0 ? 0 : 1);
