@@ -108,14 +108,21 @@ class UnionFind:
 
 def near_duplicates(sigs, alive=None, threshold=NEAR_DUP_JACCARD):
     """Indices (into sigs) to drop as near-duplicates. Rows are in priority order: in each cluster the
-    earliest row is kept. Candidates come from LSH buckets; each member is verified against its bucket's
-    first member with the signature Jaccard estimate (star, not all pairs: linear in bucket size)."""
+    earliest row is kept."""
+    idx, roots = near_duplicate_roots(sigs, alive, threshold)
+    return idx[roots != idx]
+
+
+def near_duplicate_roots(sigs, alive=None, threshold=NEAR_DUP_JACCARD):
+    """(idx, roots): the alive rows and, for each, the earliest row of its near-duplicate cluster. Candidates
+    come from LSH buckets; each member is verified against its bucket's first member with the signature
+    Jaccard estimate (star, not all pairs: linear in bucket size)."""
     n = len(sigs)
     if alive is None:
         alive = np.ones(n, dtype=bool)
     idx = np.nonzero(alive)[0]
     if len(idx) < 2:
-        return np.zeros(0, dtype=np.int64)
+        return idx, idx.copy()
     uf = UnionFind(n)
     S = sigs[idx].astype(np.uint64)
     for b in range(BANDS):
@@ -136,5 +143,5 @@ def near_duplicates(sigs, alive=None, threshold=NEAR_DUP_JACCARD):
             for m, s in zip(members[1:], sims):
                 if s >= threshold:
                     uf.union(int(first), int(m))
-    roots = np.array([uf.find(int(i)) for i in idx])
-    return idx[roots != idx]
+    roots = np.array([uf.find(int(i)) for i in idx], dtype=np.int64)
+    return idx, roots

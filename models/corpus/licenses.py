@@ -203,6 +203,25 @@ class Dep5:
                     break
         return found if found is not None else self.header_license
 
+    def licenses_for_installed(self, path):
+        """Every license that may cover an installed file (`usr/include/zlib.h`). The `Files:` patterns name
+        paths of the source tree (`include/zlib.h`, `contrib/minizip/*`), which the installed path does not
+        show, so a stanza counts when its pattern, or a tail of it that still names a folder (`minizip/*`), matches
+        a tail of the installed path; the `Files: *` license always counts. A file is as permissive as the
+        least permissive of these: conservative, never a guess."""
+        parts = path.strip("/").split("/")
+        tails = ["/".join(parts[i:]) for i in range(len(parts))]
+        found = {self.header_license}
+        for pats, lic in self.stanzas:
+            for pat in pats:
+                pp = pat.strip("/").split("/")
+                forms = {pat.strip("/")} | {"/".join(pp[i:]) for i in range(1, len(pp) - 1)}
+                if any(fnmatch.fnmatchcase(t, f) or fnmatch.fnmatchcase(t, f + "/*")
+                       for f in forms - {"*"} for t in tails):
+                    found.add(lic)
+                    break
+        return found
+
 
 JUDGE_VERSION = 2      # bump when the judge accepts more: packages it rejected before are judged again
 
@@ -222,16 +241,19 @@ _FREE_TEXT_PERMISSIVE = [
     ("HPND", re.compile(r"Permission\s+to\s+use,\s+copy,\s+modify,\s+(?:and\s+)?distribute,?\s+(?:and\s+sell\s+)?"
                         r"this\s+software\s+and\s+its\s+documentation\s+for\s+any\s+purpose", re.I)),
 ]
-_FREE_TEXT_COPYLEFT = re.compile(
+# copyleft, advertising-clause, non-commercial and proprietary terms (a vendor's licence agreement such as the
+# CUDA toolkit's "NOTICE TO LICENSEE ... Licensed Deliverables" header)
+_NOT_PERMISSIVE_TEXT = re.compile(
     r"General Public License|\bL?GPL|Lesser General|Library General|Mozilla Public|\bMPL\b|Artistic License|"
     r"Eclipse Public|\bEPL\b|\bCDDL\b|Common Public License|Affero|All advertising materials mentioning|"
-    r"non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b", re.I)
+    r"non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b|Software License Agreement|"
+    r"End[- ]User License Agreement|\bEULA\b|NOTICE TO LICENSEE|Licensed Deliverables", re.I)
 
 
 def judge_free_text(text):
     """A copyright file that is not machine-readable: permissive only when it carries a recognised
     permissive license text and mentions no copyleft or restrictive license anywhere."""
-    if _FREE_TEXT_COPYLEFT.search(text):
+    if _NOT_PERMISSIVE_TEXT.search(text):
         return False, []
     found = [name for name, rx in _FREE_TEXT_PERMISSIVE if rx.search(text)]
     return bool(found), found
@@ -253,6 +275,12 @@ def judge_debian(copyright_text):
             "dep5": d}
 
 
+def notice_not_permissive(head):
+    """Whether a file's own first lines (its license notice) name a copyleft or proprietary license: such a
+    file is dropped whatever its package's license says (a vendor header shipped inside an MIT wheel)."""
+    return bool(_NOT_PERMISSIVE_TEXT.search(head))
+
+
 # ---------------------------------------------------------------- npm
 
 def judge_package_json(pkg):
@@ -272,7 +300,10 @@ def judge_package_json(pkg):
 
 # ---------------------------------------------------------------- Python dist-info
 
-def judge_python_metadata(metadata_text):
+def judge_python_metadata(metadata_text, license_texts=()):
+    """Core metadata (METADATA / PKG-INFO): License-Expression, else the License classifiers, else the License
+    field; with none of these (or `License: UNKNOWN`), the texts of the distribution's license files
+    (`License-File`, PEP 639's `licenses/` folder) judged like a free-text copyright file."""
     msg = email.parser.Parser().parsestr(metadata_text, headersonly=True)
     expr = msg.get("License-Expression")
     if expr:
@@ -287,6 +318,8 @@ def judge_python_metadata(metadata_text):
         return {"permissive": all(is_permissive_id(i) for i in ids), "license": " AND ".join(ids),
                 "ids": sorted(set(ids)), "how": "License classifiers"}
     lic = (msg.get("License") or "").strip()
+    if lic.upper() == "UNKNOWN":          # setuptools' placeholder for "not given"
+        lic = ""
     if lic and "\n" not in lic and len(lic) < 100:
         ok, ids = judge_expression(lic)
         return {"permissive": ok, "license": lic, "ids": ids, "how": "License field"}
@@ -296,4 +329,8 @@ def judge_python_metadata(metadata_text):
             return {"permissive": True, "license": "MIT", "ids": ["MIT"], "how": "License field text (MIT grant)"}
         ok, ids = judge_expression(re.sub(r"(?i)^(the\s+)?", "", first).strip())
         return {"permissive": ok, "license": first, "ids": ids, "how": "License field first line"}
+    if license_texts:
+        ok, found = judge_free_text("\n".join(license_texts))
+        return {"permissive": ok, "license": " AND ".join(found) or None, "ids": found,
+                "how": "license file text" + ("" if ok else " (no permissive license text, or a copyleft one)")}
     return {"permissive": False, "license": None, "how": "no license metadata"}

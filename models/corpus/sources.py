@@ -4,8 +4,9 @@ package's candidate files as (path, bytes) pairs (read).
 - DebianSource: Debian source packages through apt deb-src (`apt-get source --download-only`); license
   from the machine-readable debian/copyright, per file (the last matching `Files:` stanza wins).
 - NpmSource: npm registry tarballs (`npm pack NAME@VERSION`); license from package.json.
-- PySiteSource: a directory of installed Python packages (site-packages) with *.dist-info; license from
-  METADATA, files from RECORD (or top_level.txt). Meant for the GPU machine; reads, never downloads.
+- PySiteSource: a directory of installed Python packages (site-packages) with *.dist-info or *.egg-info;
+  license from METADATA / PKG-INFO (or the license files), files from RECORD (or installed-files.txt,
+  top_level.txt). Meant for the GPU machine; reads, never downloads.
 """
 import csv
 import glob
@@ -401,6 +402,15 @@ class NpmSource:
 
 # ------------------------------------------------------------------------------------------ site-packages
 
+def disk_members(base, rels):
+    """(relpath, member, opener) for `collect`, from files on disk: regular files only (a symlink's target is
+    read where it lives, if at all)."""
+    for r in rels:
+        p = os.path.join(base, r)
+        if os.path.isfile(p) and not os.path.islink(p):
+            yield r, _DiskMember(p), _DiskTF
+
+
 class _DiskMember:
     def __init__(self, path):
         self.size = os.path.getsize(path)
@@ -413,12 +423,19 @@ class _DiskTF:
         return open(m.path, "rb")
 
 
+METADATA_FILES = {".dist-info": "METADATA", ".egg-info": "PKG-INFO"}   # wheels; setuptools installs (Debian's)
+
+
+def metadata_path(di):
+    return os.path.join(di, METADATA_FILES[os.path.splitext(di)[1]])
+
+
 def dist_infos(site_dir):
-    """{distribution name: dist-info dir} for a site-packages directory."""
+    """{distribution name: *.dist-info or *.egg-info dir} for a site-packages directory."""
     out = {}
-    for di in sorted(glob.glob(os.path.join(site_dir, "*.dist-info"))):
-        meta = os.path.join(di, "METADATA")
-        if not os.path.exists(meta):
+    for di in sorted(glob.glob(os.path.join(site_dir, "*.dist-info")) + glob.glob(os.path.join(site_dir, "*.egg-info"))):
+        meta = metadata_path(di)
+        if not os.path.isfile(meta):
             continue
         name = None
         with open(meta, encoding="utf-8", errors="replace") as fh:
@@ -429,8 +446,19 @@ def dist_infos(site_dir):
                 if not line.strip():
                     break
         if name:
-            out[re.sub(r"[-_.]+", "-", name).lower()] = di
+            out.setdefault(re.sub(r"[-_.]+", "-", name).lower(), di)
     return out
+
+
+def license_texts(di, meta_text):
+    """The texts of a distribution's license files: those its metadata names (`License-File`, found in the
+    dist-info folder or PEP 639's licenses/ below it), else LICENSE*/LICENCE*/COPYING* in the folder."""
+    named = re.findall(r"^License-File:\s*(\S.*?)\s*$", meta_text, re.M)
+    paths = [p for f in named for p in (os.path.join(di, "licenses", f), os.path.join(di, f)) if os.path.isfile(p)]
+    if not paths:
+        paths = sorted(p for pat in ("LICEN[CS]E*", "COPYING*", "licenses/*") for p in glob.glob(os.path.join(di, pat))
+                       if os.path.isfile(p))
+    return [open(p, encoding="utf-8", errors="replace").read(200_000) for p in dict.fromkeys(paths)]
 
 
 class PySiteSource:
@@ -456,6 +484,11 @@ class PySiteSource:
                 for row in csv.reader(fh):
                     if row and not row[0].startswith("..") and not os.path.isabs(row[0]):
                         rels.append(row[0])
+        elif os.path.exists(os.path.join(di, "installed-files.txt")):   # pip's egg-info: paths from the folder
+            for line in open(os.path.join(di, "installed-files.txt"), encoding="utf-8", errors="replace"):
+                rel = os.path.normpath(os.path.join(os.path.basename(di), line.strip()))
+                if line.strip() and not rel.startswith(".."):
+                    rels.append(rel)
         else:
             tl = os.path.join(di, "top_level.txt")
             tops = open(tl).read().split() if os.path.exists(tl) else []
@@ -467,11 +500,11 @@ class PySiteSource:
                             rels.append(os.path.relpath(os.path.join(root, f), self.site_dir))
                 elif os.path.exists(base + ".py"):
                     rels.append(t + ".py")
-        return [r for r in rels if ".dist-info/" not in r and "__pycache__" not in r]
+        return [r for r in rels if ".dist-info/" not in r and ".egg-info/" not in r and "__pycache__" not in r]
 
     def read(self, dist, di):
-        meta_text = open(os.path.join(di, "METADATA"), encoding="utf-8", errors="replace").read()
-        verdict = licenses.judge_python_metadata(meta_text)
+        meta_text = open(metadata_path(di), encoding="utf-8", errors="replace").read()
+        verdict = licenses.judge_python_metadata(meta_text, license_texts(di, meta_text))
         version = re.search(r"^Version:\s*(\S+)", meta_text, re.M)
         rels = self.files_of(di)
         meta = {"version": version.group(1) if version else None, "license": verdict.get("license"),
@@ -480,11 +513,6 @@ class PySiteSource:
         if not verdict["permissive"]:
             return meta, []
 
-        def members():
-            for r in rels:
-                p = os.path.join(self.site_dir, r)
-                if os.path.isfile(p) and not os.path.islink(p):
-                    yield r, _DiskMember(p), _DiskTF
-        cands = collect(members())
+        cands = collect(disk_members(self.site_dir, rels))
         meta["raw_bytes"] = sum(len(c.data) for c in cands if c.data)
         return meta, cands
