@@ -44,28 +44,26 @@ class ByteWriter {
     this.length += b.length;
   }
 
-  u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
+  private scalar(bytes: number, write: (b: Buffer) => void): void {
+    const b = Buffer.alloc(bytes);
+    write(b);
     this.push(b);
+  }
+
+  u32(v: number): void {
+    this.scalar(4, (b) => b.writeUInt32LE(v));
   }
 
   i32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.push(b);
+    this.scalar(4, (b) => b.writeInt32LE(v));
   }
 
   u64(v: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    this.push(b);
+    this.scalar(8, (b) => b.writeBigUInt64LE(BigInt(v)));
   }
 
   f32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.push(b);
+    this.scalar(4, (b) => b.writeFloatLE(v));
   }
 
   str(s: string): void {
