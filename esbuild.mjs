@@ -1,4 +1,4 @@
-// Bundles the extension host side, the model worker, the CLI and the bench into dist/.
+// Bundles the extension host side, the model worker, the CLI, the bench and the soak test into dist/.
 // Native and host-provided modules stay external: they are loaded from node_modules at run time.
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
@@ -14,6 +14,7 @@ const options = {
     cli: 'src/cli/main.ts',
     bench: 'src/bench/main.ts',
     benchEngine: 'src/bench/engine.ts',
+    soak: 'src/soak/main.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -99,6 +99,13 @@ if (built && compiled) {
   nodeTests('TypeScript tests (unit, golden, worker, provider)', files, 'test-results.tap');
 }
 
+// 60 s of typing through the real pipeline and worker while the worker is killed, stopped and switched to broken model
+// folders (src/soak/main.ts): fails on a lost, duplicated or out-of-order answer; the recovery p95 is checked loosely
+// here (issue 13's target, 2 s, is for a quiet machine; the README records a run).
+if (built && !onlyTs) {
+  step('soak: 60 s with faults on the test model (npm run soak)', process.execPath, ['dist/soak.js', '--seconds', '60', '--faults', '--model', 'models/tiny-fixture', '--json', 'out/soak.json', '--max-recovery-ms', '4000']);
+}
+
 if (runModelTests) {
   const summary = path.join(root, 'out/model-tests.json');
   step('model tests (models/scripts/test_models.mjs)', process.execPath, ['models/scripts/test_models.mjs', '--summary', summary]);
