@@ -8,6 +8,11 @@
 #   init     the model folder INIT_FOLDER (default models/ultramem-code-s), its graph carried xz-compressed in
 #            data/gpu/init/ (stage_gpu_part.sh init), goes to /tmp/um/init/ultramem: the ultramem run then continues
 #            from its weights (train.py --init-from), and finish measures it next to the run
+#   sitecorpus  after the last part call (every train shard and the held-out ones are here): a second corpus from
+#            this machine's own installed sources (every site-packages, /usr/include; models/corpus/sitecorpus.py,
+#            deduplicated against the carried shards, decontaminated against the evals) into $W/shards/site in the
+#            background, then tokenized into $W/tokens/partsite, which train's tokens/part* globs take (train waits
+#            for it like for a part); waits WAIT_S seconds. Called again, it only shows how far it got
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
@@ -19,6 +24,9 @@
 #            evaluation of the folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
 #   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
+#   ddp      like train, but the first run of RUN_LIST alone, data-parallel over every GPU (torchrun; the global batch
+#            BATCH is split over the GPUs, the data order is the one-GPU order); MAX_S caps its training time (a
+#            checkpoint follows, for the ckpt and resume phases)
 #   study    the scaling study (models/study/scaling.json, study.py) in the background on every GPU, PER_GPU runs
 #            at a time on each: STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
 #   study-collect  waits for the study; its table, plot, study.json, metrics and logs into $OUT
@@ -126,6 +134,18 @@ json.dump(manifest, open(sys.argv[2], "w"), indent=2)
 EOF
   (cd models && python3 -c "from ultramem.onnx_import import load_model_folder as l; m = l('$d'); print(sum(p.numel() for p in m.parameters()), 'parameters from $d')")
   ;;
+sitecorpus)   # models/corpus/README.md, "The site corpus"
+  if ! pgrep -f "$W/shards/site " > /dev/null && [ ! -f "$W/tokens/partsite/tokens.json" ]; then
+    [ -d "$W/shards/heldout" ] && [ -d "$W/evals" ] || { echo "carry every part and the held-out shards first"; exit 1; }
+    wait_for "$W/tokenizer.json" 300
+    setsid nohup bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
+        --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' &&
+      python3 models/scripts/prepare_tokens.py --tokenizer $W/tokenizer.json --shards $W/shards/site \
+        --out $W/tokens/partsite --seed 99" > "$W/tokens/partsite.log" 2>&1 < /dev/null &
+  fi
+  sleep "${WAIT_S:-60}"
+  tail -n 4 "$W/tokens/partsite.log"
+  ;;
 probe)
   wait_for "$W/tokens/part1/tokens.json" 400
   for r in "${RUNS[@]}"; do
@@ -162,6 +182,17 @@ train)
   done
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W"/*.log
+  ;;
+ddp)
+  for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
+  r=${RUNS[0]}
+  n=$(python3 -c 'import torch; print(torch.cuda.device_count())')
+  # shellcheck disable=SC2046
+  setsid nohup torchrun --standalone --nproc_per_node "$n" models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+    $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "$STEPS" --max-seconds "${MAX_S:-0}" --log-every 25 \
+    --health-every 500 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
+  sleep "${WAIT_S:-500}"
+  tail -n 2 "$W/$r.log"
   ;;
 export)   # the model folders of the finished runs in RUN_LIST, while others still train
   for r in "${RUNS[@]}"; do wait_for "$W/$r/ckpt.pt" 600; export_run "$r" & done
@@ -266,7 +297,7 @@ resume)
   ls -la "$W/resume/${RESUME_RUN:-ultramem}"
   ;;
 *)
-  echo "usage: $0 part N|init|probe|train|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
+  echo "usage: $0 part N|init|sitecorpus|probe|train|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
   exit 2
   ;;
 esac
