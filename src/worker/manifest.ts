@@ -82,9 +82,13 @@ function posInt(dir: string, o: Json, key: string, where = ''): number {
   return v;
 }
 
-/** A relative path that stays inside the folder. */
+/**
+ * A relative path that stays inside the folder by the rules of every platform, so that a model folder means the same
+ * on Linux, macOS and Windows: absolute for POSIX or for Windows (`/…`, `\\…`, `C:\…`, and the drive-relative `C:…`)
+ * or climbing with `..` (either separator) is refused everywhere.
+ */
 function insidePath(dir: string, rel: string, key: string): string {
-  if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) {
+  if (path.posix.isAbsolute(rel) || path.win32.isAbsolute(rel) || /^[A-Za-z]:/.test(rel) || rel.split(/[\\/]/).includes('..')) {
     throw invalid(dir, `"${key}" must be a relative path inside the folder, got "${rel}"`);
   }
   return rel;

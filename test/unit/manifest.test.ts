@@ -87,6 +87,15 @@ test('external data a graph names must be listed (and so hashed)', async () => {
   );
 });
 
+test('a file path absolute on POSIX or Windows, or climbing out, is refused on every platform', async () => {
+  for (const graph of ['/etc/model.onnx', 'C:\\models\\model.onnx', 'C:model.onnx', '\\\\server\\share\\model.onnx', '\\model.onnx', '..\\model.onnx', 'sub/../../model.onnx']) {
+    await withCopy(
+      (_dir, m) => void (m['graph'] = graph),
+      (dir) => assert.rejects(loadManifest(dir), rejectsWith('MANIFEST_INVALID', /"graph" must be a relative path inside the folder/), graph),
+    );
+  }
+});
+
 test('the FIM template is psm or spm, anything else is refused with the field named', async () => {
   requireFixture();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-template-'));
