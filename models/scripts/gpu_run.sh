@@ -55,8 +55,9 @@ run_flags() {  # the model flags of one run: a preset, or the config models/stud
     *) echo "--config models/study/runs/$1.json" ;;
   esac
 }
+# COMPILE=1 adds torch.compile (measure it with the probe phase first: its tokens/s and MFU are in the probe logs)
 common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
-        --seed "${SEED:-1}")
+        --seed "${SEED:-1}" "--$([ "${COMPILE:-0}" = 1 ] || echo no-)compile")
 init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
   # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already; or resumed from carried
   # checkpoint parts (resume phase) on its own schedule
