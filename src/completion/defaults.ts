@@ -4,7 +4,7 @@
  * test checks), the CLI and `npm run bench`, so that the benchmark measures what users get.
  */
 export const SHIPPED_DEFAULTS = {
-  /** onnxruntime intra-op threads; 0 lets the worker choose (src/worker/session.ts defaultThreads). */
+  /** onnxruntime intra-op threads; 0 lets the worker choose (src/worker/session.ts threadPlan). */
   threads: 0,
   maxPromptTokens: 1024,
   maxLines: 8,

@@ -17,7 +17,7 @@ import type {
   StopReason,
   WorkerStats,
 } from './protocol';
-import { defaultThreads, MAX_THREADS, ModelSession } from './session';
+import { ModelSession, physicalCores, threadPlan } from './session';
 import { checkStop } from './stopRules';
 import { ModelTokenizer } from './tokenizer';
 
@@ -77,14 +77,13 @@ export class Engine {
     const m = loaded.manifest;
     const graph = params.useFloatGraph ? m.floatGraph : m.graph;
     if (graph === undefined) throw new WorkerError('BAD_REQUEST', `Model ${m.name} has no floatGraph`);
-    const threads = params.threads && params.threads > 0 ? Math.min(MAX_THREADS, Math.floor(params.threads)) : defaultThreads();
     // The session first: it checks vocabSize and the cache's shape against the graph before the tokenizer's
     // byte table is sized by vocabSize.
     const session = await ModelSession.create({
       graphPath: path.join(loaded.dir, graph),
       kv: m.kvCache,
       vocabSize: m.vocabSize,
-      threads,
+      threads: threadPlan(params.threads ?? 0, physicalCores()),
     });
     let tokenizer: ModelTokenizer;
     try {
@@ -106,7 +105,8 @@ export class Engine {
       contextLength: m.contextLength,
       fimTemplate: m.fim.template,
       specialTokens: m.specialTokens,
-      threads,
+      threads: session.decodeThreads,
+      prefillThreads: session.prefillThreads,
       loadMs: Math.round(performance.now() - t0),
       graph,
     };

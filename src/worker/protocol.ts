@@ -100,7 +100,9 @@ export interface ModelInfo {
   readonly contextLength: number;
   readonly fimTemplate: FimTemplate;
   readonly specialTokens: Readonly<Record<SpecialTokenName, SpecialTokenInfo>>;
+  /** Intra-op threads of decoding (the setting, or the fastest in the probe at load) and of a prefill. */
   readonly threads: number;
+  readonly prefillThreads: number;
   readonly loadMs: number;
   readonly graph: string;
 }

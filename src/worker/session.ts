@@ -6,7 +6,10 @@
  * rolled back by slicing dimension 2 (keys are stored after RoPE, so a sliced cache equals a fresh prefill).
  * Memory is bounded: the worker never lets the cache grow past the model's context length.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from './errors';
 import type { KvCacheSpec } from './manifest';
@@ -24,16 +27,55 @@ export interface SessionOptions {
   readonly graphPath: string;
   readonly kv: KvCacheSpec;
   readonly vocabSize: number;
-  readonly threads: number;
+  readonly threads: ThreadPlan;
 }
 
-/** The most intra-op threads: batch-1 decoding gains little beyond this, and a setting above it is clamped. */
+/** The most intra-op threads for decoding: batch-1 decoding gains little beyond this, and a setting above it is clamped. */
 export const MAX_THREADS = 4;
+/** The most intra-op threads a prefill takes when the setting leaves the choice to the worker. */
+export const MAX_PREFILL_THREADS = 8;
+/** A forward of more new tokens than this runs on the prefill session; a keystroke's few typed tokens decode. */
+const DECODE_MAX_NEW_TOKENS = 8;
 
-/** Half the logical cores, at least 1 and at most MAX_THREADS. */
-export function defaultThreads(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(MAX_THREADS, Math.floor(cores / 2)));
+/** Intra-op threads: a prefill's, and the decode counts to choose from by a probe at load (one: no probe). */
+export interface ThreadPlan {
+  readonly prefill: number;
+  readonly decodeCandidates: readonly number[];
+}
+
+/**
+ * The `threads` setting, when above 0, is used for everything (clamped to MAX_THREADS). Otherwise a cold prefill,
+ * which parallelises well, takes every physical core up to MAX_PREFILL_THREADS (hyper-threads share a core's
+ * vector units), and decoding, whose best count depends on the CPU and on what else runs, takes the fastest of 1, 2
+ * and 4 threads (up to the physical cores) in a probe at load.
+ */
+export function threadPlan(setting: number, physical: number): ThreadPlan {
+  if (setting > 0) {
+    const t = Math.min(MAX_THREADS, Math.floor(setting));
+    return { prefill: t, decodeCandidates: [t] };
+  }
+  const cores = Math.max(1, physical);
+  return { prefill: Math.min(MAX_PREFILL_THREADS, cores), decodeCandidates: [1, 2, 4].filter((n) => n <= Math.min(MAX_THREADS, cores)) };
+}
+
+/**
+ * Physical cores: distinct (package, core) pairs of the CPUs in Linux's topology (SMT siblings share one), else the
+ * logical count (macOS and Windows; Apple silicon has no SMT).
+ */
+export function physicalCores(cpuDir = '/sys/devices/system/cpu'): number {
+  const logical = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  try {
+    const cores = new Set<string>();
+    for (const cpu of fs.readdirSync(cpuDir).filter((d) => /^cpu\d+$/.test(d))) {
+      const topology = path.join(cpuDir, cpu, 'topology');
+      if (!fs.existsSync(topology)) continue; // offline
+      const read = (f: string): string => fs.readFileSync(path.join(topology, f), 'utf8').trim();
+      cores.add(`${read('physical_package_id')}:${read('core_id')}`);
+    }
+    return cores.size > 0 ? Math.min(cores.size, logical) : logical;
+  } catch {
+    return logical;
+  }
 }
 
 export function longestCommonPrefix(a: readonly number[], b: readonly number[]): number {
@@ -92,10 +134,16 @@ export class ModelSession {
   private readonly stepIds = new BigInt64Array(1);
   private readonly stepTensor = new ort.Tensor('int64', this.stepIds, [1, 1]);
 
+  /** Runs decode steps and a keystroke's few tokens; the prefill session itself when the counts are equal. */
+  private decodeSession: ort.InferenceSession;
+  private decodeThreadCount: number;
+
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly prefillSession: ort.InferenceSession,
     private readonly opts: SessionOptions,
   ) {
+    this.decodeSession = prefillSession;
+    this.decodeThreadCount = opts.threads.prefill;
     const { numLayers, numKvHeads, headDim } = opts.kv;
     for (let i = 0; i < numLayers; i++) {
       this.pastNames.push(`past_key_${i}`, `past_value_${i}`);
@@ -105,20 +153,69 @@ export class ModelSession {
     this.past = this.pastNames.map(() => this.emptyPast);
   }
 
-  static async create(opts: SessionOptions): Promise<ModelSession> {
-    let session: ort.InferenceSession;
+  private static async open(opts: SessionOptions, threads: number): Promise<ort.InferenceSession> {
     try {
-      session = await ort.InferenceSession.create(opts.graphPath, { ...WORKER_SESSION_OPTIONS, intraOpNumThreads: opts.threads });
+      return await ort.InferenceSession.create(opts.graphPath, { ...WORKER_SESSION_OPTIONS, intraOpNumThreads: threads });
     } catch (e) {
       throw new WorkerError('GRAPH_CONTRACT', `Graph ${opts.graphPath} does not load in onnxruntime: ${(e as Error).message}`);
     }
+  }
+
+  static async create(opts: SessionOptions): Promise<ModelSession> {
+    const session = await ModelSession.open(opts, opts.threads.prefill);
     try {
       checkContract(session, opts);
     } catch (e) {
       await session.release();
       throw e;
     }
-    return new ModelSession(session, opts);
+    const s = new ModelSession(session, opts);
+    const { prefill, decodeCandidates } = opts.threads;
+    if (decodeCandidates.length > 1 || decodeCandidates[0] !== prefill) {
+      try {
+        await s.chooseDecodeSession(decodeCandidates);
+      } catch (e) {
+        await s.release();
+        throw e;
+      }
+    }
+    return s;
+  }
+
+  get prefillThreads(): number {
+    return this.opts.threads.prefill;
+  }
+
+  get decodeThreads(): number {
+    return this.decodeThreadCount;
+  }
+
+  /**
+   * Opens a session per candidate thread count, times the same decode step (after a short prefill) on each in
+   * interleaved rounds, and keeps the fastest; the others are released.
+   */
+  private async chooseDecodeSession(candidates: readonly number[]): Promise<void> {
+    const sessions = new Map<number, ort.InferenceSession>([[this.prefillThreads, this.prefillSession]]);
+    try {
+      for (const n of candidates) if (!sessions.has(n)) sessions.set(n, await ModelSession.open(this.opts, n));
+      await this.forward(Array.from({ length: 32 }, (_, i) => i % this.opts.vocabSize));
+      const feeds = this.feeds([1]);
+      const times = new Map<number, number[]>(candidates.map((n) => [n, []]));
+      for (let round = 0; round < 6; round++) {
+        for (const n of candidates) {
+          const t0 = performance.now();
+          await sessions.get(n)!.run(feeds);
+          if (round > 0) times.get(n)!.push(performance.now() - t0); // the first run of a session initialises it
+        }
+      }
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+      const best = candidates.reduce((a, b) => (median(times.get(b)!) < median(times.get(a)!) ? b : a));
+      this.decodeSession = sessions.get(best)!;
+      this.decodeThreadCount = best;
+    } finally {
+      this.reset();
+      for (const session of sessions.values()) if (session !== this.prefillSession && session !== this.decodeSession) await session.release();
+    }
   }
 
   get cachedTokens(): number {
@@ -159,12 +256,8 @@ export class ModelSession {
     this.truncate(0);
   }
 
-  /**
-   * Runs the graph on new tokens after the cached ones and appends them to the cache.
-   * Returns the logits of the last new token (a view valid until the next call).
-   */
-  async forward(newIds: readonly number[]): Promise<Float32Array> {
-    if (newIds.length === 0) throw new WorkerError('INTERNAL', 'forward needs at least one new token');
+  /** The graph's inputs for `newIds` after the cached tokens. */
+  private feeds(newIds: readonly number[]): Record<string, ort.Tensor> {
     let ids: ort.Tensor;
     if (newIds.length === 1) {
       this.stepIds[0] = BigInt(newIds[0]!);
@@ -174,7 +267,17 @@ export class ModelSession {
     }
     const feeds: Record<string, ort.Tensor> = { input_ids: ids, num_logits: this.oneLogit };
     for (let i = 0; i < this.pastNames.length; i++) feeds[this.pastNames[i]!] = this.past[i]!;
-    const out = await this.session.run(feeds);
+    return feeds;
+  }
+
+  /**
+   * Runs the graph on new tokens after the cached ones and appends them to the cache.
+   * Returns the logits of the last new token (a view valid until the next call).
+   */
+  async forward(newIds: readonly number[]): Promise<Float32Array> {
+    if (newIds.length === 0) throw new WorkerError('INTERNAL', 'forward needs at least one new token');
+    const session = newIds.length > DECODE_MAX_NEW_TOKENS ? this.prefillSession : this.decodeSession;
+    const out = await session.run(this.feeds(newIds));
     const next: ort.Tensor[] = [];
     for (const name of this.presentNames) {
       const t = out[name];
@@ -193,6 +296,7 @@ export class ModelSession {
 
   async release(): Promise<void> {
     this.reset();
-    await this.session.release();
+    if (this.decodeSession !== this.prefillSession) await this.decodeSession.release();
+    await this.prefillSession.release();
   }
 }
