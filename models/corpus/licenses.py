@@ -12,7 +12,7 @@ PERMISSIVE = {
     "PSF-2.0", "Python-2.0", "Zlib", "Unlicense", "CC0-1.0", "public-domain", "BSL-1.0", "NCSA",
     "PostgreSQL", "HPND", "Unicode-DFS", "WTFPL", "BlueOak-1.0.0", "curl", "Libpng", "UPL-1.0", "CC-BY-4.0",
     "CC-BY-3.0", "W3C", "ImageMagick", "FSFAP", "FSFUL", "FSFULLR", "X11-distribute-modifications-variant",
-    "ZPL-2.1", "BSD-1-Clause",
+    "ZPL-2.1", "BSD-1-Clause", "CNRI-Python",
 }
 
 _ALIASES = {
@@ -42,7 +42,7 @@ _ALIASES = {
     "cc-by-3.0": "CC-BY-3.0", "w3c": "W3C", "fsfap": "FSFAP", "fsful": "FSFUL", "fsfullr": "FSFULLR",
     "permissive": "permissive-unnamed", "pd": "public-domain", "psf-license": "PSF-2.0",
     "openssh": "BSD", "edl-1.0": "BSD-3-Clause", "zope-2.1": "ZPL-2.1", "zpl-2.1": "ZPL-2.1",
-    "bsd-1-clause": "BSD-1-Clause",
+    "bsd-1-clause": "BSD-1-Clause", "cnri-python": "CNRI-Python",
 }
 # Debian's copyright files name many variants of the common licenses after their project
 # ("MIT-Expat", "BSD-3-clause-Cambridge", "BSD3"): these patterns map them to the base license.
@@ -51,6 +51,7 @@ _VARIANTS = [
     (re.compile(r"^bsd-?([0-3])(?:-?clauses?)?(?:[-_ ].*)?$"), "BSD-{}-Clause"),
     (re.compile(r"^bsd-c([23])$"), "BSD-{}-Clause"),
     (re.compile(r"^apache-?2(?:\.0)?(?:[-_ ].*)?$"), "Apache-2.0"),
+    (re.compile(r"^apache(?:-software)?(?:-license)?,?-(?:version-)?v?2(?:\.0)?$"), "Apache-2.0"),   # "Apache License v2.0"
     (re.compile(r"^(?:isc|zlib)(?:[-_ ].*)?$"), None),
 ]
 
@@ -241,13 +242,18 @@ _FREE_TEXT_PERMISSIVE = [
     ("HPND", re.compile(r"Permission\s+to\s+use,\s+copy,\s+modify,\s+(?:and\s+)?distribute,?\s+(?:and\s+sell\s+)?"
                         r"this\s+software\s+and\s+its\s+documentation\s+for\s+any\s+purpose", re.I)),
 ]
-# copyleft, advertising-clause, non-commercial and proprietary terms (a vendor's licence agreement such as the
-# CUDA toolkit's "NOTICE TO LICENSEE ... Licensed Deliverables" header)
+# copyleft licenses, and a vendor's license agreement (the CUDA toolkit's "NOTICE TO LICENSEE ... Licensed
+# Deliverables" header)
+_COPYLEFT_NAMES = r"General Public License|Lesser General|Library General|Mozilla Public|Artistic License|" \
+    r"Eclipse Public|Common Public License|Affero"
+_VENDOR_AGREEMENTS = r"Software License Agreement|End[- ]User License Agreement|NOTICE TO LICENSEE|Licensed Deliverables"
 _NOT_PERMISSIVE_TEXT = re.compile(
-    r"General Public License|\bL?GPL|Lesser General|Library General|Mozilla Public|\bMPL\b|Artistic License|"
-    r"Eclipse Public|\bEPL\b|\bCDDL\b|Common Public License|Affero|All advertising materials mentioning|"
-    r"non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b|Software License Agreement|"
-    r"End[- ]User License Agreement|\bEULA\b|NOTICE TO LICENSEE|Licensed Deliverables", re.I)
+    rf"{_COPYLEFT_NAMES}|{_VENDOR_AGREEMENTS}|\bL?GPL|\bMPL\b|\bEPL\b|\bCDDL\b|\bEULA\b|"
+    r"All advertising materials mentioning|non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b",
+    re.I)
+# in a source file's first lines: the acronyms in capitals only (`mpl` is matplotlib, `epl` a variable), and not
+# "proprietary" (HTTP's proprietary headers)
+_NOT_PERMISSIVE_NOTICE = re.compile(rf"(?i:{_COPYLEFT_NAMES}|{_VENDOR_AGREEMENTS})|\bL?GPL|\b(?:MPL|EPL|CDDL|EULA)\b")
 
 
 def judge_free_text(text):
@@ -278,7 +284,7 @@ def judge_debian(copyright_text):
 def notice_not_permissive(head):
     """Whether a file's own first lines (its license notice) name a copyleft or proprietary license: such a
     file is dropped whatever its package's license says (a vendor header shipped inside an MIT wheel)."""
-    return bool(_NOT_PERMISSIVE_TEXT.search(head))
+    return bool(_NOT_PERMISSIVE_NOTICE.search(head))
 
 
 # ---------------------------------------------------------------- npm

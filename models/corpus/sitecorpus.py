@@ -75,12 +75,9 @@ def find_units(site_list, include_dirs, dists):
 
 
 def size_hint(unit):
-    """About how much a unit has to read: its files' bytes (dpkg), its RECORD's size (a line per file)."""
+    """About how much a unit has to read: its number of files."""
     source, _, _, args = unit
-    if source == "dpkg":
-        return sum(os.path.getsize(p) for p in args)
-    record = os.path.join(args[1], "RECORD")
-    return os.path.getsize(record) if os.path.exists(record) else 0
+    return len(args) if source == "dpkg" else len(PySiteSource(None, args[0]).files_of(args[1]))
 
 
 def process_unit(job):
