@@ -13,14 +13,15 @@
  * The models are generated once into --cache (default .cache/bench-engine, git-ignored) and again when the
  * model code changes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { cpuInfo, formatReport, summarise, type Cell, type CellTiming, type EngineName, type EngineReport, type ModelWork } from './engineReport';
+import { readCpuInfo } from './cpu';
+import { formatReport, summarise, type Cell, type CellTiming, type EngineName, type EngineReport, type ModelWork } from './engineReport';
 import { writeLlamaGguf } from './gguf';
 import { ensureNodeLlamaCpp, NODE_LLAMA_CPP_VERSION } from './nodeLlamaCpp';
 import { WORKER_SESSION_OPTIONS } from '../worker/session';
@@ -133,8 +134,7 @@ async function timeCell(engine: TimedEngine, prompt: readonly number[], decodeSt
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const lscpu = execFileSync('lscpu', { encoding: 'utf8' });
-  const cpu = cpuInfo(lscpu, os.availableParallelism());
+  const cpu = readCpuInfo();
   console.log(`CPU: ${cpu.model}; flags: ${cpu['flags']}`);
   const before = loadAverage();
   console.log(`load average: ${before.join(' ')} (other jobs on this machine make the timings noisy)`);

@@ -2,6 +2,7 @@
  * The report of `npm run bench:engine`: rows summarised over interleaved rounds, the JSON of issue 12's schema, and
  * the table. Pure functions, so the schema and the arithmetic are tested without timing anything.
  */
+import { describeCpu, type CpuInfo } from './cpu';
 
 export type EngineName = 'ultramem' | 'dense' | 'moe' | 'llama.cpp';
 
@@ -42,13 +43,6 @@ export interface EngineRow extends Cell {
   readonly decodeGflops: number;
 }
 
-export interface CpuInfo {
-  readonly model: string;
-  readonly logicalCores: number;
-  /** The flags that decide which kernels run, true or false, then every flag lscpu lists. */
-  readonly [flag: string]: string | number | boolean;
-}
-
 export interface EngineReport {
   readonly date: string;
   readonly quick: boolean;
@@ -61,16 +55,6 @@ export interface EngineReport {
   /** The llama.cpp build and weight type, when its rows are there. */
   readonly llamaCpp?: string;
   readonly rows: EngineRow[];
-}
-
-const KERNEL_FLAGS = ['avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8', 'asimddp', 'i8mm'];
-
-/** The CPU's model and flags from `lscpu` output. */
-export function cpuInfo(lscpu: string, logicalCores: number): CpuInfo {
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(lscpu)?.[1]?.trim() ?? '';
-  const flags = field('Flags').split(/\s+/).filter(Boolean);
-  const has = Object.fromEntries(KERNEL_FLAGS.map((f) => [f, flags.includes(f)]));
-  return { model: field('Model name'), logicalCores, ...has, flags: flags.join(' ') };
 }
 
 export function median(xs: readonly number[]): number {
@@ -107,9 +91,8 @@ export function engineLabel(row: Cell): string {
 
 /** The report as markdown: a line on the machine, then one table row per cell. */
 export function formatReport(r: EngineReport): string {
-  const flags = Object.entries(r.cpu).filter(([, v]) => v === true).map(([k]) => k);
   const lines = [
-    `${r.date}, ${r.cpu.model}, ${r.cpu.logicalCores} logical cores, kernel flags: ${flags.join(' ') || 'none of ' + KERNEL_FLAGS.join(' ')}`,
+    `${r.date}, ${describeCpu(r.cpu)}`,
     `load average before ${r.loadAverage.before.join(' ')}, after ${r.loadAverage.after.join(' ')}; ${r.rounds} interleaved round(s)${r.quick ? ' (--quick)' : ''}`,
     `GEMM peak (onnxruntime-node fp32 MatMul): ${Object.entries(r.gemmPeakGflops).map(([t, g]) => `${num(g)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`).join(', ')}`,
     '',

@@ -22,6 +22,7 @@ import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
 import { detectInsertSpaces } from '../completion/text';
+import { describeCpu, readCpuInfo } from './cpu';
 import type { NeighbourFile } from '../completion/types';
 
 const DEFAULT_FILES = ['src/completion/cache.ts', 'src/worker/session.ts', 'models/ultramem/model.py', 'test/runAll.mjs', 'esbuild.mjs'];
@@ -113,6 +114,9 @@ const fmt = (v: number, unit = ''): string => (Number.isFinite(v) ? `${v >= 100 
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const cpu = readCpuInfo();
+  const loadBefore = os.loadavg();
+  console.log(`CPU: ${describeCpu(cpu)}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} (other jobs make the timings noisy)`);
   const root = path.join(__dirname, '..');
   const modelDir = args.model ? path.resolve(args.model) : (await defaultModel(path.join(root, 'models')))?.dir;
   if (!modelDir) throw new Error('no model: pass --model DIR');
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
   const worker = await host.stats();
   const hits = pipeline.stats.cacheHits + pipeline.stats.typedThroughHits + pipeline.stats.inflightReuse;
   const rows: [string, string, string][] = [
-    ['model', `${info.name} (${info.graph}, ${info.threads} threads)`, `shipped settings: ${JSON.stringify(SHIPPED_DEFAULTS)}`],
+    ['model', `${info.name} (${info.graph}, ${info.threads} decode / ${info.prefillThreads} prefill threads)`, `shipped settings: ${JSON.stringify(SHIPPED_DEFAULTS)}`],
     ['keystrokes replayed', String(keystrokes), `${sources.length} files: ${[...new Set(sources.map((s) => s.languageId))].join(', ')}`],
     ['suggestions shown', String(shown), ''],
     ['keystrokes that needed the model / answered without it', `${neededModel.whole.length} / ${withoutModel.whole.length}`, 'without: cache, typed through, or skipped'],
@@ -196,7 +200,7 @@ async function main(): Promise<void> {
   ];
   console.log('| measure | value | note |\n|---|---|---|');
   for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
-  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, loadAverage: os.loadavg(), date: new Date().toISOString() }, null, 2));
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, cpu, loadAverage: { before: loadBefore, after: os.loadavg() }, date: new Date().toISOString() }, null, 2));
   await host.stop();
 }
 

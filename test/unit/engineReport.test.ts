@@ -1,7 +1,8 @@
 /** bench:engine's report: issue 12's JSON schema, the arithmetic over rounds, and the CPU flags. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cpuInfo, formatReport, median, summarise, type EngineReport } from '../../src/bench/engineReport';
+import { cpuInfo } from '../../src/bench/cpu';
+import { formatReport, median, summarise, type EngineReport } from '../../src/bench/engineReport';
 
 const LSCPU = 'Architecture:  x86_64\nModel name:    AMD EPYC\nFlags:         fpu sse avx2 fma avx512f avx512_vnni\n';
 
