@@ -1,5 +1,12 @@
-/** File helpers shared by the CLI and the bench. */
+/** Helpers shared by the command-line tools: the CLI, the bench and the soak test. */
 import * as path from 'node:path';
+
+/** The number given after option `arg` on a command line (`--seconds 60`); throws when there is none. */
+export function numberOption(arg: string, value: string | undefined): number {
+  const v = Number(value);
+  if (value === undefined || !Number.isFinite(v)) throw new Error(`${arg} needs a number`);
+  return v;
+}
 
 /** Guess a VS Code language id from a file name (enough for the comment rule and snippet matching). */
 export function languageOf(file: string): string {

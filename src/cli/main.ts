@@ -21,7 +21,7 @@ import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { detectInsertSpaces } from '../completion/text';
 import type { CompletionRequest } from '../completion/types';
-import { languageOf, splitAt } from './files';
+import { languageOf, numberOption, splitAt } from './files';
 
 export { languageOf, splitAt };
 
@@ -43,11 +43,7 @@ function parseArgs(argv: string[]): Args {
   const a: Args = { threads, maxTokens, maxLines, maxPromptTokens, tabSize: 4, jsonl: false, positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v)) throw new Error(`${arg} needs a number`);
-      return v;
-    };
+    const num = (): number => numberOption(arg, argv[++i]);
     if (arg === '--model') a.model = argv[++i];
     else if (arg === '--threads') a.threads = num();
     else if (arg === '--max-tokens') a.maxTokens = num();

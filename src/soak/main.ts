@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
-import { languageOf } from '../cli/files';
+import { languageOf, numberOption } from '../cli/files';
 import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type CompletionBackend, type PipelineAnswer, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
@@ -39,11 +39,7 @@ function parseArgs(argv: string[]): Args {
   const a: Args = { seconds: 60, faults: false, seed: 1, threads: 1, maxRecoveryMs: Infinity };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v)) throw new Error(`${arg} needs a number`);
-      return v;
-    };
+    const num = (): number => numberOption(arg, argv[++i]);
     if (arg === '--seconds') a.seconds = num();
     else if (arg === '--faults') a.faults = true;
     else if (arg === '--model') a.model = argv[++i];
