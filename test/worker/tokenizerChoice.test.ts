@@ -10,7 +10,6 @@
  */
 import { Tokenizer as JsTokenizer } from '@huggingface/tokenizers';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -22,11 +21,17 @@ const TOKENIZER = path.join(ROOT, 'models', 'ultramem-code-s', 'tokenizer.json')
 function samples(): { name: string; text: string }[] {
   const parity = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'tests', 'data', 'tokenizer_parity.json'), 'utf8')) as { samples: { lang: string; path: string; text: string }[] };
   const out = parity.samples.map((s) => ({ name: `held-out ${s.lang} ${s.path}`, text: s.text }));
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0');
-  for (const f of tracked.filter((n) => /\.(ts|mjs|cjs|js|py|sh|toml|json|md)$|^\.ci\/run$/.test(n))) {
-    const file = path.join(ROOT, f);
-    if (fs.existsSync(file) && fs.statSync(file).size <= 64 * 1024) out.push({ name: f, text: fs.readFileSync(file, 'utf8') });
-  }
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory() && !['node_modules', 'out', 'dist', '__pycache__'].includes(e.name) && !e.name.startsWith('.')) walk(rel);
+      else if (e.isFile() && /\.(ts|mjs|cjs|js|py|sh|toml|json|md)$/.test(e.name) && fs.statSync(path.join(ROOT, rel)).size <= 64 * 1024) {
+        out.push({ name: rel, text: fs.readFileSync(path.join(ROOT, rel), 'utf8') });
+      }
+    }
+  };
+  for (const dir of ['src', 'test', 'scripts', 'models', 'media']) walk(dir);
+  out.push({ name: '.ci/run', text: fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8') });
   out.push({ name: 'stress', text: 'naïve café 日本語 🙂🙂 Ω≈ç\r\n\tx\t\t= 1_000_000;\r\n' + ' '.repeat(40) + '\n\n\n' + '0123456789'.repeat(5) + " don't it's <|fim_prefix|>" });
   return out;
 }
