@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { readCpuInfo } from './cpu';
-import { formatReport, summarise, type Cell, type CellTiming, type EngineName, type EngineReport, type ModelWork } from './engineReport';
+import { checkTargets, formatReport, summarise, type Cell, type CellTiming, type EngineName, type EngineReport, type ModelWork } from './engineReport';
 import { writeLlamaGguf } from './gguf';
 import { ensureNodeLlamaCpp, NODE_LLAMA_CPP_VERSION } from './nodeLlamaCpp';
 import { WORKER_SESSION_OPTIONS } from '../worker/session';
@@ -183,6 +183,7 @@ async function main(): Promise<void> {
   for (const { engine } of instances) await engine.dispose();
   await llamaModel?.dispose();
 
+  const rows = cells.map(({ cell, timings }) => summarise(cell, timings, listing[cell.engine === 'llama.cpp' ? 'dense' : cell.engine], gemmPeak[String(cell.threads)]!));
   const report: EngineReport = {
     date: new Date().toISOString(),
     quick: args.quick,
@@ -191,7 +192,8 @@ async function main(): Promise<void> {
     loadAverage: { before, after: loadAverage() },
     gemmPeakGflops: gemmPeak,
     llamaCpp: args.engines.includes('llama.cpp') ? `node-llama-cpp ${NODE_LLAMA_CPP_VERSION}, Q8_0` : undefined,
-    rows: cells.map(({ cell, timings }) => summarise(cell, timings, listing[cell.engine === 'llama.cpp' ? 'dense' : cell.engine], gemmPeak[String(cell.threads)]!)),
+    rows,
+    targets: checkTargets(rows),
   };
   console.log(formatReport(report));
   // Three decimals are more than the timings' precision.

@@ -55,6 +55,7 @@ export interface EngineReport {
   /** The llama.cpp build and weight type, when its rows are there. */
   readonly llamaCpp?: string;
   readonly rows: EngineRow[];
+  readonly targets: TargetCheck[];
 }
 
 export function median(xs: readonly number[]): number {
@@ -89,7 +90,54 @@ export function engineLabel(row: Cell): string {
   return row.flashAttention === undefined ? row.engine : `${row.engine}, flash attention ${row.flashAttention ? 'on' : 'off'}`;
 }
 
-/** The report as markdown: a line on the machine, then one table row per cell. */
+/** One of issue 12's targets, a ratio of two rows of the same run, at one thread count. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly threads: number;
+  readonly ratio: number;
+  /** The ratio must be at most this. */
+  readonly limit: number;
+  readonly met: boolean;
+}
+
+/**
+ * Issue 12's targets as ratios within one run (each at most its limit), for every thread count with the rows they
+ * need: decode no slower than llama.cpp's on the same shape (its faster flash-attention setting), the first decode
+ * step no slower than the others, a 1,536-token prefill 1.5x faster than llama.cpp with flash attention, UltraMem
+ * within 1.15x (prefill) and 1.10x (decode) of its dense twin, decode at 1,536 tokens of context at least 0.9x as
+ * fast as at 512, and a keystroke at 1,536 at most 1.2x the one at 512.
+ */
+export function checkTargets(rows: readonly EngineRow[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const find = (engine: EngineName, threads: number, promptTokens: number, flashAttention?: boolean): EngineRow | undefined =>
+    rows.find((r) => r.engine === engine && r.threads === threads && r.promptTokens === promptTokens && r.flashAttention === flashAttention);
+  const add = (target: string, threads: number, a: number | undefined, b: number | undefined, limit: number): void => {
+    if (a === undefined || b === undefined) return;
+    const ratio = a / b;
+    out.push({ target, threads, ratio, limit, met: ratio <= limit });
+  };
+  const ours: EngineName[] = ['ultramem', 'dense'];
+  for (const threads of [...new Set(rows.map((r) => r.threads))]) {
+    for (const tokens of [512, 1536]) {
+      const llamaDecode = Math.min(...[true, false].map((fa) => find('llama.cpp', threads, tokens, fa)?.decodeMsPerToken ?? Infinity));
+      add(`dense decode / llama.cpp decode, ${tokens} tokens`, threads, find('dense', threads, tokens)?.decodeMsPerToken, Number.isFinite(llamaDecode) ? llamaDecode : undefined, 1);
+      for (const engine of ours) {
+        const row = find(engine, threads, tokens);
+        add(`${engine} first decode step / decode step, ${tokens} tokens`, threads, row?.firstDecodeMs, row?.decodeMsPerToken, 1);
+      }
+      add(`ultramem prefill / dense prefill, ${tokens} tokens`, threads, find('ultramem', threads, tokens)?.prefillMs, find('dense', threads, tokens)?.prefillMs, 1.15);
+      add(`ultramem decode / dense decode, ${tokens} tokens`, threads, find('ultramem', threads, tokens)?.decodeMsPerToken, find('dense', threads, tokens)?.decodeMsPerToken, 1.1);
+    }
+    add('dense prefill / llama.cpp prefill with flash attention, 1536 tokens', threads, find('dense', threads, 1536)?.prefillMs, find('llama.cpp', threads, 1536, true)?.prefillMs, 1 / 1.5);
+    for (const engine of ours) {
+      add(`${engine} decode at 1536 / at 512 tokens`, threads, find(engine, threads, 1536)?.decodeMsPerToken, find(engine, threads, 512)?.decodeMsPerToken, 1 / 0.9);
+      add(`${engine} keystroke at 1536 / at 512 tokens`, threads, find(engine, threads, 1536)?.keystrokeMs, find(engine, threads, 512)?.keystrokeMs, 1.2);
+    }
+  }
+  return out;
+}
+
+/** The report as markdown: a line on the machine, one table row per cell, then the targets. */
 export function formatReport(r: EngineReport): string {
   const lines = [
     `${r.date}, ${describeCpu(r.cpu)}`,
@@ -105,5 +153,7 @@ export function formatReport(r: EngineReport): string {
         `${num(row.decodeMsPerToken, 2)} | ${num(row.firstDecodeMs, 1)} | ${num(row.decodeGflops)} | ${num(row.keystrokeMs, 1)} | ${num(row.activatedMacsPerToken / 1e6, 2)}M |`,
     );
   }
+  lines.push('', '| target (ratio at most the limit) | threads | ratio | limit | met |', '|---|---|---|---|---|');
+  for (const t of r.targets) lines.push(`| ${t.target} | ${t.threads} | ${num(t.ratio, 2)} | ${num(t.limit, 2)} | ${t.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
 }

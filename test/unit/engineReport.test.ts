@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cpuInfo } from '../../src/bench/cpu';
-import { formatReport, median, summarise, type EngineReport } from '../../src/bench/engineReport';
+import { checkTargets, formatReport, median, summarise, type Cell, type EngineReport } from '../../src/bench/engineReport';
 
 const LSCPU = 'Architecture:  x86_64\nModel name:    AMD EPYC\nFlags:         fpu sse avx2 fma avx512f avx512_vnni\n';
 
@@ -37,6 +37,10 @@ test('summarise: medians over rounds, the first decode step apart, GFLOP/s of us
 test('the report has the schema of issue 12; flashAttention only on llama.cpp rows', () => {
   const work = { activatedMacsPerToken: 7e6, lmHeadMacs: 4e6 };
   const timing = [{ prefillMs: 100, decodeStepMs: [9, 5, 5], keystrokeMs: [20] }];
+  const rows = [
+    summarise({ engine: 'ultramem', threads: 2, promptTokens: 512 }, timing, work, 120),
+    summarise({ engine: 'llama.cpp', threads: 1, promptTokens: 1536, flashAttention: false }, timing, work, 90),
+  ];
   const report: EngineReport = {
     date: '2026-12-05T00:00:00.000Z',
     quick: true,
@@ -44,10 +48,8 @@ test('the report has the schema of issue 12; flashAttention only on llama.cpp ro
     cpu: cpuInfo(LSCPU, 2),
     loadAverage: { before: [1, 1, 1], after: [2, 1, 1] },
     gemmPeakGflops: { '1': 90, '2': 120 },
-    rows: [
-      summarise({ engine: 'ultramem', threads: 2, promptTokens: 512 }, timing, work, 120),
-      summarise({ engine: 'llama.cpp', threads: 1, promptTokens: 1536, flashAttention: false }, timing, work, 90),
-    ],
+    rows,
+    targets: checkTargets(rows),
   };
   const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown> & { rows: Record<string, unknown>[] };
   for (const key of ['cpu', 'gemmPeakGflops', 'rows']) assert.ok(key in json, key);
@@ -60,4 +62,36 @@ test('the report has the schema of issue 12; flashAttention only on llama.cpp ro
   assert.match(table, /kernel flags: avx2 fma avx512f avx512_vnni/);
   assert.match(table, /load average before 1 1 1, after 2 1 1/);
   assert.match(table, /\| llama\.cpp, flash attention off \| 1 \| 1536 \| 100 \|/);
+  assert.match(table, /\| ultramem first decode step \/ decode step, 512 tokens \| 2 \| 1\.80 \| 1\.00 \| \*\*no\*\* \|/);
+});
+
+test("checkTargets: issue 12's ratios within one run, each against its limit", () => {
+  const work = { activatedMacsPerToken: 7e6, lmHeadMacs: 4e6 };
+  const row = (cell: Cell, prefillMs: number, decodeMs: number, firstDecodeMs: number, keystrokeMs: number) =>
+    summarise(cell, [{ prefillMs, decodeStepMs: [firstDecodeMs, decodeMs], keystrokeMs: [keystrokeMs] }], work, 100);
+  const rows = [
+    row({ engine: 'dense', threads: 1, promptTokens: 512 }, 100, 4, 4, 10),
+    row({ engine: 'dense', threads: 1, promptTokens: 1536 }, 400, 5, 20, 11),
+    row({ engine: 'ultramem', threads: 1, promptTokens: 512 }, 110, 5, 5, 30),
+    row({ engine: 'llama.cpp', threads: 1, promptTokens: 512, flashAttention: true }, 100, 3, 3, 5),
+    row({ engine: 'llama.cpp', threads: 1, promptTokens: 512, flashAttention: false }, 100, 2, 3, 5),
+    row({ engine: 'llama.cpp', threads: 1, promptTokens: 1536, flashAttention: true }, 800, 5, 5, 5),
+  ];
+  const byName = new Map(checkTargets(rows).map((t) => [t.target, t]));
+  const check = (name: string, ratio: number, met: boolean): void => {
+    const t = byName.get(name);
+    assert.ok(t, name);
+    assert.ok(Math.abs(t.ratio - ratio) < 1e-9, `${name}: ${t.ratio}`);
+    assert.equal(t.met, met, name);
+    assert.equal(t.threads, 1);
+  };
+  check('dense decode / llama.cpp decode, 512 tokens', 2, false); // against llama.cpp's faster setting
+  check('dense decode / llama.cpp decode, 1536 tokens', 1, true);
+  check('dense first decode step / decode step, 1536 tokens', 4, false);
+  check('dense prefill / llama.cpp prefill with flash attention, 1536 tokens', 0.5, true);
+  check('ultramem prefill / dense prefill, 512 tokens', 1.1, true);
+  check('ultramem decode / dense decode, 512 tokens', 1.25, false);
+  check('dense decode at 1536 / at 512 tokens', 1.25, false);
+  check('dense keystroke at 1536 / at 512 tokens', 1.1, true);
+  assert.equal(byName.has('ultramem decode at 1536 / at 512 tokens'), false, 'no row at 1536: no check');
 });
