@@ -251,9 +251,10 @@ _NOT_PERMISSIVE_TEXT = re.compile(
     rf"{_COPYLEFT_NAMES}|{_VENDOR_AGREEMENTS}|\bL?GPL|\bMPL\b|\bEPL\b|\bCDDL\b|\bEULA\b|"
     r"All advertising materials mentioning|non-?commercial|Creative Commons Attribution-NonCommercial|\bproprietary\b",
     re.I)
-# in a source file's first lines: the acronyms in capitals only (`mpl` is matplotlib, `epl` a variable), and not
-# "proprietary" (HTTP's proprietary headers)
-_NOT_PERMISSIVE_NOTICE = re.compile(rf"(?i:{_COPYLEFT_NAMES}|{_VENDOR_AGREEMENTS})|\bL?GPL|\b(?:MPL|EPL|CDDL|EULA)\b")
+# in a source file's first lines: the acronyms in capitals only (`mpl` is matplotlib, `epl` a variable), not
+# "proprietary" (HTTP's proprietary headers), and not "GPL-compatible" (said of permissive licenses)
+_NOT_PERMISSIVE_NOTICE = re.compile(
+    rf"(?i:{_COPYLEFT_NAMES}|{_VENDOR_AGREEMENTS})|\bL?GPL(?![- ]compatible)|\b(?:MPL|EPL|CDDL|EULA)\b")
 
 
 def judge_free_text(text):

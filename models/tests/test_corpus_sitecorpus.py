@@ -54,7 +54,8 @@ def test_file_notices_and_python_license_files():
     assert licenses.notice_not_permissive(NVIDIA_NOTICE)
     assert licenses.notice_not_permissive("# This file is part of Foo.\n# Licensed under the GNU GPL v2\n")
     assert not licenses.notice_not_permissive("# Copyright 2020 A\n# SPDX-License-Identifier: MIT\nimport os\n")
-    assert not licenses.notice_not_permissive("import matplotlib as mpl\n# a proprietary HTTP header\n")
+    assert not licenses.notice_not_permissive("import matplotlib as mpl\n# a proprietary HTTP header\n"
+                                              "# This license is approved by the OSI and FSF as GPL-compatible.\n")
     assert licenses.judge_expression("Apache License v2.0")[0]      # onnx's License field
     mit = "Permission is hereby granted, free of charge, to any person obtaining a copy of this software"
     v = licenses.judge_python_metadata("Name: demo\nLicense: UNKNOWN\nLicense-File: LICENSE\n\n", [mit])
