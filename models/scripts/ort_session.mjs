@@ -15,12 +15,14 @@ const ort = require('onnxruntime-node');
 /** The worker's session options (src/worker/session.ts), so that evaluations and benchmarks run as the extension does. */
 const WORKER_SESSION_OPTIONS = require('../../src/worker/sessionOptions.json');
 
-/** Opens a graph that follows the model-folder contract and returns helpers bound to it. */
-export async function openDecoder(modelPath, threads = 1) {
+/** Opens a graph that follows the model-folder contract and returns helpers bound to it. A graph with a
+ * `past_length` input keeps its cache in capacity buffers (models/ultramem/gqa.py). */
+export async function openDecoder(modelPath, threads = 1, capacity = 512) {
   const session = await ort.InferenceSession.create(modelPath, { ...WORKER_SESSION_OPTIONS, intraOpNumThreads: threads });
   const layers = session.inputNames.filter((n) => n.startsWith('past_key_')).length;
   const meta = session.inputMetadata.find((m) => m.name === 'past_key_0');
   const [heads, headDim] = [meta.shape[1], meta.shape[3]];
+  if (session.inputNames.includes('past_length')) return capacityDecoder(session, layers, heads, headDim, capacity);
 
   function emptyCache() {
     const cache = {};
@@ -58,7 +60,41 @@ export async function openDecoder(modelPath, threads = 1) {
     return { logits: out.logits, cache: next };
   }
 
-  async function greedy(prompt, steps) {
+  return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };
+}
+
+/** The same helpers over capacity buffers: one [1, H, capacity, D] buffer per past tensor, bound as the graph's
+ * present output too, so each call writes its new tokens in place; a cache is { length, buffers } and a rollback
+ * only shortens `length`. Caches share the buffers: continue only from the latest one or a truncation of it. */
+function capacityDecoder(session, layers, heads, headDim, capacity) {
+  const names = [];
+  for (let i = 0; i < layers; i++) for (const kind of ['key', 'value']) names.push(`${kind}_${i}`);
+  const buffers = Object.fromEntries(names.map((n) => [n, new ort.Tensor('float32', new Float32Array(heads * capacity * headDim), [1, heads, capacity, headDim])]));
+  const emptyCache = () => ({ length: 0, buffers });
+  const truncate = (cache, keep) => ({ length: Math.min(keep, cache.length), buffers });
+
+  async function step(cache, ids, numLogits = 1) {
+    if (cache.length + ids.length > capacity) throw new Error(`the cache holds ${capacity} tokens`);
+    const feeds = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]),
+      num_logits: new ort.Tensor('int64', BigInt64Array.from([BigInt(numLogits)]), [1]),
+      past_length: new ort.Tensor('int64', BigInt64Array.from([BigInt(cache.length)]), [1]),
+    };
+    const fetches = { logits: null };
+    for (const n of names) {
+      feeds[`past_${n}`] = buffers[n];
+      fetches[`present_${n}`] = buffers[n];
+    }
+    const out = await session.run(feeds, fetches);
+    return { logits: out.logits, cache: { length: cache.length + ids.length, buffers } };
+  }
+
+  return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };
+}
+
+/** Greedy decoding from an empty cache: the prompt, then one token a call (parity checks, golden paths). */
+function greedyWith(emptyCache, step) {
+  return async (prompt, steps) => {
     let cache = emptyCache();
     let ids = prompt;
     const tokens = [];
@@ -69,9 +105,7 @@ export async function openDecoder(modelPath, threads = 1) {
       ids = [tokens[tokens.length - 1]];
     }
     return tokens;
-  }
-
-  return { session, emptyCache, truncate, step, greedy };
+  };
 }
 
 /** The argmax of the last position's logits, over every id or only over `ids` (token healing). */
@@ -103,7 +137,7 @@ function scoreTargets(logits, targets) {
 
 async function main(requestPath, responsePath) {
   const request = JSON.parse(readFileSync(requestPath, 'utf8'));
-  const decoder = await openDecoder(request.model, request.threads ?? 1);
+  const decoder = await openDecoder(request.model, request.threads ?? 1, request.capacity ?? 512);
   const response = { calls: [], greedy: [] };
   let cache = decoder.emptyCache();
   for (const call of request.calls ?? []) {

@@ -161,3 +161,37 @@ def test_the_studys_folder_size_estimate_matches_the_shipped_shape(exported):
     if model.cfg != laptop():
         pytest.skip("sized on the shipped shape only (tiny graphs are mostly structure)")
     assert folder_mb(model.cfg) == pytest.approx(os.path.getsize(int8_path) / 1e6, rel=0.03)
+
+
+@pytest.fixture(scope="module", params=["ultramem", "dense", "ultramem-heads"])
+def exported_capacity(request, tmp_path_factory):
+    torch.manual_seed(1)
+    model = Transformer(config_named(request.param)).eval()
+    folder = tmp_path_factory.mktemp(request.param + "-capacity")
+    float_path, int8_path = str(folder / "model.float.onnx"), str(folder / "model.onnx")
+    export_float(model, float_path, kv_layout="capacity")
+    quantize_file(float_path, int8_path)
+    return model, float_path, int8_path
+
+
+def test_capacity_graph_matches_pytorch_through_prefill_decode_and_rollback(exported_capacity):
+    """GroupQueryAttention over capacity buffers written in place (gqa.py): the same logits as the model, float and
+    int8, through a prefill, single-token steps, and a rollback that only shortens the valid length."""
+    model, float_path, int8_path = exported_capacity
+    graph, reference = graph_and_reference_logits(model, float_path)
+    np.testing.assert_allclose(graph, reference, atol=1e-4, rtol=0)
+    graph, reference = graph_and_reference_logits(model, int8_path)
+    error = np.abs(graph - reference)
+    assert error.mean() <= INT8_MEAN_TOLERANCE and error.max() <= INT8_MAX_TOLERANCE, (error.mean(), error.max())
+    ops = {n.op_type for n in onnx.load(int8_path).graph.node}
+    assert "GroupQueryAttention" in ops and "Softmax" not in ops  # attention is the fused operator alone
+
+
+def test_capacity_graph_io_has_the_past_length_and_buffers(exported_capacity):
+    model, float_path, _ = exported_capacity
+    graph = onnx.load(float_path).graph
+    L = model.cfg.n_layer
+    assert [i.name for i in graph.input] == (["input_ids", "num_logits", "past_length"]
+                                              + [f"past_{k}_{i}" for i in range(L) for k in ("key", "value")])
+    assert [o.name for o in graph.output] == ["logits"] + [f"present_{k}_{i}" for i in range(L)
+                                                          for k in ("key", "value")]

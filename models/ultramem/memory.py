@@ -202,13 +202,14 @@ class UltraMemLayer(nn.Module):
         cfg = self.cfg
         mf = cfg.n_filter
         q = self._queries(x).transpose(0, 1).unsqueeze(2)  # (2, T, 1, D_k)
-        s_bar = torch.matmul(q, self.folded["filter_keys_t"].unsqueeze(1)).squeeze(2)  # (2, T, n)
+        # select, not squeeze: the exporter turns a squeeze of a dimension it cannot size into an If
+        s_bar = torch.matmul(q, self.folded["filter_keys_t"].unsqueeze(1)).select(2, 0)  # (2, T, n)
         idx = torch.topk(s_bar, mf, dim=-1).indices  # (2, T, mf)
         rank_keys = self.folded["rank_keys"]
         exact = []
         for side in range(2):
             k_sel = rank_keys[side][idx[side]]  # (T, mf, D_k, r)
-            exact.append(torch.matmul(q[side].unsqueeze(1), k_sel).squeeze(2).transpose(1, 2))  # (T, r, mf)
+            exact.append(torch.matmul(q[side].unsqueeze(1), k_sel).select(2, 0).transpose(1, 2))  # (T, r, mf)
         return self._select(idx[0], idx[1], exact[0], exact[1])
 
 

@@ -1,0 +1,91 @@
+"""Attention over a fixed-capacity KV cache, exported as onnxruntime's fused `com.microsoft.GroupQueryAttention`.
+
+The graph contract's `kvLayout: "capacity"` (models/README.md): every layer's cache is a buffer [1, Hkv, C, D] of
+which the first `past_length` positions are valid. The fused operator rotates the new queries and keys (RoPE,
+rotate-half) at positions past_length .. past_length + T - 1, writes the new keys and values into the buffer at
+those positions, and attends causally over the valid part. The caller binds each `present_*` output to the very
+buffer it passes as `past_*`, so the cache is written in place and never copied; a rollback is a smaller
+past_length. In PyTorch (`forward`) the same computation runs on a copy of the buffers, which the parity tests
+compare with the model's own attention.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn as nn
+
+from .model import Attention, apply_rope, rope_tables
+
+
+class CapacityKV(NamedTuple):
+    """One layer's cache as capacity buffers (B, Hkv, C, D) and the number of valid positions (int64, shape (1,))."""
+    key: torch.Tensor
+    value: torch.Tensor
+    length: torch.Tensor
+
+
+def rope_caches(capacity: int, head_dim: int, theta: float):
+    """cos, sin of every position up to the capacity: (C, head_dim / 2), the operator's cos_cache / sin_cache."""
+    return rope_tables(torch.arange(capacity, dtype=torch.float32), head_dim, theta)
+
+
+class GroupQueryAttention(torch.autograd.Function):
+    """q (B, T, H*D), k and v (B, T, Hkv*D) before RoPE -> attention output (B, T, H*D) and the updated buffers."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, past_key, past_value, length, cos_cache, sin_cache, num_heads: int, kv_heads: int):
+        if torch.onnx.is_in_onnx_export():  # the exporter needs only the outputs' types and shapes (symbolic below)
+            return q.clone(), past_key.clone(), past_value.clone()
+        B, T, _ = q.shape
+        D = past_key.shape[-1]
+        P = int(length.reshape(-1)[0])
+        cos, sin = cos_cache[P:P + T], sin_cache[P:P + T]
+        q = apply_rope(q.view(B, T, num_heads, D).transpose(1, 2), cos, sin)      # (B, H, T, D)
+        k = apply_rope(k.view(B, T, kv_heads, D).transpose(1, 2), cos, sin)       # (B, Hkv, T, D)
+        v = v.view(B, T, kv_heads, D).transpose(1, 2)
+        present_key, present_value = past_key.clone(), past_value.clone()
+        present_key[:, :, P:P + T] = k
+        present_value[:, :, P:P + T] = v
+        keys = present_key[:, :, :P + T].repeat_interleave(num_heads // kv_heads, dim=1)
+        values = present_value[:, :, :P + T].repeat_interleave(num_heads // kv_heads, dim=1)
+        scores = torch.matmul(q, keys.transpose(2, 3)) / math.sqrt(D)              # (B, H, T, P + T)
+        visible = torch.arange(P + T).view(1, -1) <= torch.arange(P, P + T).view(-1, 1)
+        scores = scores.masked_fill(~visible, float("-inf"))
+        out = torch.matmul(torch.softmax(scores, dim=-1), values)                  # (B, H, T, D)
+        return out.transpose(1, 2).reshape(B, T, num_heads * D), present_key, present_value
+
+    @staticmethod
+    def symbolic(g, q, k, v, past_key, past_value, length, cos_cache, sin_cache, num_heads, kv_heads):
+        new_tokens = g.op("Gather", g.op("Shape", q), g.op("Constant", value_t=torch.tensor(1)), axis_i=0)
+        total = g.op("Add", length, new_tokens)                                     # (1,) int64: P + T
+        int32 = 6  # onnx TensorProto.INT32
+        seqlens_k = g.op("Cast", g.op("Sub", total, g.op("Constant", value_t=torch.tensor([1]))), to_i=int32)
+        total_length = g.op("Cast", g.op("Squeeze", total, g.op("Constant", value_t=torch.tensor([0]))), to_i=int32)
+        out, present_key, present_value = g.op(
+            "com.microsoft::GroupQueryAttention", q, k, v, past_key, past_value, seqlens_k, total_length, cos_cache,
+            sin_cache, num_heads_i=num_heads, kv_num_heads_i=kv_heads, do_rotary_i=1, rotary_interleaved_i=0, outputs=3)
+        # ONNX shape inference knows no contrib op: without these types the exporter picks float code paths for the
+        # integer index arithmetic of the memory layers downstream
+        out.setType(q.type())
+        present_key.setType(past_key.type())
+        present_value.setType(past_value.type())
+        return out, present_key, present_value
+
+
+class CapacityAttention(nn.Module):
+    """A block's attention with the same weights, over a CapacityKV cache through GroupQueryAttention. The RoPE
+    tables the Transformer passes in are not used: the operator rotates at the cache's positions itself."""
+
+    def __init__(self, attention: Attention, cos_cache: torch.Tensor, sin_cache: torch.Tensor):
+        super().__init__()
+        self.attention = attention
+        self.register_buffer("cos_cache", cos_cache, persistent=False)
+        self.register_buffer("sin_cache", sin_cache, persistent=False)
+
+    def forward(self, x, cos, sin, past: CapacityKV):
+        a = self.attention
+        out, key, value = GroupQueryAttention.apply(a.wq(x), a.wk(x), a.wv(x), past.key, past.value, past.length,
+                                                    self.cos_cache, self.sin_cache, a.n_head, a.n_kv_head)
+        return a.wo(out), (key, value)
