@@ -12,7 +12,8 @@
 #            this machine's own installed sources (every site-packages, /usr/include; models/corpus/sitecorpus.py,
 #            deduplicated against the carried shards, decontaminated against the evals) into $W/shards/site in the
 #            background, then tokenized into $W/tokens/partsite, which train's tokens/part* globs take (train waits
-#            for it like for a part); waits WAIT_S seconds. Called again, it only shows how far it got
+#            for it like for a part); SITECORPUS_FLAGS adds options (--dists, --site-dir); waits WAIT_S seconds.
+#            Called again, it only shows how far it got
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
@@ -140,7 +141,8 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
     [ -d "$W/shards/heldout" ] && [ -d "$W/evals" ] || { echo "carry every part and the held-out shards first"; exit 1; }
     wait_for "$W/tokenizer.json" 300
     setsid nohup bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
-        --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' &&
+        --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' \
+        ${SITECORPUS_FLAGS:-} &&
       python3 models/scripts/prepare_tokens.py --tokenizer $W/tokenizer.json --shards $W/shards/site \
         --out $W/tokens/partsite --seed 99" > "$W/tokens/partsite.log" 2>&1 < /dev/null &
   fi
