@@ -136,7 +136,9 @@ def test_site_corpus_dedups_against_the_carried_corpus_and_tokenizes(tmp_path):
     second = tmp_path / "env2"
     shutil.copytree(site / "goodpkg-1.0.dist-info", second / "goodpkg-1.0.dist-info")   # the same release again
     near = program(700).replace("    return x\n", "    return -x\n")
-    add_distribution(str(second), "newpkg", {"newpkg/__init__.py": program(500), "newpkg/carried.py": program(600),
+    add_distribution(str(second), "newpkg", {"newpkg/__init__.py": program(500),
+                                             "newpkg/again.py": program(500).replace("return x", "return x + 1"),
+                                             "newpkg/carried.py": program(600),
                                              "newpkg/near.py": near, "newpkg/held.py": program(800),
                                              "newpkg/cuda_like.h": NVIDIA_NOTICE + program(900)})
     (tmp_path / "include").mkdir()
@@ -151,7 +153,7 @@ def test_site_corpus_dedups_against_the_carried_corpus_and_tokenizes(tmp_path):
                          "--site-dir", str(second), "--include-dir", str(tmp_path / "include"), "--workers", "2"])
     removed = {k: v["files"] for k, v in m["removed"].items() if v["files"]}
     assert removed == {"eval_contamination": 1, "exact_duplicate": 1, "exact_duplicate_of_carried": 2,
-                       "near_duplicate_of_carried": 1, "file_license": 1, "not_permissive": 2,
+                       "near_duplicate_of_carried": 1, "near_duplicate": 1, "file_license": 1, "not_permissive": 2,
                        "same_distribution_in_another_environment": 1,
                        "no_dpkg_owner" if DpkgFiles().have_dpkg else "no_dpkg": 1}
     assert m["removed"]["eval_contamination"]["examples"] == ["pysite:otherpkg:otherpkg/core.py"]
