@@ -77,21 +77,33 @@ def find_units(site_list, include_dirs, dists):
 def size_hint(unit):
     """About how much a unit has to read: its number of files."""
     source, _, _, args = unit
-    return len(args) if source == "dpkg" else len(PySiteSource(None, args[0]).files_of(args[1]))
+    try:
+        return len(args) if source == "dpkg" else len(PySiteSource(None, args[0]).files_of(args[1]))
+    except OSError:      # the worker meets it again and records it
+        return 0
+
+
+def read_unit(source, name, version, args):
+    """(meta, candidates, the files it installs) of a unit."""
+    if source == "pysite":
+        site_dir, di = args
+        reader = PySiteSource(None, site_dir)
+        meta, cands = reader.read(name, di)
+        return meta, cands, [os.path.join(site_dir, r) for r in reader.files_of(di)]
+    meta, cands = DpkgFiles().read(name, args, version)
+    return meta, cands, args
 
 
 def process_unit(job):
     """One unit -> its stats and per-file arrays; the kept texts go to <work>/docs/<source>/<name>.jsonl.gz."""
     i, (source, name, version, args), work = job
     t = time.time()
-    if source == "pysite":
-        site_dir, di = args
-        reader = PySiteSource(None, site_dir)
-        meta, cands = reader.read(name, di)
-        considered = [os.path.join(site_dir, r) for r in reader.files_of(di)]
-    else:
-        meta, cands = DpkgFiles().read(name, args, version)
-        considered = args
+    try:
+        meta, cands, considered = read_unit(source, name, version, args)
+        status = "ok" if meta["permissive"] else "not_permissive"
+    except Exception as e:  # noqa: BLE001 (one unreadable unit must not stop a build that runs unattended)
+        meta, cands, considered = {"permissive": False, "license_how": f"read error: {e!r}"[:300]}, [], []
+        status = "read_error"
     for c in cands:       # a vendor's or a copyleft header inside a permissive package
         if c.reason is None and licenses.notice_not_permissive(c.data[:NOTICE_CHARS].decode("utf-8", "replace")):
             c.reason, c.data = "file_license", None
@@ -106,7 +118,7 @@ def process_unit(job):
         for d in docs:
             fh.write(json.dumps({"path": d["path"], "lang": d["lang"], "text": d["text"]}, ensure_ascii=False) + "\n")
     return {"i": i, "source": source, "name": name, "version": version, "license": meta.get("license"),
-            "license_how": meta.get("license_how"), "permissive": meta["permissive"], "removed": removed,
+            "license_how": meta.get("license_how"), "status": status, "removed": removed,
             "docs_path": docs_path, "seconds": round(time.time() - t, 2),
             "keys": b"".join(d["key"] for d in docs),
             "sigs": np.stack([d["sig"] for d in docs]) if docs else np.zeros((0, dedup.NUM_PERM), np.uint32),
@@ -213,8 +225,9 @@ def groups_by_bytes(results, reason, n_groups):
     for r in results:
         keep = reason[base:base + len(r["bytes"])] == ""
         base += len(r["bytes"])
-        if keep.any():
-            entries.append((r, keep, int(r["bytes"][keep].sum())))
+        if keep.any():   # what the packing needs of the unit (not its signatures)
+            unit = {k: r[k] for k in ("docs_path", "source", "name", "version", "license")}
+            entries.append((unit, keep, int(r["bytes"][keep].sum())))
     total = sum(e[2] for e in entries) or 1
     groups, acc = [[] for _ in range(n_groups)], 0
     for r, keep, nb in entries:
@@ -235,7 +248,7 @@ def manifest_of(args, results, reason, skipped, shards, per_lang, n_carried, tim
                 acc["examples"] += [f"{r['source']}:{r['name']}:{p}" for p in v.get("examples", [])][:2]
         units[f"{r['source']}:{r['name']}"] = {
             "version": r["version"], "license": r["license"], "license_how": r["license_how"],
-            "status": "ok" if r["permissive"] else "not_permissive"}
+            "status": r["status"]}
     paths = [f"{r['source']}:{r['name']}:{p}" for r in results for p in r["paths"]]
     langs = np.concatenate([r["langs"] for r in results]) if results else np.zeros(0, np.uint8)
     nbytes = np.concatenate([r["bytes"] for r in results]) if results else np.zeros(0, np.int64)

@@ -13,7 +13,7 @@
 #            deduplicated against the carried shards, decontaminated against the evals) into $W/shards/site in the
 #            background, then tokenized into $W/tokens/partsite, which train's tokens/part* globs take (train waits
 #            for it like for a part); SITECORPUS_FLAGS adds options (--dists, --site-dir); waits WAIT_S seconds.
-#            Called again, it only shows how far it got
+#            Called again, it only shows how far it got, and once built, brings its manifest back in $OUT
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
@@ -148,6 +148,7 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
   fi
   sleep "${WAIT_S:-60}"
   tail -n 4 "$W/tokens/partsite.log"
+  [ ! -f "$W/shards/site/manifest.json" ] || cp "$W/shards/site/manifest.json" "$OUT/sitecorpus_manifest.json"
   ;;
 probe)
   wait_for "$W/tokens/part1/tokens.json" 400

@@ -141,6 +141,9 @@ def test_site_corpus_dedups_against_the_carried_corpus_and_tokenizes(tmp_path):
                                              "newpkg/carried.py": program(600),
                                              "newpkg/near.py": near, "newpkg/held.py": program(800),
                                              "newpkg/cuda_like.h": NVIDIA_NOTICE + program(900)})
+    add_distribution(str(second), "broken", {})
+    os.remove(second / "broken-1.0.dist-info" / "RECORD")
+    os.mkdir(second / "broken-1.0.dist-info" / "RECORD")      # unreadable: recorded, the build goes on
     (tmp_path / "include").mkdir()
     (tmp_path / "include" / "orphan.h").write_text("int orphan_function(int value);\n" * 3)
     carried = tmp_path / "carried"
@@ -158,6 +161,7 @@ def test_site_corpus_dedups_against_the_carried_corpus_and_tokenizes(tmp_path):
                        "no_dpkg_owner" if DpkgFiles().have_dpkg else "no_dpkg": 1}
     assert m["removed"]["eval_contamination"]["examples"] == ["pysite:otherpkg:otherpkg/core.py"]
     assert m["units"]["pysite:newpkg"]["license"] == "MIT" and m["units"]["pysite:gplpkg"]["status"] == "not_permissive"
+    assert m["units"]["pysite:broken"]["status"] == "read_error"
     assert m["totals"]["files"] == 5 and m["totals"]["by_lang"]["python"]["files"] == 5
     with open(out / "manifest.json") as fh:
         assert json.load(fh)["totals"] == m["totals"]
