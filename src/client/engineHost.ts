@@ -51,8 +51,9 @@ export class EngineHost implements CompletionBackend {
   private modelWorker: WorkerClient | null = null;
   /** Restarts since the last successful load. */
   private attempt = 0;
-  /** Counts load() calls: only the newest one changes the state. */
+  /** Counts load() calls, and the number of the one whose model serves: an earlier one may not replace it. */
   private loads = 0;
+  private installedLoad = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private current: EngineState = { kind: 'stopped' };
@@ -152,7 +153,8 @@ export class EngineHost implements CompletionBackend {
     }
     try {
       const info = await this.loadWithin(w, modelDir);
-      if (seq === this.loads) {
+      if (seq > this.installedLoad) {
+        this.installedLoad = seq;
         this.model = info;
         this.modelWorker = w;
         this.modelDir = modelDir;

@@ -129,7 +129,7 @@ function brokenFolders(root: string, good: string): string[] {
     return dir;
   };
   const unchanged = (): void => undefined;
-  const bigFile = 8 * 2 ** 30;
+  const bigFile = 64 * 2 ** 30;
   return [
     copy('not-json', unchanged, (dir) => fs.writeFileSync(path.join(dir, 'manifest.json'), '{"format": ')),
     copy('no-tokenizer', unchanged, (dir, m) => fs.rmSync(path.join(dir, m['tokenizer'] as string))),
@@ -167,14 +167,21 @@ async function main(): Promise<number> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
   let workerExits = 0;
+  /** Times the engine stopped trying (modelError): the soak then reloads the model, as a user would switch back. */
+  const gaveUp: string[] = [];
   const host = new EngineHost({
     threads: () => args.threads,
     // short enough that a SIGSTOP of a few seconds meets the watchdog within a 60 s run
     hangMs: 2500,
-    loadTimeoutMs: 8000,
+    // long enough for the shipped model on a busy machine; the never-loading folder takes minutes
+    loadTimeoutMs: 30_000,
     log: (level, message) => {
       if (message.startsWith('worker exited')) workerExits++;
-      if (level === 'error' && process.env['ULTRAMEM_SOAK_VERBOSE']) console.error(message);
+      if (process.env['ULTRAMEM_SOAK_VERBOSE']) console.error(`${new Date().toISOString()} ${level} ${message}`);
+    },
+    onState: (s) => {
+      if (s.kind === 'modelError') gaveUp.push(`${s.modelDir}: ${s.error.code} ${s.error.message}`);
+      if (process.env['ULTRAMEM_SOAK_VERBOSE']) console.error(`${new Date().toISOString()} state ${JSON.stringify(s).slice(0, 300)}`);
     },
   });
   const info = await host.load(modelDir);
@@ -274,6 +281,10 @@ async function main(): Promise<number> {
   const measureRecovery = async (t0: number): Promise<void> => {
     const down = new Set(['workerError', 'noModel', 'cancelled']);
     for (let n = 0; ; n++) {
+      if (host.state.kind === 'modelError') {
+        await host.load(modelDir).catch(() => undefined);
+        continue;
+      }
       const probe: CompletionRequest = { prefix: `// probe ${t0} ${n}\nconst total = `, suffix: ';\n', languageId: 'typescript', path: 'probe.ts', tabSize: 2, insertSpaces: true, trigger: 'manual' };
       const r = (await asked(probe, { noDebounce: true })).result;
       if (!down.has(r.skip ?? '')) break;

@@ -3,7 +3,8 @@
  * in protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
  * `generateIds` cancels the running one, and a `cancel` message cancels a request by id.
  * A `load` runs beside them: the current model keeps answering until the new one is checked and warmed up,
- * then replaces it between two requests (the newest load wins; an older one still loading is dropped).
+ * then replaces it between two requests. Of loads that overlap, a later one replaces an earlier one, never the
+ * other way round; one that fails leaves whatever serves in place.
  */
 import { Engine } from './engine';
 import { toWireError, WorkerError } from './errors';
@@ -26,8 +27,9 @@ type Request = Extract<HostMessage, { type: 'request' }>;
 let engine: Engine | null = null;
 /** Engines replaced by a load while a request may still be using them; released once no request runs. */
 const retired: Engine[] = [];
-/** Counts load requests: only the newest one may install its engine. */
+/** Counts load requests, and the number of the one whose engine serves: an earlier one may not replace it. */
 let loads = 0;
+let installed = 0;
 const queue: Request[] = [];
 const cancelled = new Set<number>();
 let running: Request | null = null;
@@ -86,10 +88,11 @@ async function releaseRetired(): Promise<void> {
 async function load(params: LoadParams): Promise<Engine['info']> {
   const seq = ++loads;
   const next = await Engine.load(params);
-  if (seq !== loads) {
+  if (seq < installed) {
     await next.release();
-    throw new WorkerError('BAD_REQUEST', `the load of ${params.modelDir} was superseded by a newer load`);
+    throw new WorkerError('BAD_REQUEST', `the load of ${params.modelDir} was superseded by a later load`);
   }
+  installed = seq;
   if (engine) retired.push(engine);
   engine = next;
   void releaseRetired();
