@@ -354,6 +354,7 @@ async function main(): Promise<number> {
       await sleep(20);
       continue;
     }
+    if (host.state.kind === 'modelError') await host.load(modelDir).catch(() => undefined);
     // mostly one session after another; sometimes a second one starts while the first still types
     const session = typeSession();
     sessions.push(session);
@@ -389,6 +390,8 @@ async function main(): Promise<number> {
     // the pipeline's answers for one keystroke, asked again on its updates, that did not extend the last one shown
     // (not counted as out of order: the worker's stream for each completion is what that counts)
     shownShrank: shrunk,
+    // the engine stopped trying to load (modelError) with a good model: each is a failure
+    engineGaveUp: gaveUp,
     answers: skips,
   };
   const json = JSON.stringify(report, null, 2);
@@ -399,6 +402,7 @@ async function main(): Promise<number> {
     report.duplicated > 0 ||
     report.outOfOrder > 0 ||
     faults.modelLostOnFailedSwitch > 0 ||
+    gaveUp.length > 0 ||
     (report.recoveryP95Ms !== null && report.recoveryP95Ms > args.maxRecoveryMs);
   return failed ? 1 : 0;
 }
