@@ -237,6 +237,7 @@ def groups_by_bytes(results, reason, n_groups):
 
 
 def manifest_of(args, results, reason, skipped, shards, per_lang, n_carried, timing):
+    """manifest.json: per unit its license and what it kept, files and bytes removed per reason, totals per language."""
     removed = dict(skipped)
     units = {}
     for r in results:
