@@ -219,10 +219,13 @@ export function codeServerCli(bin, sb, args) {
  * Starts code-server on 127.0.0.1 (no auth: loopback only) in its own process group, with the sandbox's
  * dirs and `settings` as user settings; resolves when /healthz answers. `stop()` ends the whole group.
  */
-export async function startCodeServer({ bin, sb, folder, port, settings = {}, env = {}, output = 'pipe', args: extraArgs = [] }) {
+export async function startCodeServer({ bin, sb, folder, port, settings = {}, machineSettings = {}, env = {}, output = 'pipe', args: extraArgs = [] }) {
   const p = port || (await freePort());
   fs.mkdirSync(path.join(sb.userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(sb.userData, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2));
+  // code-server's window is a remote one, which reads machine-scoped settings only from the server's Machine settings
+  fs.mkdirSync(path.join(sb.userData, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(sb.userData, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
   const args = ['--bind-addr', `127.0.0.1:${p}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--user-data-dir', sb.userData, '--extensions-dir', sb.extensions, ...extraArgs, folder];
   const child = spawn(bin, args, { env: { ...process.env, ...sb.env, ...env }, stdio: ['ignore', output, output], detached: true });

@@ -71,6 +71,19 @@ const GHOST_SAMPLER = () => {
   requestAnimationFrame(tick);
 };
 
+/** Records every text the extension's status bar item shows, at each animation frame (window.__statusTexts). */
+const STATUS_SAMPLER = () => {
+  const seen = [];
+  window.__statusTexts = seen;
+  const tick = () => {
+    const item = [...document.querySelectorAll('.statusbar-item')].find((e) => /UltraMem|ultramem-code-s/.test(e.textContent ?? ''));
+    const text = item?.textContent?.trim();
+    if (text && seen[seen.length - 1] !== text) seen.push(text);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+
 describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped model)', () => {
   let sb;
   let server;
@@ -201,13 +214,14 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
         // The CLI adds no snippets from other files and so splits the prompt budget without them; for the same
         // prompt (the tiny model's short context truncates the file) the editor must do the same.
         'ultramem-complete.neighbourSnippets': false,
-        // the VSIX bundles no test model: Switch Model finds the tiny fixture (and the shipped model) here
-        'ultramem-complete.modelsFolder': path.join(ROOT, 'models'),
       },
+      // the VSIX bundles no test model: Switch Model finds the tiny fixture (and the shipped model) here
+      machineSettings: { 'ultramem-complete.modelsFolder': path.join(ROOT, 'models') },
     });
     browser = await launchBrowser(sb, { width: 1100, height: 680 });
     page = browser.pages()[0] ?? (await browser.newPage());
     await page.addInitScript(GHOST_SAMPLER);
+    await page.addInitScript(STATUS_SAMPLER);
     const t1 = Date.now();
     await page.goto(server.url());
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -228,6 +242,11 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     await until(async () => (await statusText()).includes('ultramem-code-s'), { timeout: 90_000, what: 'the status bar to show ultramem-code-s' });
     timings.push(['status bar shows the model (after the workbench)', Date.now() - t0]);
     await screenshot('status-bar-default-model');
+    // before the model, the item said it was loading it
+    const seen = await page.evaluate(() => window.__statusTexts);
+    console.log(`  status bar texts: ${JSON.stringify(seen)}`);
+    const loading = seen.indexOf('UltraMem: loading the model');
+    assert.ok(loading >= 0 && loading < seen.findIndex((t) => t.includes('ultramem-code-s')), JSON.stringify(seen));
   });
 
   /**
@@ -354,6 +373,8 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     console.log(`  status bar tooltip: ${text.replace(/\s+/g, ' ').trim()}`);
     // a cache hit reads "from cache", not "0 ms"; the percentiles are of the suggestions the model decoded
     assert.match(text, /Time to ghost text: last (\d+ ms|from cache); from the model p50 \d+ ms, p95 \d+ ms/);
-    assert.match(text, /From cache: \d+ of [1-9]\d* suggestions/);
+    const fromCache = (await page.getByText(/From cache: \d+ of \d+ suggestions/).first().textContent()) ?? '';
+    console.log(`  status bar tooltip: ${fromCache.trim()}`);
+    assert.match(fromCache, /From cache: \d+ of [1-9]\d* suggestions/);
   });
 });
