@@ -103,7 +103,7 @@ if (built && compiled) {
 // folders (src/soak/main.ts): fails on a lost, duplicated or out-of-order answer; the recovery p95 is checked loosely
 // here (issue 13's target, 2 s, is for a quiet machine; the README records a run).
 if (built && !onlyTs) {
-  step('soak: 60 s with faults on the test model (npm run soak)', process.execPath, ['dist/soak.js', '--seconds', '60', '--faults', '--model', 'models/tiny-fixture', '--json', 'out/soak.json', '--max-recovery-ms', '4000']);
+  step('soak: 60 s with faults on the test model (npm run soak)', process.execPath, ['dist/soak.js', '--seconds', '60', '--faults', '--model', 'models/tiny-fixture', '--json', 'out/soak.json', '--max-recovery-ms', '4000', '--hang-ms', '3000']);
 }
 
 if (runModelTests) {

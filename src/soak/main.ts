@@ -10,6 +10,7 @@
  * is over --max-recovery-ms.
  *
  *   node dist/soak.js --seconds N [--faults] [--model DIR] [--json FILE] [--seed N] [--threads N] [--max-recovery-ms N]
+ *                     [--hang-ms N]   (the hang watchdog, default the extension's 15 s; a SIGSTOP outlasts it at times)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,10 +34,11 @@ interface Args {
   seed: number;
   threads: number;
   maxRecoveryMs: number;
+  hangMs: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seconds: 60, faults: false, seed: 1, threads: 1, maxRecoveryMs: Infinity };
+  const a: Args = { seconds: 60, faults: false, seed: 1, threads: 1, maxRecoveryMs: Infinity, hangMs: 15_000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const num = (): number => numberOption(arg, argv[++i]);
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--seed') a.seed = num();
     else if (arg === '--threads') a.threads = num();
     else if (arg === '--max-recovery-ms') a.maxRecoveryMs = num();
+    else if (arg === '--hang-ms') a.hangMs = num();
     else throw new Error(`unknown argument ${arg}`);
   }
   return a;
@@ -171,8 +174,7 @@ async function main(): Promise<number> {
   const gaveUp: string[] = [];
   const host = new EngineHost({
     threads: () => args.threads,
-    // short enough that a SIGSTOP of a few seconds meets the watchdog within a 60 s run
-    hangMs: 2500,
+    hangMs: args.hangMs,
     // long enough for the shipped model on a busy machine; the never-loading folder takes minutes
     loadTimeoutMs: 30_000,
     log: (level, message) => {
@@ -308,7 +310,8 @@ async function main(): Promise<number> {
     } else if (roll < 0.65 && pid) {
       faults.stops++;
       process.kill(pid, 'SIGSTOP');
-      await sleep(200 + Math.floor(random() * 4000));
+      // mostly a short stop the engine rides out; at times one the hang watchdog must end
+      await sleep(random() < 0.7 ? 200 + Math.floor(random() * 2000) : args.hangMs + 500);
       try {
         process.kill(pid, 'SIGCONT');
       } catch {
@@ -330,7 +333,12 @@ async function main(): Promise<number> {
     }
   };
 
-  const stats = async (): Promise<number> => ((await host.stats())?.rssBytes ?? 0) / 2 ** 20;
+  /** The worker's RSS with the model loaded (waits for a restart to finish, at most 60 s). */
+  const stats = async (): Promise<number> => {
+    const deadline = performance.now() + 60_000;
+    while (host.state.kind !== 'ready' && performance.now() < deadline) await sleep(50);
+    return ((await host.stats())?.rssBytes ?? 0) / 2 ** 20;
+  };
   const t0 = performance.now();
   const end = t0 + args.seconds * 1000;
   const warmUpEnd = t0 + Math.min(10_000, args.seconds * 100);
