@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toolsDir } from './codeServer.mjs';
-import { checkVsix, TARGETS } from './vsix.mjs';
+import { checkVsix, machODependencies, TARGETS } from './vsix.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Model folders that exist for the tests; the extension's picker hides them too (src/client/modelCatalog.ts). */
@@ -117,6 +117,7 @@ export function runtimeModules(modules, natives) {
     : ['onnxruntime-node', 'onnxruntime-common'].map((n) => path.join(ROOT, 'node_modules', n));
   const ortBin = `bin/napi-v6/${natives.ort}/`;
   copyTree(ortNode, path.join(modules, 'onnxruntime-node'), (rel) => rel === 'package.json' || (rel.startsWith('dist/') && rel.endsWith('.js')) || rel.startsWith(ortBin));
+  dropUnloadedDylibs(path.join(modules, 'onnxruntime-node', ortBin));
   // dist/cjs/package.json says "commonjs" (the package itself is "module"): without it require() fails
   copyTree(ortCommon, path.join(modules, 'onnxruntime-common'), (rel) => ['package.json', 'dist/cjs/package.json'].includes(rel) || (rel.startsWith('dist/cjs/') && rel.endsWith('.js')));
   const tokenizersBinding = `tokenizers.${natives.tokenizers}.node`;
@@ -124,6 +125,22 @@ export function runtimeModules(modules, natives) {
   for (const [what, p] of [['onnxruntime binaries', path.join(modules, 'onnxruntime-node', ortBin)], ['tokenizers binding', path.join(modules, 'tokenizers', tokenizersBinding)]]) {
     if (!fs.existsSync(p)) throw new Error(`no ${what} at ${p}`);
   }
+}
+
+/**
+ * npm cannot hold symlinks, so onnxruntime-node's macOS folder has libonnxruntime.1.dylib and an identical
+ * libonnxruntime.<version>.dylib (44 MB each); keep only the dylibs the binding loads (@rpath/…), transitively.
+ */
+function dropUnloadedDylibs(dir) {
+  const files = fs.readdirSync(dir);
+  const loaded = new Set(files.filter((f) => f.endsWith('.node')));
+  for (const f of loaded) {
+    for (const dep of machODependencies(fs.readFileSync(path.join(dir, f)))) {
+      const name = /^@(rpath|loader_path)\/(.+)$/.exec(dep)?.[2];
+      if (name && files.includes(name)) loaded.add(name); // a Set visits what is added while it iterates
+    }
+  }
+  for (const f of files) if (f.endsWith('.dylib') && !loaded.has(f)) fs.rmSync(path.join(dir, f));
 }
 
 /** Packages one target into dist/; returns the check's result with the VSIX path and the seconds it took. */

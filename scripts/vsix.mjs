@@ -54,6 +54,29 @@ export function nativeKind(b) {
   return null;
 }
 
+const MACHO_DYLIB_COMMANDS = new Set([0xc, 0x20, 0x80000018, 0x8000001f, 0x80000023]); // LC_(LAZY_|WEAK_|REEXPORT_|UPWARD_)LOAD_DYLIB
+
+/**
+ * The libraries a 64-bit Mach-O file loads (its LC_*LOAD_DYLIB commands, e.g. `@rpath/libonnxruntime.1.dylib`;
+ * not its own LC_ID_DYLIB). A VSIX must hold the `@rpath/` and `@loader_path/` ones next to the file.
+ * @param {Buffer} b the whole file
+ */
+export function machODependencies(b) {
+  if (b.length < 32 || b.readUInt32LE(0) !== 0xfeedfacf) return [];
+  const deps = [];
+  let p = 32;
+  for (let i = 0; i < b.readUInt32LE(16) && p + 8 <= b.length; i++) {
+    const cmd = b.readUInt32LE(p);
+    const size = b.readUInt32LE(p + 4);
+    if (MACHO_DYLIB_COMMANDS.has(cmd)) {
+      const start = p + b.readUInt32LE(p + 8);
+      deps.push(b.toString('utf8', start, b.indexOf(0, start)));
+    }
+    p += size;
+  }
+  return deps;
+}
+
 /** File names that must be native binaries wherever they appear. */
 export const NATIVE_NAME = /\.(node|so(\.\d+)*|dylib|dll|exe)$/i;
 
@@ -102,7 +125,8 @@ export function zipEntries(file) {
 /**
  * Checks one VSIX for a target: at most `maxBytes`, a bundled model (manifest and the graph it names) and no test
  * model, the extension's bundles and the files its package.json names, onnxruntime's binding and the tokenizer's
- * binding, and every native file in the target's own format and architecture. Returns the problems (empty when it is fine) and what it found.
+ * binding, every native file in the target's own format and architecture, and (Mach-O) the libraries each loads
+ * from its own folder next to it. Returns the problems (empty when it is fine) and what it found.
  * @param {string} file
  * @param {string} target one of TARGETS
  * @param {{ maxBytes?: number, testModels?: Iterable<string> }} [opts]
@@ -126,6 +150,11 @@ export function checkVsix(file, target, opts = {}) {
     }
     natives.push({ name: e.name, ...kind });
     if (kind.format !== want.format || kind.arch !== want.arch) problems.push(`${e.name} is ${kind.format} ${kind.arch}${kind.archs ? ` (${kind.archs.join(', ')})` : ''}, not ${want.format} ${want.arch}`);
+    for (const dep of kind.format === 'mach-o' ? machODependencies(e.read()) : []) {
+      const bundled = /^@(rpath|loader_path)\/(.+)$/.exec(dep);
+      const next = bundled && `${e.name.slice(0, e.name.lastIndexOf('/') + 1)}${bundled[2]}`;
+      if (next && !names.has(next)) problems.push(`${e.name} loads ${dep}, which is not next to it`);
+    }
   }
   for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js']) {
     if (!names.has(required)) problems.push(`no ${required}`);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NATIVES, runtimeModules, TEST_MODELS } from '../../scripts/package.mjs';
-import { checkVsix, nativeKind, TARGETS, zipEntries } from '../../scripts/vsix.mjs';
+import { checkVsix, machODependencies, nativeKind, TARGETS, zipEntries } from '../../scripts/vsix.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODULES = path.join(ROOT, 'node_modules');
@@ -50,6 +50,8 @@ test('the header reader names the format and CPU of every native binary in onnxr
     // darwin x64 is in tokenizers only (onnxruntime-node 1.30.0 dropped it), and that counts
     assert.ok(seen.has(`${format} ${arch}`), `a ${format} ${arch} binary was examined`);
   }
+  // the macOS binding loads its library through @rpath (the VSIX check needs it next to the binding)
+  assert.deepEqual(machODependencies(fs.readFileSync(path.join(ortBin, 'darwin', 'arm64', 'onnxruntime_binding.node'))).filter((d) => d.startsWith('@')), ['@rpath/libonnxruntime.1.dylib']);
   assert.equal(nativeKind(head(path.join(ROOT, 'package.json'))), null);
   assert.equal(nativeKind(head(path.join(ROOT, 'media', 'icon.png'))), null);
 });
@@ -69,6 +71,24 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     assert.deepEqual(entries.map((e) => [e.name, e.size]), [['a/stored.txt', 10], ['b/deflated.txt', 10003]]);
     assert.equal(entries[0].read().toString(), 'plain text');
     assert.equal(entries[1].read().toString(), `${'x'.repeat(10000)}end`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a VSIX whose macOS binding lacks the library it loads, and has no model, fails the check', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-zip-'));
+  try {
+    const vsix = path.join(dir, 'broken.vsix');
+    const binding = path.join(MODULES, 'onnxruntime-node', 'bin', 'napi-v6', 'darwin', 'arm64', 'onnxruntime_binding.node');
+    const script = `import zipfile,sys
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.write(sys.argv[2], 'extension/dist/node_modules/onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node')`;
+    const r = spawnSync('python3', ['-c', script, vsix, binding], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { problems } = checkVsix(vsix, 'darwin-arm64');
+    assert.ok(problems.includes('extension/dist/node_modules/onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node loads @rpath/libonnxruntime.1.dylib, which is not next to it'), problems.join('\n'));
+    assert.ok(problems.includes('no bundled model') && problems.includes('no tokenizers binding'), problems.join('\n'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
