@@ -377,4 +377,19 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     console.log(`  status bar tooltip: ${fromCache.trim()}`);
     assert.match(fromCache, /From cache: \d+ of [1-9]\d* suggestions/);
   });
+
+  uiTest('the walkthrough opens with its five steps', async () => {
+    await page.keyboard.press('Escape');
+    // not palette(): the command's own pick of walkthroughs reuses the quick input, which so stays open
+    const input = page.locator('.quick-input-widget');
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Welcome: Open Walkthrough');
+    await input.locator('.monaco-list-row', { hasText: 'Welcome: Open Walkthrough' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await input.locator('.monaco-list-row', { hasText: 'Get started with UltraMem Complete' }).first().click();
+    for (const step of ['Accept a suggestion', 'Accept a word', 'Switch the model', 'Turn it off for a language', 'Nothing leaves your machine']) {
+      await page.locator('.getting-started-step', { hasText: step }).first().waitFor();
+    }
+    await screenshot('walkthrough');
+  });
 });
