@@ -150,7 +150,9 @@ class FimGenerator:
         self.model = open_backend(backend, folder, manifest)
         self.special = {k: v["id"] for k, v in manifest["specialTokens"].items()}
         self.stop = set(manifest["stopTokenIds"])
-        self.prompt_tokens, self.max_new = prompt_tokens, max_new
+        # as the extension does: the prompt and the tokens it may generate fit the model's context
+        self.prompt_tokens = min(prompt_tokens, manifest["contextLength"] - max(max_new.values()))
+        self.max_new = max_new
         self.token_bytes = ByteLevelBPE.from_file(os.path.join(folder, manifest["tokenizer"])).token_bytes()
         self._compatible = {}
 

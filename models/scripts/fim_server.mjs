@@ -14,7 +14,7 @@ import { argmaxLast, openDecoder } from './ort_session.mjs';
 const folder = process.argv[2];
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
 const tokenizer = createRequire(import.meta.url)('tokenizers').Tokenizer.fromFile(join(folder, manifest.tokenizer));
-const decoder = await openDecoder(join(folder, manifest.graph), 1);
+const decoder = await openDecoder(join(folder, manifest.graph), 1, manifest.contextLength);
 let cache = null;
 
 async function answer(req) {

@@ -80,12 +80,15 @@ class CapacityAttention(nn.Module):
 
     def __init__(self, attention: Attention, cos_cache: torch.Tensor, sin_cache: torch.Tensor):
         super().__init__()
-        self.attention = attention
+        # the same module names as Attention's, so that the graph's node names (onnx_import reads weights by
+        # them) do not depend on the layout
+        self.wq, self.wk, self.wv, self.wo = attention.wq, attention.wk, attention.wv, attention.wo
+        self.n_head, self.n_kv_head = attention.n_head, attention.n_kv_head
         self.register_buffer("cos_cache", cos_cache, persistent=False)
         self.register_buffer("sin_cache", sin_cache, persistent=False)
 
     def forward(self, x, cos, sin, past: CapacityKV):
-        a = self.attention
-        out, key, value = GroupQueryAttention.apply(a.wq(x), a.wk(x), a.wv(x), past.key, past.value, past.length,
-                                                    self.cos_cache, self.sin_cache, a.n_head, a.n_kv_head)
-        return a.wo(out), (key, value)
+        out, key, value = GroupQueryAttention.apply(self.wq(x), self.wk(x), self.wv(x), past.key, past.value,
+                                                    past.length, self.cos_cache, self.sin_cache, self.n_head,
+                                                    self.n_kv_head)
+        return self.wo(out), (key, value)

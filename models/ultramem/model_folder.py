@@ -11,7 +11,7 @@ from .export import export_float
 from .model import Transformer
 from .quantize import quantize_file
 
-FORMAT, FORMAT_VERSION = "ultramem-complete-model", 1
+FORMAT = "ultramem-complete-model"
 SPECIAL_TOKENS = {
     "fimPrefix": "<|fim_prefix|>",
     "fimSuffix": "<|fim_suffix|>",
@@ -38,7 +38,9 @@ def special_token_ids(tokenizer_path: str) -> Dict[str, int]:
 
 
 def write_manifest(out_dir: str, fields: dict, files) -> dict:
-    manifest = {"format": FORMAT, "formatVersion": FORMAT_VERSION, **fields,
+    # version 2 introduced kvCache.layout "capacity"; a concat-layout folder stays readable by version-1 workers
+    version = 2 if fields.get("kvCache", {}).get("layout") == "capacity" else 1
+    manifest = {"format": FORMAT, "formatVersion": version, **fields,
                 "files": {name: {"bytes": os.path.getsize(os.path.join(out_dir, name)),
                                  "sha256": sha256(os.path.join(out_dir, name))} for name in files}}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
@@ -49,10 +51,11 @@ def write_manifest(out_dir: str, fields: dict, files) -> dict:
 
 def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, name: str, display_name: str,
                        description: str, keep_float: bool = False, extra_files: Optional[list] = None,
-                       fim_template: str = "psm", value_bits: int = 8) -> dict:
+                       fim_template: str = "psm", value_bits: int = 8, kv_layout: str = "capacity") -> dict:
     """Exports model.onnx (int8) and optionally model.float.onnx, copies the tokenizer, writes config + manifest.
     fim_template: the prompt order the extension uses with this model ("psm" or "spm", models/README.md).
-    value_bits: 4 stores the memory value tables in 4-bit rows (quantize.py)."""
+    value_bits: 4 stores the memory value tables in 4-bit rows (quantize.py).
+    kv_layout: "capacity" (GroupQueryAttention writing a fixed-size cache in place) or "concat" (export.py)."""
     assert fim_template in ("psm", "spm"), fim_template
     cfg = model.cfg
     with open(tokenizer_path) as f:
@@ -61,7 +64,7 @@ def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, na
     assert n_tokens <= cfg.vocab_size, f"tokenizer has {n_tokens} tokens, the model only {cfg.vocab_size}"
     os.makedirs(out_dir, exist_ok=True)
     float_path = os.path.join(out_dir, "model.float.onnx")
-    export_float(model, float_path)
+    export_float(model, float_path, kv_layout=kv_layout)
     quantize_file(float_path, os.path.join(out_dir, "model.onnx"), value_bits=value_bits)
     if not keep_float:
         os.remove(float_path)
@@ -78,7 +81,7 @@ def write_model_folder(model: Transformer, tokenizer_path: str, out_dir: str, na
         "tokenizer": "tokenizer.json", "config": "config.json",
         "vocabSize": cfg.vocab_size, "contextLength": cfg.context_length,
         "kvCache": {"numLayers": cfg.n_layer, "numKvHeads": cfg.n_kv_head, "headDim": cfg.head_dim,
-                    "dtype": "float32"},
+                    "dtype": "float32", "layout": kv_layout},
         "specialTokens": specials, "fim": {"template": fim_template},
         "stopTokenIds": [ids["endOfText"], ids["fileSeparator"], ids["fimPrefix"], ids["fimSuffix"],
                          ids["fimMiddle"]],

@@ -84,6 +84,7 @@ export class Engine {
       kv: m.kvCache,
       vocabSize: m.vocabSize,
       threads: threadPlan(params.threads ?? 0, physicalCores()),
+      contextLength: m.contextLength,
     });
     let tokenizer: ModelTokenizer;
     try {

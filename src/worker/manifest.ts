@@ -1,5 +1,5 @@
 /**
- * Reads and validates a model folder's manifest.json (format `ultramem-complete-model`, version 1,
+ * Reads and validates a model folder's manifest.json (format `ultramem-complete-model`, versions 1 and 2,
  * see models/README.md) and checks its files before the model serves. Every failure is a WorkerError with a code
  * and a message naming the folder.
  */
@@ -10,7 +10,8 @@ import type { FimTemplate, SpecialTokenName } from './protocol';
 import { WorkerError } from './errors';
 
 export const MANIFEST_FORMAT = 'ultramem-complete-model';
-export const MANIFEST_FORMAT_VERSION = 1;
+/** Version 2 adds kvCache.layout "capacity"; a version-1 manifest is read as the "concat" layout. */
+export const MANIFEST_FORMAT_VERSION = 2;
 
 export const SPECIAL_TOKEN_NAMES: readonly SpecialTokenName[] = [
   'fimPrefix',
@@ -20,11 +21,19 @@ export const SPECIAL_TOKEN_NAMES: readonly SpecialTokenName[] = [
   'fileSeparator',
 ];
 
+/**
+ * How the graph keeps its KV cache (models/README.md): "concat" takes the past [1, H, P, D] and returns it with the
+ * new tokens appended; "capacity" takes buffers [1, H, contextLength, D] and a past_length, and writes the new
+ * tokens into the buffers in place.
+ */
+export type KvLayout = 'concat' | 'capacity';
+
 export interface KvCacheSpec {
   readonly numLayers: number;
   readonly numKvHeads: number;
   readonly headDim: number;
   readonly dtype: 'float32';
+  readonly layout: KvLayout;
 }
 
 export interface FileEntry {
@@ -133,8 +142,13 @@ function parseManifest(dir: string, raw: unknown): Manifest {
     numKvHeads: posInt(dir, kv, 'numKvHeads', 'kvCache.'),
     headDim: posInt(dir, kv, 'headDim', 'kvCache.'),
     dtype: 'float32',
+    layout: kv['layout'] === undefined ? 'concat' : (kv['layout'] as KvLayout),
   };
   if (kv['dtype'] !== 'float32') throw invalid(dir, `"kvCache.dtype" must be "float32", got ${JSON.stringify(kv['dtype'])}`);
+  if (kvCache.layout !== 'concat' && kvCache.layout !== 'capacity') {
+    throw invalid(dir, `"kvCache.layout" must be "concat" or "capacity", got ${JSON.stringify(kv['layout']).slice(0, 40)}`);
+  }
+  if (kvCache.layout === 'capacity' && version < 2) throw invalid(dir, '"kvCache.layout" "capacity" needs formatVersion 2');
 
   const st = raw['specialTokens'];
   if (!isObject(st)) throw invalid(dir, 'needs an object "specialTokens"');

@@ -1,9 +1,12 @@
 /**
  * The ONNX Runtime session and the KV cache it owns (graph contract: models/README.md).
  *
- * The cache is the `present_*` tensors of the last call, kept as they are and fed back as `past_*`, plus the
- * token ids they cover. A new prompt reuses the longest common prefix with the cached ids; the rest is
- * rolled back by slicing dimension 2 (keys are stored after RoPE, so a sliced cache equals a fresh prefill).
+ * The cache is the graph's KV tensors plus the token ids they cover. A new prompt reuses the longest common prefix
+ * with the cached ids and rolls the rest back. Two layouts (the manifest's kvCache.layout): "concat" keeps the
+ * `present_*` tensors of the last call and feeds them back as `past_*`, and a rollback slices dimension 2 (keys are
+ * stored after RoPE, so a sliced cache equals a fresh prefill); "capacity" allocates one buffer per tensor at load,
+ * binds it as both `past_*` and `present_*` so the graph writes new tokens in place, and a rollback only shortens
+ * the valid length, so no call copies the cache.
  * Memory is bounded: the worker never lets the cache grow past the model's context length.
  */
 import * as fs from 'node:fs';
@@ -28,6 +31,8 @@ export interface SessionOptions {
   readonly kv: KvCacheSpec;
   readonly vocabSize: number;
   readonly threads: ThreadPlan;
+  /** The most tokens the cache holds (the manifest's contextLength): the capacity layout's buffer length. */
+  readonly contextLength: number;
 }
 
 /** The most intra-op threads for decoding: batch-1 decoding gains little beyond this, and a setting above it is clamped. */
@@ -103,6 +108,9 @@ function checkContract(session: ort.InferenceSession, opts: SessionOptions): voi
   const outputs = new Set(session.outputNames);
   const graphLayers = session.inputNames.filter((n) => /^past_key_\d+$/.test(n)).length;
   if (graphLayers !== opts.kv.numLayers) fail(`kvCache.numLayers is ${opts.kv.numLayers}, the graph has ${graphLayers} past_key inputs`);
+  if (inputs.has('past_length') !== (opts.kv.layout === 'capacity')) {
+    fail(`kvCache.layout is ${opts.kv.layout}, the graph ${inputs.has('past_length') ? 'has' : 'has no'} past_length input`);
+  }
   const wantIn = ['input_ids', 'num_logits'];
   const wantOut = ['logits'];
   for (let i = 0; i < graphLayers; i++) {
@@ -125,8 +133,14 @@ function checkContract(session: ort.InferenceSession, opts: SessionOptions): voi
 
 export class ModelSession {
   private cachedIds: number[] = [];
-  /** past_key_0, past_value_0, past_key_1, ... : each [1, H, P, D] with P = cachedIds.length. */
+  /**
+   * past_key_0, past_value_0, past_key_1, ... : concat layout, each [1, H, P, D] with P = cachedIds.length,
+   * replaced by the graph's present tensors after every call; capacity layout, each [1, H, contextLength, D],
+   * allocated once and bound as the present outputs too, so the graph writes new tokens in place.
+   */
   private past: ort.Tensor[];
+  private readonly pastLength = new BigInt64Array(1);
+  private readonly pastLengthTensor = new ort.Tensor('int64', this.pastLength, [1]);
   private readonly pastNames: string[] = [];
   private readonly presentNames: string[] = [];
   private readonly emptyPast: ort.Tensor;
@@ -150,7 +164,9 @@ export class ModelSession {
       this.presentNames.push(`present_key_${i}`, `present_value_${i}`);
     }
     this.emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-    this.past = this.pastNames.map(() => this.emptyPast);
+    this.past = opts.kv.layout === 'capacity'
+      ? this.pastNames.map(() => new ort.Tensor('float32', new Float32Array(numKvHeads * opts.contextLength * headDim), [1, numKvHeads, opts.contextLength, headDim]))
+      : this.pastNames.map(() => this.emptyPast);
   }
 
   private static async open(opts: SessionOptions, threads: number): Promise<ort.InferenceSession> {
@@ -200,11 +216,12 @@ export class ModelSession {
       for (const n of candidates) if (!sessions.has(n)) sessions.set(n, await ModelSession.open(this.opts, n));
       await this.forward(Array.from({ length: 32 }, (_, i) => i % this.opts.vocabSize));
       const feeds = this.feeds([1]);
+      const fetches = this.fetches();
       const times = new Map<number, number[]>(candidates.map((n) => [n, []]));
       for (let round = 0; round < 6; round++) {
         for (const n of candidates) {
           const t0 = performance.now();
-          await sessions.get(n)!.run(feeds);
+          await (fetches ? sessions.get(n)!.run(feeds, fetches) : sessions.get(n)!.run(feeds));
           if (round > 0) times.get(n)!.push(performance.now() - t0); // the first run of a session initialises it
         }
       }
@@ -222,9 +239,10 @@ export class ModelSession {
     return this.cachedIds.length;
   }
 
+  /** Bytes the cache holds: what is cached (concat) or the buffers allocated at load (capacity). */
   get kvBytes(): number {
-    const { numLayers, numKvHeads, headDim } = this.opts.kv;
-    return 2 * numLayers * numKvHeads * headDim * 4 * this.cachedIds.length;
+    const { numLayers, numKvHeads, headDim, layout } = this.opts.kv;
+    return 2 * numLayers * numKvHeads * headDim * 4 * (layout === 'capacity' ? this.opts.contextLength : this.cachedIds.length);
   }
 
   /** How many leading tokens of `ids` are already in the cache. */
@@ -232,11 +250,12 @@ export class ModelSession {
     return longestCommonPrefix(this.cachedIds, ids);
   }
 
-  /** Keeps the first k cached tokens (rollback): present[:, :, :k, :]. */
+  /** Keeps the first k cached tokens (rollback): present[:, :, :k, :], or for capacity buffers a shorter length. */
   truncate(k: number): void {
     const p = this.cachedIds.length;
     if (k >= p) return;
     this.cachedIds.length = k;
+    if (this.opts.kv.layout === 'capacity') return;
     if (k === 0) {
       this.past = this.pastNames.map(() => this.emptyPast);
       return;
@@ -267,7 +286,19 @@ export class ModelSession {
     }
     const feeds: Record<string, ort.Tensor> = { input_ids: ids, num_logits: this.oneLogit };
     for (let i = 0; i < this.pastNames.length; i++) feeds[this.pastNames[i]!] = this.past[i]!;
+    if (this.opts.kv.layout === 'capacity') {
+      this.pastLength[0] = BigInt(this.cachedIds.length);
+      feeds['past_length'] = this.pastLengthTensor;
+    }
     return feeds;
+  }
+
+  /** Capacity layout: the present outputs are the past buffers themselves; concat: the graph allocates them. */
+  private fetches(): Record<string, ort.Tensor | null> | undefined {
+    if (this.opts.kv.layout !== 'capacity') return undefined;
+    const fetches: Record<string, ort.Tensor | null> = { logits: null };
+    for (let i = 0; i < this.presentNames.length; i++) fetches[this.presentNames[i]!] = this.past[i]!;
+    return fetches;
   }
 
   /**
@@ -277,14 +308,20 @@ export class ModelSession {
   async forward(newIds: readonly number[]): Promise<Float32Array> {
     if (newIds.length === 0) throw new WorkerError('INTERNAL', 'forward needs at least one new token');
     const session = newIds.length > DECODE_MAX_NEW_TOKENS ? this.prefillSession : this.decodeSession;
-    const out = await session.run(this.feeds(newIds));
-    const next: ort.Tensor[] = [];
-    for (const name of this.presentNames) {
-      const t = out[name];
-      if (!t) throw new WorkerError('GRAPH_CONTRACT', `Graph returned no ${name}`);
-      next.push(t);
+    if (this.opts.kv.layout === 'capacity' && this.cachedIds.length + newIds.length > this.opts.contextLength) {
+      throw new WorkerError('INTERNAL', `the cache holds ${this.opts.contextLength} tokens`);
     }
-    this.past = next;
+    const fetches = this.fetches();
+    const out = fetches ? await session.run(this.feeds(newIds), fetches) : await session.run(this.feeds(newIds));
+    if (!fetches) {
+      const next: ort.Tensor[] = [];
+      for (const name of this.presentNames) {
+        const t = out[name];
+        if (!t) throw new WorkerError('GRAPH_CONTRACT', `Graph returned no ${name}`);
+        next.push(t);
+      }
+      this.past = next;
+    }
     for (const id of newIds) this.cachedIds.push(id);
     const logits = out['logits'];
     if (!logits) throw new WorkerError('GRAPH_CONTRACT', 'Graph returned no logits');

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isWorkerRequestError, type WorkerClient } from '../../src/client/workerClient';
 import { MAX_ERROR_MESSAGE } from '../../src/worker/errors';
+import { MANIFEST_FORMAT_VERSION } from '../../src/worker/manifest';
 import type { ErrorCode } from '../../src/worker/protocol';
 import { FIXTURE_DIR, startWorker } from '../helpers/fixture';
 
@@ -42,7 +43,11 @@ describe('model folder validation', () => {
     ['no manifest', 'MANIFEST_MISSING', (d) => fs.rmSync(path.join(d, 'manifest.json'))],
     ['manifest not JSON', 'MANIFEST_NOT_JSON', (d) => fs.writeFileSync(path.join(d, 'manifest.json'), '{"format": ')],
     ['another format', 'MANIFEST_WRONG_FORMAT', (d) => editManifest(d, (m) => (m['format'] = 'gguf'))],
-    ['newer format version', 'MANIFEST_UNSUPPORTED_VERSION', (d) => editManifest(d, (m) => (m['formatVersion'] = 2))],
+    ['newer format version', 'MANIFEST_UNSUPPORTED_VERSION', (d) => editManifest(d, (m) => (m['formatVersion'] = MANIFEST_FORMAT_VERSION + 1))],
+    ['capacity layout in a version-1 manifest', 'MANIFEST_INVALID', (d) => editManifest(d, (m) => (m['formatVersion'] = 1))],
+    ['an unknown cache layout', 'MANIFEST_INVALID', (d) => editManifest(d, (m) => ((m['kvCache'] as { layout: string }).layout = 'paged'))],
+    // the fixture's graph keeps a capacity cache: read as a concat graph it would be fed the wrong inputs
+    ['a cache layout the graph does not have', 'GRAPH_CONTRACT', (d) => editManifest(d, (m) => ((m['kvCache'] as { layout: string }).layout = 'concat'))],
     ['missing field', 'MANIFEST_INVALID', (d) => editManifest(d, (m) => delete m['kvCache'])],
     ['path outside the folder', 'MANIFEST_INVALID', (d) => editManifest(d, (m) => (m['graph'] = '../model.onnx'))],
     ['named file absent', 'FILE_MISSING', (d) => fs.rmSync(path.join(d, 'config.json'))],
