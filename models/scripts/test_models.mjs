@@ -1,7 +1,7 @@
 // Runs the model tests: the Python suite (pytest, with a python3 that has torch and onnx) and the node tests
 // under models/tests. Prints their output, then one line `models: N passed, N failed`; with --summary FILE it
 // also writes {passed, failed} there. Exits non-zero if either fails. Used by `npm test`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,17 +22,24 @@ if (!python) {
   console.error('models: no python3 with torch, onnx and pytest (Debian: apt-get install python3-torch python3-onnx python3-pytest)');
   process.exit(1);
 }
+/** Runs a command with its output streamed as it comes (a test run takes minutes) and kept for the counts. */
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  process.stdout.write(r.stdout ?? '');
-  process.stderr.write(r.stderr ?? '');
-  return { ok: r.status === 0, out: r.stdout ?? '' };
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.on('close', (code) => resolve({ ok: code === 0, out }));
+  });
 }
 
 const count = (re, text) => Number(re.exec(text)?.[1] ?? 0);
-const pytest = run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', tests]);
+const pytest = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', tests]);
 const nodeTests = readdirSync(tests).filter((f) => f.endsWith('.test.mjs')).map((f) => join(tests, f));
-const node = run(process.execPath, ['--test', ...nodeTests]);
+const node = await run(process.execPath, ['--test', ...nodeTests]);
 const passed = count(/(\d+) passed/, pytest.out) + count(/^# pass (\d+)/m, node.out);
 const failed = count(/(\d+) failed/, pytest.out) + count(/(\d+) error/, pytest.out) + count(/^# fail (\d+)/m, node.out);
 const ok = pytest.ok && node.ok;
