@@ -1,6 +1,7 @@
 /** Bad model folders give the documented error codes; the worker opens no network socket and writes no telemetry. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -158,6 +159,32 @@ describe('switching models in the worker', () => {
     const r = await w.request('complete', COMPLETE);
     assert.ok(r.timings.generatedTokens >= 1);
     assert.equal((await w.request('stats', {})).model, 'tiny-fixture');
+  });
+
+  test('of overlapping loads, a later one that fails leaves the earlier one to serve', async () => {
+    // a restart reloading the model while a switch to a broken folder fails: the worker once dropped the reload
+    // as superseded and was left with no model
+    const mb = 128;
+    const zeros = crypto.createHash('sha256');
+    for (let i = 0; i < mb; i++) zeros.update(Buffer.alloc(1 << 20));
+    const slowGood = brokenCopy('slow-good', (d) => {
+      fs.writeFileSync(path.join(d, 'big.bin'), '');
+      fs.truncateSync(path.join(d, 'big.bin'), mb << 20);
+      editManifest(d, (m) => {
+        m['name'] = 'slow-good';
+        (m['files'] as Record<string, unknown>)['big.bin'] = { bytes: mb << 20, sha256: zeros.digest('hex') };
+      });
+    }, root);
+    const broken = brokenCopy('broken-later', (d) => fs.writeFileSync(path.join(d, 'manifest.json'), '{"format": '), root);
+    const fresh = startWorker();
+    try {
+      const first = fresh.request('load', { modelDir: slowGood, threads: 1 });
+      await assert.rejects(fresh.request('load', { modelDir: broken, threads: 1 }), (e: unknown) => isWorkerRequestError(e) && e.code === 'MANIFEST_NOT_JSON');
+      assert.equal((await first).name, 'slow-good');
+      assert.equal((await fresh.request('stats', {})).model, 'slow-good');
+    } finally {
+      await fresh.stop();
+    }
   });
 
   test('the old model answers completions while a new one loads', async () => {
