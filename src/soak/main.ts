@@ -296,6 +296,13 @@ async function main(): Promise<number> {
   };
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-soak-'));
+  // an interrupted run removes its broken folders too (the worker exits with us: it watches the IPC channel)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const broken = args.faults ? brokenFolders(tmp, modelDir) : [];
   const injectFault = async (): Promise<void> => {
     const roll = random();
