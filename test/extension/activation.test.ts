@@ -8,11 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { defaultModel } from '../../src/client/modelCatalog';
 import { activate, deactivate } from '../../src/extension/extension';
+import { MAX_THREADS } from '../../src/worker/session';
 import type { InlineProvider } from '../../src/extension/provider';
 import { requireFixture, ROOT } from '../helpers/fixture';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, { scope?: string }> } };
+  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, { scope?: string; maximum?: number }> } };
   activationEvents: string[];
 };
 
@@ -44,6 +45,7 @@ describe('extension activation', () => {
     assert.deepEqual(pkg.activationEvents, ['onStartupFinished']);
     const props = pkg.contributes.configuration.properties;
     for (const key of ['ultramem-complete.modelPath', 'ultramem-complete.modelsFolder']) assert.equal(props[key]?.scope, 'machine', key);
+    assert.equal(props['ultramem-complete.threads']?.maximum, MAX_THREADS, 'the setting offers no more threads than the worker uses');
   });
 
   test('every contributed command is registered, and the provider too', () => {
