@@ -63,9 +63,10 @@ export async function openDecoder(modelPath, threads = 1, capacity = 512) {
   return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };
 }
 
-/** The same helpers over capacity buffers: one [1, H, capacity, D] buffer per past tensor, bound as the graph's
- * present output too, so each call writes its new tokens in place; a cache is { length, buffers } and a rollback
- * only shortens `length`. Caches share the buffers: continue only from the latest one or a truncation of it. */
+/** The same helpers over capacity buffers: one [1, H, capacity, D] buffer per past tensor, fed as it is; each call
+ * returns the new tokens' entries [1, H, T, D], written into the buffers at the cache's length. A cache is
+ * { length, buffers } and a rollback only shortens `length`. Caches share the buffers: continue only from the latest
+ * one or a truncation of it. */
 function capacityDecoder(session, layers, heads, headDim, capacity) {
   const names = [];
   for (let i = 0; i < layers; i++) for (const kind of ['key', 'value']) names.push(`${kind}_${i}`);
@@ -80,13 +81,14 @@ function capacityDecoder(session, layers, heads, headDim, capacity) {
       num_logits: new ort.Tensor('int64', BigInt64Array.from([BigInt(numLogits)]), [1]),
       past_length: new ort.Tensor('int64', BigInt64Array.from([BigInt(cache.length)]), [1]),
     };
-    const fetches = { logits: null };
+    for (const n of names) feeds[`past_${n}`] = buffers[n];
+    const out = await session.run(feeds);
+    const T = ids.length;
     for (const n of names) {
-      feeds[`past_${n}`] = buffers[n];
-      fetches[`present_${n}`] = buffers[n];
+      const fresh = out[`present_${n}`].data;
+      for (let h = 0; h < heads; h++) buffers[n].data.set(fresh.subarray(h * T * headDim, (h + 1) * T * headDim), (h * capacity + cache.length) * headDim);
     }
-    const out = await session.run(feeds, fetches);
-    return { logits: out.logits, cache: { length: cache.length + ids.length, buffers } };
+    return { logits: out.logits, cache: { length: cache.length + T, buffers } };
   }
 
   return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };

@@ -32,8 +32,8 @@ class DecoderGraph(nn.Module):
 
 class CapacityDecoderGraph(nn.Module):
     """The capacity layout's signature: (input_ids, num_logits, past_length, past_key_0, past_value_0, ...) with
-    past buffers [1, Hkv, C, D] -> (logits, present_key_0, present_value_0, ...), the buffers with the new tokens
-    written at past_length (gqa.py)."""
+    past buffers [1, Hkv, C, D] -> (logits, present_key_0, present_value_0, ...), each present [1, Hkv, T, D]: the
+    new tokens' entries, for the caller to write into its buffers at past_length (gqa.py)."""
 
     def __init__(self, model: Transformer):
         super().__init__()
@@ -76,7 +76,7 @@ def export_float(model: Transformer, path: str, opset: int = 17, kv_layout: str 
         graph = CapacityDecoderGraph(graph_model)
         lengths = [torch.tensor([0], dtype=torch.long)]
         past = [torch.zeros(1, cfg.n_kv_head, cfg.context_length, cfg.head_dim) for _ in range(2 * cfg.n_layer)]
-        buffers = {name: {2: "capacity"} for name in inputs[3:] + outputs[1:]}
+        buffers = {**{name: {2: "capacity"} for name in inputs[3:]}, **{name: {2: "new_tokens"} for name in outputs[1:]}}
     else:
         graph, lengths = DecoderGraph(graph_model), []
         past = [torch.zeros(1, cfg.n_kv_head, 2, cfg.head_dim) for _ in range(2 * cfg.n_layer)]

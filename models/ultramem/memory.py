@@ -81,67 +81,68 @@ class UltraMemLayer(nn.Module):
             return x
         return F.layer_norm(x, (self.cfg.key_dim,), gain, None)
 
+    # Shapes below are written with -1 for the token count and constants from the config elsewhere: a size read
+    # from a tensor becomes Shape/Gather/Unsqueeze/Concat nodes in the exported graph, run on every decode step.
     def _queries(self, x: torch.Tensor) -> torch.Tensor:
-        q = self.query(x).view(x.shape[0] * self.cfg.heads, 2, self.cfg.key_dim)  # (T*H, 2, D_k), head-minor
+        q = self.query(x).view(-1, 2, self.cfg.key_dim)  # (T*H, 2, D_k), head-minor
         return self._norm(q, self.query_norm)
 
     def _grid(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Exact scores on the candidate grid. a, b: (T, r, m_f) -> per-core scores (T, h, m_f*m_f)."""
-        T = a.shape[0]
+        mf = self.cfg.n_filter
         if self.cfg.retrieval == "pkm":
-            return (a[:, 0, :, None] + b[:, 0, None, :]).view(T, 1, -1)
+            return (a[:, 0, :, None] + b[:, 0, None, :]).view(-1, 1, mf * mf)
         aC = torch.matmul(a.transpose(1, 2).unsqueeze(1), self.cores)  # (T, h, m_f, r)
-        return torch.matmul(aC, b.unsqueeze(1)).view(T, self.cfg.mcs_cores, -1)  # (T, h, m_f*m_f)
+        return torch.matmul(aC, b.unsqueeze(1)).view(-1, self.cfg.mcs_cores, mf * mf)  # (T, h, m_f*m_f)
 
     def _select(self, i_row, i_col, a, b):
         """Top-m over the candidate grid. Returns virtual addresses (T, m) and per-core scores (T, h, m)."""
-        m, mf, n = self.cfg.topk, i_row.shape[1], self.cfg.n_keys
+        m, mf, n = self.cfg.topk, self.cfg.n_filter, self.cfg.n_keys
         grid = self._grid(a, b)  # (T, h, mf*mf)
         _, j = torch.topk(grid.sum(1), m, dim=-1)  # rank on the summed cores (MCS)
-        w = torch.gather(grid, 2, j.unsqueeze(1).expand(-1, grid.shape[1], -1))  # (T, h, m)
-        row = torch.gather(i_row, 1, torch.div(j, mf, rounding_mode="floor"))
+        w = torch.gather(grid, 2, j.unsqueeze(1).expand(-1, self.cfg.mcs_cores, -1))  # (T, h, m)
+        # indices are >= 0, so truncating division is floor division, and exports as a single Div
+        row = torch.gather(i_row, 1, torch.div(j, mf, rounding_mode="trunc"))
         col = torch.gather(i_col, 1, torch.remainder(j, mf))
         return row * n + col, w
 
-    def _merge_heads(self, addr: torch.Tensor, w: torch.Tensor, T: int):
+    def _merge_heads(self, addr: torch.Tensor, w: torch.Tensor):
         """(T*H, m) addresses and (T*H, h, m) scores -> (T, H*m) and (T, h, H*m): every head's slots of a token."""
         H, h, m = self.cfg.heads, self.cfg.mcs_cores, self.cfg.topk
         if H == 1:
             return addr, w
-        return addr.reshape(T, H * m), w.view(T, H, h, m).transpose(1, 2).reshape(T, h, H * m)
+        return addr.reshape(-1, H * m), w.view(-1, H, h, m).transpose(1, 2).reshape(-1, h, H * m)
 
     def _read_values(self, addr: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """IVE pooling + projection (§1.5). addr: (T, M) virtual addresses, w: (T, h, M) per-core scores."""
         cfg = self.cfg
-        T, m, h, N = addr.shape[0], addr.shape[1], cfg.mcs_cores, cfg.n_values
+        m, h, N = cfg.heads * cfg.topk, cfg.mcs_cores, cfg.n_values
         if cfg.score_softmax:
             w = torch.softmax(w, dim=-1)
         z = self.perm[addr]  # (T, m) virtual slot after the fixed shuffle
         phys = torch.remainder(z, N)
-        vals = self.values[phys].view(T, m, h, cfg.value_dim // h)  # (T, m, h, D_v/h)
-        vals = (vals * w.transpose(1, 2).unsqueeze(-1)).view(T, m, cfg.value_dim)  # MCS: core c weights part c
+        vals = self.values[phys].view(-1, m, h, cfg.value_dim // h)  # (T, m, h, D_v/h)
+        vals = (vals * w.transpose(1, 2).unsqueeze(-1)).view(-1, m, cfg.value_dim)  # MCS: core c weights part c
         if cfg.single_projector or cfg.expansion == 1:
             pooled = vals.sum(1)  # (T, D_v)
         else:
-            group = torch.div(z, N, rounding_mode="floor")  # projector id of each slot
+            group = torch.div(z, N, rounding_mode="trunc")  # projector id of each slot (z >= 0)
             onehot = (group.unsqueeze(1) == torch.arange(cfg.expansion, device=z.device).view(1, -1, 1))
-            pooled = torch.matmul(onehot.to(vals.dtype), vals).view(T, -1)  # (T, E*D_v)
+            pooled = torch.matmul(onehot.to(vals.dtype), vals).view(-1, cfg.expansion * cfg.value_dim)  # (T, E*D_v)
         return self.out_proj(pooled)
 
     # ---- forward ----------------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (..., d) pre-FFN normed states -> memory output (..., d)."""
-        shape = x.shape
-        x = x.reshape(-1, shape[-1])
-        addr, w = self.retrieve(x)
-        return self._read_values(addr, w).view(shape)
+        addr, w = self.retrieve(x.reshape(-1, self.query.in_features))
+        return self._read_values(addr, w).view_as(x)
 
     def retrieve(self, x: torch.Tensor):
         """x: (T, d) -> virtual addresses (T, H*m) and per-core scores (T, h, H*m), computed in fp32."""
         with _without_autocast(x):
             xf = x if x.dtype == torch.float32 else x.float()
             addr, w = self._retrieve_folded(xf) if self.folded is not None else self._retrieve(xf)
-        return self._merge_heads(addr, w, x.shape[0])
+        return self._merge_heads(addr, w)
 
     # ---- initialization ----------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -5,8 +5,8 @@
  * with the cached ids and rolls the rest back. Two layouts (the manifest's kvCache.layout): "concat" keeps the
  * `present_*` tensors of the last call and feeds them back as `past_*`, and a rollback slices dimension 2 (keys are
  * stored after RoPE, so a sliced cache equals a fresh prefill); "capacity" allocates one buffer per tensor at load,
- * binds it as both `past_*` and `present_*` so the graph writes new tokens in place, and a rollback only shortens
- * the valid length, so no call copies the cache.
+ * feeds it as it is (onnxruntime-node wraps input buffers without copying), writes the new tokens' entries that
+ * the graph returns into it, and a rollback only shortens the valid length, so no call copies the whole cache.
  * Memory is bounded: the worker never lets the cache grow past the model's context length.
  */
 import * as fs from 'node:fs';
@@ -136,7 +136,7 @@ export class ModelSession {
   /**
    * past_key_0, past_value_0, past_key_1, ... : concat layout, each [1, H, P, D] with P = cachedIds.length,
    * replaced by the graph's present tensors after every call; capacity layout, each [1, H, contextLength, D],
-   * allocated once and bound as the present outputs too, so the graph writes new tokens in place.
+   * allocated once, the graph's present tensors (the new tokens only) written into it at P.
    */
   private past: ort.Tensor[];
   private readonly pastLength = new BigInt64Array(1);
@@ -216,12 +216,11 @@ export class ModelSession {
       for (const n of candidates) if (!sessions.has(n)) sessions.set(n, await ModelSession.open(this.opts, n));
       await this.forward(Array.from({ length: 32 }, (_, i) => i % this.opts.vocabSize));
       const feeds = this.feeds([1]);
-      const fetches = this.fetches();
       const times = new Map<number, number[]>(candidates.map((n) => [n, []]));
       for (let round = 0; round < 6; round++) {
         for (const n of candidates) {
           const t0 = performance.now();
-          await (fetches ? sessions.get(n)!.run(feeds, fetches) : sessions.get(n)!.run(feeds));
+          await sessions.get(n)!.run(feeds);
           if (round > 0) times.get(n)!.push(performance.now() - t0); // the first run of a session initialises it
         }
       }
@@ -293,13 +292,6 @@ export class ModelSession {
     return feeds;
   }
 
-  /** Capacity layout: the present outputs are the past buffers themselves; concat: the graph allocates them. */
-  private fetches(): Record<string, ort.Tensor | null> | undefined {
-    if (this.opts.kv.layout !== 'capacity') return undefined;
-    const fetches: Record<string, ort.Tensor | null> = { logits: null };
-    for (let i = 0; i < this.presentNames.length; i++) fetches[this.presentNames[i]!] = this.past[i]!;
-    return fetches;
-  }
 
   /**
    * Runs the graph on new tokens after the cached ones and appends them to the cache.
@@ -311,17 +303,15 @@ export class ModelSession {
     if (this.opts.kv.layout === 'capacity' && this.cachedIds.length + newIds.length > this.opts.contextLength) {
       throw new WorkerError('INTERNAL', `the cache holds ${this.opts.contextLength} tokens`);
     }
-    const fetches = this.fetches();
-    const out = fetches ? await session.run(this.feeds(newIds), fetches) : await session.run(this.feeds(newIds));
-    if (!fetches) {
-      const next: ort.Tensor[] = [];
-      for (const name of this.presentNames) {
-        const t = out[name];
-        if (!t) throw new WorkerError('GRAPH_CONTRACT', `Graph returned no ${name}`);
-        next.push(t);
-      }
-      this.past = next;
+    const out = await session.run(this.feeds(newIds));
+    const next: ort.Tensor[] = [];
+    for (const name of this.presentNames) {
+      const t = out[name];
+      if (!t) throw new WorkerError('GRAPH_CONTRACT', `Graph returned no ${name}`);
+      next.push(t);
     }
+    if (this.opts.kv.layout === 'capacity') this.writeNewEntries(next, newIds.length);
+    else this.past = next;
     for (const id of newIds) this.cachedIds.push(id);
     const logits = out['logits'];
     if (!logits) throw new WorkerError('GRAPH_CONTRACT', 'Graph returned no logits');
@@ -329,6 +319,18 @@ export class ModelSession {
     const v = this.opts.vocabSize;
     if (data.length < v) throw new WorkerError('GRAPH_CONTRACT', `logits have ${data.length} values, expected at least vocabSize ${v}`);
     return data.subarray(data.length - v);
+  }
+
+  /** Capacity layout: each present [1, H, T, D] goes into its buffer at the cached length, head by head. */
+  private writeNewEntries(fresh: readonly ort.Tensor[], T: number): void {
+    const { numKvHeads: h, headDim: d } = this.opts.kv;
+    const p = this.cachedIds.length;
+    for (let i = 0; i < fresh.length; i++) {
+      const src = fresh[i]!.data as Float32Array;
+      if (src.length !== h * T * d) throw new WorkerError('GRAPH_CONTRACT', `${this.presentNames[i]} holds ${src.length} values, expected ${h * T * d}`);
+      const dst = this.past[i]!.data as Float32Array;
+      for (let head = 0; head < h; head++) dst.set(src.subarray(head * T * d, (head + 1) * T * d), (head * this.opts.contextLength + p) * d);
+    }
   }
 
   async release(): Promise<void> {
