@@ -215,8 +215,10 @@ async function main(): Promise<number> {
   /** One typing session: a line of a document typed anew (the rest of the document after it), each keystroke asked
    * without waiting for the answer to the last, some cancelled. */
   let activeSessions = 0;
+  let sessionsStarted = 0;
   const typeSession = async (): Promise<void> => {
     activeSessions++;
+    sessionsStarted++;
     try {
       await typeLine();
     } finally {
@@ -259,10 +261,11 @@ async function main(): Promise<number> {
         for (;;) {
           let updated = (): void => undefined;
           const update = new Promise<boolean>((resolve) => (updated = () => resolve(true)));
+          const others = sessionsStarted;
           const alone = activeSessions === 1;
           const a = await asked(req, { signal: controller.signal, early: true, onUpdate: () => updated() });
           const got = a.result.text;
-          if (alone && activeSessions === 1 && shown && got && !got.startsWith(shown.trimEnd())) shrunk++;
+          if (alone && sessionsStarted === others && shown && got && !got.startsWith(shown.trimEnd())) shrunk++;
           if (got) shown = got;
           if (!a.streaming) return;
           // no update before the generation ends: nothing to ask again for
