@@ -209,7 +209,9 @@ describe('worker on the tiny fixture', () => {
     const [r1, r2] = await Promise.all([first, second]);
     assert.equal(r1.stopReason, 'cancelled');
     assert.notEqual(r2.stopReason, 'cancelled');
-    assert.ok(r1.timings.generatedTokens <= 2, `first decoded ${r1.timings.generatedTokens}`);
+    // The second request crosses IPC while the first decodes (about 1 ms a token here): on a loaded machine a few
+    // steps run before it lands (6-7 seen). Without supersession the first would decode its 400.
+    assert.ok(r1.timings.generatedTokens <= 24, `first decoded ${r1.timings.generatedTokens}`);
   });
 
   test('the shipped int8 graph loads, decodes and reuses the cache', async () => {
