@@ -17,6 +17,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   activationEvents: string[];
 };
 
+/** The shipped model's load hashes its 57 MB graph and probes decode threads: seconds on a loaded machine. */
+const LOAD_WAIT_MS = 60_000;
+
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -34,7 +37,7 @@ describe('extension activation', () => {
     requireFixture();
     bundledDefault = (await defaultModel(path.join(ROOT, 'models')))?.name ?? 'none';
     await activate(ctx as unknown as vscode.ExtensionContext);
-    await until(() => status().includes(bundledDefault));
+    await until(() => status().includes(bundledDefault), LOAD_WAIT_MS);
   });
   after(async () => {
     await deactivate();
@@ -82,7 +85,7 @@ describe('extension activation', () => {
       await fake.workspace.getConfiguration('ultramem-complete').update('modelPath', '');
       fs.rmSync(broken, { recursive: true, force: true });
     }
-    await until(() => status().includes(bundledDefault));
+    await until(() => status().includes(bundledDefault), LOAD_WAIT_MS);
   });
 
   test('Switch Model offers bundled and user models, loads the pick in place and remembers it', async () => {
