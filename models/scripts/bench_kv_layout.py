@@ -17,17 +17,12 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ultramem.export import export_float  # noqa: E402
 from ultramem.onnx_import import load_model_folder  # noqa: E402
+from ultramem.ort_check import cpu_flags  # noqa: E402
 from ultramem.quantize import quantize_file  # noqa: E402
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["prefill512Ms", "prefill2048Ms", "decodeMsPerToken", "decode1536MsPerToken", "keystroke512Ms",
           "keystroke1536Ms"]
-
-
-def cpu_flags() -> str:
-    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
-    return " ".join(f for f in wanted if f in flags)
 
 
 def main():

@@ -63,3 +63,14 @@ def test_the_committed_plan_resolves_to_its_stated_shapes():
     assert {"shipped-setup", "matched-init", "heads-2", "value-lr-4x-constant"} <= ablation
     with pytest.raises(KeyError, match="names no config field"):
         study.resolve({**plan, "runs": [{"name": "x", "group": "g", "model": {"memory.top_k": 8}}]})
+
+
+def test_cpu_budget_times_every_shape_as_the_extension_loads_it(tmp_path):
+    plan = tiny_plan()
+    plan["base"]["context_length"] = 2048  # bench_ort.mjs prefills 2,048 tokens
+    runs = study.resolve(plan, ["backbone"])
+    rows = study.cpu_budget(runs, str(tmp_path), rounds=1)
+    assert [r["name"] for r in rows] == ["small", "wide"]
+    assert all(r["decodeMsPerToken"] > 0 and r["prefill2048Ms"] > r["prefill512Ms"] and r["graph_mb"] > 0 for r in rows)
+    table = study.budget_report(rows, "avx2")
+    assert "(1.00x)" in table.splitlines()[4] and table.count("\n") == 4 + len(rows)

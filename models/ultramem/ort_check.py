@@ -82,3 +82,11 @@ def _run_graph_python(model_path: str, calls: List[dict], greedy: Optional[dict]
             tokens.append(int(out[0, -1].argmax()))
             ids = [tokens[-1]]
     return logits, tokens
+
+
+def cpu_flags() -> str:
+    """The CPU's flags that decide onnxruntime's kernels, printed with every benchmark (CPUs differ between runs)."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+    return " ".join(flag for flag in wanted if flag in flags)

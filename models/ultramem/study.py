@@ -129,6 +129,46 @@ def folder_mb(cfg: ModelConfig, value_bits: int = 8) -> float:
             + 8 * perm) / 1e6
 
 
+def cpu_budget(runs: List[StudyRun], work_dir: str, rounds: int = 2, threads: int = 1, value_bits: int = 8) -> List[dict]:
+    """The CPU side of each run's shape: random weights exported as the extension would load them (capacity KV
+    layout, int8), timed by scripts/bench_ort.mjs (the worker's session options) in interleaved rounds; the best of
+    the rounds per shape. Random weights time like trained ones."""
+    import torch
+    from .export import export_float
+    from .model import Transformer
+    from .quantize import quantize_file
+    graphs = {}
+    for run in runs:
+        torch.manual_seed(0)
+        float_path, path = (os.path.join(work_dir, f"{run.name}{suffix}.onnx") for suffix in (".float", ""))
+        export_float(Transformer(run.config).eval(), float_path, kv_layout="capacity")
+        quantize_file(float_path, path, value_bits=value_bits)
+        os.remove(float_path)
+        graphs[run.name] = path
+    timings: Dict[str, List[dict]] = {name: [] for name in graphs}
+    for _ in range(rounds):
+        for run in runs:
+            out = subprocess.run(["node", os.path.join(SCRIPTS, "bench_ort.mjs"), graphs[run.name], str(threads),
+                                  str(run.config.vocab_size)], capture_output=True, text=True, check=True)
+            timings[run.name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    fields = ("prefill512Ms", "prefill2048Ms", "decodeMsPerToken", "decode1536MsPerToken", "keystroke1536Ms")
+    return [{"name": run.name, "graph_mb": round(os.path.getsize(graphs[run.name]) / 1e6, 1), "threads": threads,
+             **{f: round(min(t[f] for t in timings[run.name]), 2) for f in fields}} for run in runs]
+
+
+def budget_report(rows: List[dict], cpu: str) -> str:
+    """The budget rows as a Markdown table, each timing also as a ratio to the first row's (the reference shape)."""
+    fields = ("prefill512Ms", "prefill2048Ms", "decodeMsPerToken", "decode1536MsPerToken", "keystroke1536Ms")
+    ref = rows[0]
+    lines = [f"CPU flags: {cpu}; ratios against {ref['name']}", "",
+             "| shape | graph MB | prefill 512 ms | prefill 2,048 ms | decode ms at 512 | decode ms at 1,536 | "
+             "keystroke ms at 1,536 |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = " | ".join(f"{r[f]:.1f} ({r[f] / ref[f]:.2f}x)" for f in fields)
+        lines.append(f"| {r['name']} | {r['graph_mb']} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
 def summarize(runs: List[StudyRun], out_dir: str) -> List[dict]:
     val_path = os.path.join(out_dir, "val_loss.json")
     val = json.load(open(val_path)) if os.path.exists(val_path) else {}
