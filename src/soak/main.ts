@@ -343,11 +343,16 @@ async function main(): Promise<number> {
     }
   };
 
-  /** The worker's RSS with the model loaded (waits for a restart to finish, at most 60 s). */
+  /** The worker's RSS with the model loaded (waits for a restart to finish, and for a worker that a fault just
+   * stopped to be replaced and answer, at most 60 s). */
   const stats = async (): Promise<number> => {
     const deadline = performance.now() + 60_000;
-    while (host.state.kind !== 'ready' && performance.now() < deadline) await sleep(50);
-    return ((await host.stats())?.rssBytes ?? 0) / 2 ** 20;
+    for (;;) {
+      while (host.state.kind !== 'ready' && performance.now() < deadline) await sleep(50);
+      const rss = (await host.stats())?.rssBytes ?? 0;
+      if (rss > 0 || performance.now() >= deadline) return rss / 2 ** 20;
+      await sleep(100);
+    }
   };
   const t0 = performance.now();
   const end = t0 + args.seconds * 1000;
