@@ -87,12 +87,21 @@ def test_heldout_tasks_are_deterministic_and_rebuild_the_file(tmp_path):
         assert t.reference == t.reference.strip() and (t.reference.count("\n") >= 1) == (t.suite == "multiline")
 
 
+def test_an_answer_that_copies_the_line_above_the_cursor_is_counted():
+    task = FimTask("line", "t", "python", "    total = 0\n    tot", "\n    return total", "al += x", "line")
+    assert fim_eval.repeats_line_above(task, "al = 0")          # the cursor's line becomes "    total = 0"
+    assert not fim_eval.repeats_line_above(task, "al += x")
+    assert not fim_eval.repeats_line_above(FimTask("line", "t", "python", "\n", "", "", "line"), "")  # blank above
+    assert fim_eval.score(task, "al = 0\n")["repeats_line_above"]
+
+
 def test_summarize_percentages():
     records = [{"suite": "he-single", "lang": "python", "em": True, "es": 1.0, "pass": True},
-               {"suite": "he-single", "lang": "python", "em": False, "es": 0.5, "pass": False},
+               {"suite": "he-single", "lang": "python", "em": False, "es": 0.5, "pass": False,
+                "repeats_line_above": True},
                {"suite": "line", "lang": "go", "em": True, "es": 1.0}]
     s = fim_eval.summarize(records)
-    assert s["he-single"] == {"n": 2, "em": 50.0, "es": 75.0, "pass@1": 50.0}
+    assert s["he-single"] == {"n": 2, "em": 50.0, "es": 75.0, "pass@1": 50.0, "repeats_line_above": 50.0}
     assert s["line/go"]["n"] == 1 and "pass@1" not in s["line"]
 
 
