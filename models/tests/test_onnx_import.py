@@ -26,10 +26,10 @@ def trained_looking(architecture: str) -> Transformer:
     return model.eval()
 
 
-def folder_of(model: Transformer, tmp_path, quantized: bool) -> str:
+def folder_of(model: Transformer, tmp_path, quantized: bool, kv_layout: str = "concat") -> str:
     model.cfg.save(str(tmp_path / "config.json"))
     float_path = str(tmp_path / "model.float.onnx")
-    export_float(model, float_path)
+    export_float(model, float_path, kv_layout=kv_layout)
     if quantized:
         quantize_file(float_path, str(tmp_path / "model.onnx"))
     else:
@@ -42,10 +42,11 @@ def logits(model: Transformer) -> torch.Tensor:
         return model(IDS)[0]
 
 
-@pytest.mark.parametrize("architecture", ["ultramem", "dense"])
-def test_float_graph_gives_back_the_same_model(architecture, tmp_path):
+@pytest.mark.parametrize("architecture,kv_layout", [("ultramem", "concat"), ("dense", "concat"),
+                                                    ("ultramem", "capacity")])
+def test_float_graph_gives_back_the_same_model(architecture, kv_layout, tmp_path):
     model = trained_looking(architecture)
-    imported = load_model_folder(folder_of(model, tmp_path, quantized=False)).eval()
+    imported = load_model_folder(folder_of(model, tmp_path, quantized=False, kv_layout=kv_layout)).eval()
     original, back = model.state_dict(), imported.state_dict()
     for name, value in original.items():
         if ".keys" in name or ".key_norm" in name:

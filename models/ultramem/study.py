@@ -71,7 +71,7 @@ def launch(runs: List[StudyRun], data: List[str], out_dir: str, tokens: int, per
     A run's output lands in out_dir/<name>/ (config.json, metrics.jsonl, ckpt.pt, train.log)."""
     slots = [g for g in (gpus or [None]) for _ in range(per_gpu)]
     pending = [r for r in runs if not os.path.exists(os.path.join(out_dir, r.name, "done"))]
-    running: Dict[Optional[str], list] = {}
+    running: Dict[int, list] = {}  # slot -> [run, its process]
     while pending or running:
         for slot_id, gpu in enumerate(slots):
             if slot_id not in running and pending:

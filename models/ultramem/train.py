@@ -183,11 +183,15 @@ def read_checkpoint(path: str, map_location="cpu") -> dict:
     return torch.load(path, map_location=map_location)
 
 
-def load_checkpoint(path: str, map_location="cpu") -> Transformer:
-    ckpt = read_checkpoint(path, map_location)
+def model_from_checkpoint(ckpt: dict) -> Transformer:
+    """The model of a checkpoint dict (save_checkpoint, read_checkpoint)."""
     model = Transformer(ModelConfig.from_dict(ckpt["model_config"]))
     model.load_state_dict(ckpt["model"])
     return model
+
+
+def load_checkpoint(path: str, map_location="cpu") -> Transformer:
+    return model_from_checkpoint(read_checkpoint(path, map_location))
 
 
 def load_weights(path: str, map_location="cpu") -> Transformer:
@@ -198,12 +202,14 @@ def load_weights(path: str, map_location="cpu") -> Transformer:
     return load_model_folder(path).to(map_location)
 
 
-def initial_model(mc: ModelConfig, init_from: str) -> Transformer:
-    if not init_from:
+def initial_model(mc: ModelConfig, init_from: str, resumed: Optional[dict] = None,
+                  resumed_from: str = "") -> Transformer:
+    """A fresh model, the weights of a resumed run's checkpoint, or those of `init_from`; either must have mc."""
+    if resumed is None and not init_from:
         return Transformer(mc)
-    model = load_weights(init_from)
+    model = model_from_checkpoint(resumed) if resumed is not None else load_weights(init_from)
     if model.cfg.to_dict() != mc.to_dict():
-        raise ValueError(f"{init_from} was trained with another config than this run's:\n"
+        raise ValueError(f"{resumed_from or init_from} was trained with another config than this run's:\n"
                          f"{model.cfg.to_dict()}\nagainst\n{mc.to_dict()}")
     return model
 
@@ -228,14 +234,7 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
     torch.manual_seed(tc.seed)
     tokens = load_tokens(tc.data) if tokens is None else tokens
     resumed = read_checkpoint(tc.resume) if tc.resume else None
-    if resumed is not None:
-        model = Transformer(ModelConfig.from_dict(resumed["model_config"]))
-        model.load_state_dict(resumed["model"])
-        if model.cfg.to_dict() != mc.to_dict():
-            raise ValueError(f"{tc.resume} was trained with another config than this run's")
-    else:
-        model = initial_model(mc, tc.init_from)
-    model = model.to(dist.device)
+    model = initial_model(mc, tc.init_from, resumed, tc.resume).to(dist.device)
     raw = model
     if tc.compile and hasattr(torch, "compile") and dist.device.type == "cuda":
         model = torch.compile(model)

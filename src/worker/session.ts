@@ -292,7 +292,6 @@ export class ModelSession {
     return feeds;
   }
 
-
   /**
    * Runs the graph on new tokens after the cached ones and appends them to the cache.
    * Returns the logits of the last new token (a view valid until the next call).
