@@ -193,7 +193,7 @@ ddp)
   n=$(python3 -c 'import torch; print(torch.cuda.device_count())')
   # shellcheck disable=SC2046
   setsid nohup torchrun --standalone --nproc_per_node "$n" models/scripts/train.py $(run_flags "$r") "${common[@]}" \
-    $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "$STEPS" --max-seconds "${MAX_S:-0}" --log-every 25 \
+    $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "${STEPS:?ddp needs STEPS (the length of the whole run)}" --max-seconds "${MAX_S:-0}" --log-every 25 \
     --health-every 500 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W/$r.log"
