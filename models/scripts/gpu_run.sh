@@ -17,14 +17,16 @@
 #   probe    once part 1 is tokenized: 40 steps of each run, one per GPU, for its tokens/s
 #   train    waits for every part's tokens; STEPS (or, if unset, what the slowest probed run does in TRAIN_S
 #            seconds) steps for UltraMem, the dense twin, the MoE twin and the PKM ablation, one per GPU, same data
-#            order and batch; waits WAIT_S seconds
+#            order and batch; waits WAIT_S seconds. FIT_S fits the schedule to that many seconds of training instead
+#            (STEPS is then only a cap); GROW_FROM=ultramem grows the init phase's model into each run's config
+#            (train.py --grow; the run `grown` is models/study/runs/grown.json); BATCH sequences per step
 #   export   exports the model folders of the runs in RUN_LIST as each finishes, while others still train
 #   finish   the held-out shards, if carried now in data/gpu/heldout/ (the corpus build packs them last), are
 #            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per
 #            language; exports the model folders not exported yet; tokenizer parity samples; starts the FIM
 #            evaluation of the folders on the CPUs in the background
 #   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
-#   model    the UltraMem graph in 15 MiB parts into $OUT (joined here with cat)
+#   model    the graph of MODEL_RUN (default ultramem) in 15 MiB parts into $OUT (joined here with cat)
 #   ddp      like train, but the first run of RUN_LIST alone, data-parallel over every GPU (torchrun; the global batch
 #            BATCH is split over the GPUs, the data order is the one-GPU order); MAX_S caps its training time (a
 #            checkpoint follows, for the ckpt and resume phases)
@@ -32,7 +34,7 @@
 #            at a time on each: STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
 #   study-collect  waits for the study; its table, plot, study.json, metrics and logs into $OUT
 #   ckpt     run CKPT_RUN's checkpoint (default ultramem) in 15 MiB parts (CKPT_FLAGS, default weights only in bf16),
-#            7 parts per call from PART_FROM (0, 7, 14, ...) into $OUT with parts.json
+#            4 parts per call from PART_FROM (0, 4, 8, ...) into $OUT with parts.json (a call brings back 64 MiB)
 #   resume   checkpoint parts carried in data/gpu/ckpt (stage_gpu_part.sh ckpt, as many calls as it takes) go to
 #            /tmp/um/resume/RESUME_RUN; the train phase then continues that run from them (train.py --resume)
 set -euo pipefail
@@ -57,13 +59,14 @@ run_flags() {  # the model flags of one run: a preset, or the config models/stud
   esac
 }
 # COMPILE=1 adds torch.compile (measure it with the probe phase first: its tokens/s and MFU are in the probe logs)
-common=(--vocab 16384 --batch-size 32 --seq-len 2048 --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
+common=(--vocab 16384 --batch-size "${BATCH:-32}" --seq-len 2048 --fit-seconds "${FIT_S:-0}" --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
         --seed "${SEED:-1}" "--$([ "${COMPILE:-0}" = 1 ] || echo no-)compile")
 init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
   # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already; or resumed from carried
   # checkpoint parts (resume phase) on its own schedule
   if [ -f "$W/resume/$1/parts.json" ]; then echo "--resume $W/resume/$1"; return; fi
-  [ ! -d "$W/init/$1" ] || echo "--init-from $W/init/$1 --value-lr-mult ${VALUE_LR_MULT:-1}"
+  if [ -d "$W/init/$1" ]; then echo "--init-from $W/init/$1 --value-lr-mult ${VALUE_LR_MULT:-1}"
+  elif [ -n "${GROW_FROM:-}" ]; then echo "--init-from $W/init/$GROW_FROM --grow --value-lr-mult ${VALUE_LR_MULT:-1}"; fi
 }
 take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_tokens reads <shards>/heldout)
   mkdir -p "$W/shards/heldout_only" "$W/tokens/heldout"
@@ -81,6 +84,8 @@ export_run() {  # run name -> its model folder in $W/folders (once: the export p
     dense) set -- "$1" --name dense-twin-s --display-name "Dense twin S" ;;
     moe) set -- "$1" --name moe-twin-s --display-name "MoE twin S" ;;
     pkm) set -- "$1" --name pkm-ablation-s --display-name "PKM ablation S" ;;
+    grown) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
+             --description "UltraMem code model sized for a 2-core laptop: 12 blocks, 13M activated MACs/token" ;;
   esac
   python3 models/scripts/export.py --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
     --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${@:2}" > "$W/export_$1.log" 2>&1
@@ -219,6 +224,7 @@ finish)
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
   for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
+  [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
   python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done
   python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
@@ -260,7 +266,7 @@ collect)
   ls -la "$OUT"
   ;;
 model)
-  split -b 15m -d "$W/folders/ultramem/model.onnx" "$OUT/model.onnx.part"
+  split -b 15m -d "$W/folders/${MODEL_RUN:-ultramem}/model.onnx" "$OUT/model.onnx.part"
   ls -la "$OUT"
   ;;
 study)
@@ -291,7 +297,7 @@ ckpt)
   [ -f "$parts/parts.json" ] || python3 models/scripts/checkpoint_parts.py split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
     "$parts" ${CKPT_FLAGS:---weights-only --bf16}
   cp "$parts/parts.json" "$OUT/"
-  ls "$parts" | grep '\.part' | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 7))p" | while read -r f; do
+  ls "$parts" | grep '\.part' | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 4))p" | while read -r f; do
     cp "$parts/$f" "$OUT/"; done
   ls -la "$OUT"
   ;;

@@ -174,3 +174,36 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
         # Adam divides by the root of tiny second moments, so summation-order rounding grows to ~5e-5 in 4 steps
         # of lr 3e-3 (weights move ~1e-2)
         torch.testing.assert_close(b["model"][name], tensor, rtol=1e-3, atol=2e-4, msg=name)
+
+
+def test_a_grown_run_starts_where_its_smaller_model_stopped(tmp_path):
+    """grow: the deeper, wider-FFN model's first loss is the trained model's own on the same batch."""
+    import torch
+    from ultramem.grow import grown_config
+    cfg = overfit_config("ultramem")
+    train(cfg, short_run(tmp_path, "small", steps=20, lr=1e-2), tokens=byte_tokens())
+    ckpt = str(tmp_path / "small" / "ckpt.pt")
+    same = train(cfg, short_run(tmp_path, "same", steps=1, init_from=ckpt), tokens=byte_tokens())
+    big_cfg = grown_config(cfg, n_layer=3, ffn_hidden=384)
+    grown = train(big_cfg, short_run(tmp_path, "grown", steps=1, init_from=ckpt, grow=True), tokens=byte_tokens())
+    assert grown[0]["loss"] == pytest.approx(same[0]["loss"], abs=1e-4)
+    assert torch.load(tmp_path / "grown" / "ckpt.pt")["model_config"]["n_layer"] == 3
+    with pytest.raises(ValueError, match="another config"):  # without grow, another shape is refused
+        train(big_cfg, short_run(tmp_path, "refused", steps=1, init_from=ckpt), tokens=byte_tokens())
+
+
+def test_a_fitted_schedule_ends_the_run_on_its_own_clock(tmp_path, monkeypatch):
+    """fit_seconds: `steps` is fitted from the speed of the first steps, and the cosine runs to its end there.
+    A clock that ticks 10 ms a reading: 30 timed steps read it once, so the run goes at 3,000 steps/s."""
+    import itertools
+    import types
+    import torch
+    import ultramem.train as loop
+    ticks = itertools.count()
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(time=lambda: next(ticks) * 0.01))
+    rows = train(overfit_config("ultramem"), short_run(tmp_path, "fit", steps=10**9, warmup_steps=50,
+                                                      fit_seconds=0.05, log_every=1000), tokens=byte_tokens())
+    saved = torch.load(tmp_path / "fit" / "ckpt.pt")
+    assert 40 < saved["step"] == saved["train_config"]["steps"] <= 200
+    assert rows[-1]["step"] == saved["step"] - 1
+    assert rows[-1]["lr"] == pytest.approx(3e-3 * 0.1, rel=0.05)  # the cosine reached its floor

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator, List, Optional
 
 import numpy as np
@@ -51,10 +51,16 @@ class TrainConfig:
     log_every: int = 10
     save_every: int = 0            # 0: only at the end
     init_from: str = ""            # start from these weights (a checkpoint .pt or a model folder), not from init
+    grow: bool = False             # init_from has fewer blocks or a narrower FFN: grown into this config (grow.py)
     resume: str = ""               # continue a run: a checkpoint .pt or a folder of its parts (checkpoint_parts.py)
     max_seconds: float = 0.0       # > 0: stop after this much training time with a checkpoint; resume continues
     health_every: int = 0          # > 0: log the memory layers' health (health.py) every this many steps
     compile: bool = False          # torch.compile the model (PyTorch 2 on CUDA only)
+    fit_seconds: float = 0.0       # > 0: `steps` is fitted to end the run after about this much training time,
+                                   # from the speed of the first FIT_STEPS steps (before the warm-up ends)
+
+
+FIT_STEPS = (10, 40)  # steps timed to fit the schedule: after the first 10 (compilation, allocator), up to 40
 
 
 def lr_at(step: int, tc: TrainConfig) -> float:
@@ -203,11 +209,15 @@ def load_weights(path: str, map_location="cpu") -> Transformer:
 
 
 def initial_model(mc: ModelConfig, init_from: str, resumed: Optional[dict] = None,
-                  resumed_from: str = "") -> Transformer:
-    """A fresh model, the weights of a resumed run's checkpoint, or those of `init_from`; either must have mc."""
+                  resumed_from: str = "", grow: bool = False) -> Transformer:
+    """A fresh model, the weights of a resumed run's checkpoint, or those of `init_from`; either must have mc,
+    or with `grow`, init_from's model is grown into mc (grow.py)."""
     if resumed is None and not init_from:
         return Transformer(mc)
     model = model_from_checkpoint(resumed) if resumed is not None else load_weights(init_from)
+    if grow and resumed is None:
+        from .grow import grow as grow_model
+        return grow_model(model, mc)
     if model.cfg.to_dict() != mc.to_dict():
         raise ValueError(f"{resumed_from or init_from} was trained with another config than this run's:\n"
                          f"{model.cfg.to_dict()}\nagainst\n{mc.to_dict()}")
@@ -225,6 +235,16 @@ def peak_flops(device: torch.device) -> Optional[float]:
     return None
 
 
+def fitted_schedule(tc: TrainConfig, step: int, marks: List[float], t0: float, dist: "Distributed") -> TrainConfig:
+    """tc with `steps` set so that the run ends fit_seconds after t0 at the speed measured between the marks
+    (every process gets the same number)."""
+    rate = (FIT_STEPS[1] - FIT_STEPS[0]) / max(marks[1] - marks[0], 1e-9)
+    steps = step + int(rate * max(0.0, tc.fit_seconds - (marks[1] - t0)))
+    if step + 1 > tc.warmup_steps:
+        print(f"warning: the schedule was fitted at step {step}, after the {tc.warmup_steps} warm-up steps", flush=True)
+    return replace(tc, steps=int(dist.mean(float(steps))))
+
+
 def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None) -> List[dict]:
     """Runs the loop; returns the logged metrics (also appended to out_dir/metrics.jsonl on rank 0).
 
@@ -234,9 +254,10 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
     torch.manual_seed(tc.seed)
     tokens = load_tokens(tc.data) if tokens is None else tokens
     resumed = read_checkpoint(tc.resume) if tc.resume else None
-    model = initial_model(mc, tc.init_from, resumed, tc.resume).to(dist.device)
+    model = initial_model(mc, tc.init_from, resumed, tc.resume, tc.grow).to(dist.device)
     raw = model
     if tc.compile and hasattr(torch, "compile") and dist.device.type == "cuda":
+        torch._dynamo.config.suppress_errors = True  # a part that fails to compile runs eagerly, not the lease away
         model = torch.compile(model)
     if dist.enabled:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dist.device.index]
@@ -263,6 +284,7 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
     tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum
     history, t0, tokens_seen = [], time.time(), first_step * tokens_per_step
     last_time, last_tokens = t0, tokens_seen
+    fit_marks: List[float] = []
     step = first_step
     while step < tc.steps:
         lr = set_lrs(opt, step, tc, rewarm_from)
@@ -281,6 +303,12 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
         tokens_seen += tokens_per_step
         step += 1
         out_of_time = tc.max_seconds > 0 and time.time() - t0 >= tc.max_seconds
+        if tc.fit_seconds > 0 and step - first_step in FIT_STEPS:
+            fit_marks.append(time.time())
+            if len(fit_marks) == 2:
+                tc = fitted_schedule(tc, step, fit_marks, t0, dist)
+                if dist.is_main:
+                    print(json.dumps({"fitted_steps": tc.steps, "at_step": step}), flush=True)
         if (step - 1) % tc.log_every == 0 or step == tc.steps or out_of_time:
             now = time.time()
             rate = (tokens_seen - last_tokens) / max(now - last_time, 1e-9)
