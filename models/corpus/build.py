@@ -336,6 +336,8 @@ class Builder:
         by_key = {f"{st['source']}:{st['package']}": st for st in pkgs}
         sides = split.assign({k: {l: v["bytes"] for l, v in st["kept"].items()} for k, st in by_key.items()},
                              frac=self.args.heldout_frac)
+        if self.args.split_from:
+            sides.update(split.sides_of_earlier_build(self.args.split_from, by_key))
         order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
         sigs, keys, langs, nbytes, owner = [], [], [], [], []
         ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
@@ -460,7 +462,8 @@ class Builder:
                     w = writers.get(wkey)
                     if w is None:
                         w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1],
-                                                              self.args.compress, self.args.shard_mib << 20)
+                                                              self.args.compress, self.args.shard_mib << 20,
+                                                              self.args.xz_preset)
                     w.write(rec)
                     s = stats.setdefault(side, {}).setdefault(d["lang"], {"files": 0, "bytes": 0, "tokens": 0,
                                                                          "packages": set()})
@@ -605,8 +608,9 @@ class ShardWriter:
     compressed. xz makes code about 25-30% smaller than gzip, which matters when every file has to
     travel to the GPU machine under a 64 MiB-per-call limit."""
 
-    def __init__(self, d, prefix, compress="xz", shard_bytes=32 << 20):
+    def __init__(self, d, prefix, compress="xz", shard_bytes=32 << 20, xz_preset=6):
         self.d, self.prefix, self.i, self.compress, self.shard_bytes = d, prefix, 0, compress, shard_bytes
+        self.xz_preset = xz_preset
         self.done = []
         self.fh = None
 
@@ -614,7 +618,7 @@ class ShardWriter:
         name = f"{self.prefix}-{self.i:05d}.jsonl.{self.compress}"
         self.raw = open(os.path.join(self.d, name), "wb")
         if self.compress == "xz":
-            self.fh = lzma.LZMAFile(self.raw, mode="wb", preset=6)
+            self.fh = lzma.LZMAFile(self.raw, mode="wb", preset=self.xz_preset)
         else:
             self.fh = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=6, mtime=0)
         self.name, self.n = name, 0
@@ -663,6 +667,11 @@ def main(argv=None):
     ap.add_argument("--shard-mib", type=int, default=32,
                     help="compressed MiB per shard: one shard and the code travel in one GPU call (64 MiB)")
     ap.add_argument("--compress", choices=["xz", "gz"], default="xz", help="shard compression")
+    ap.add_argument("--xz-preset", type=int, default=6, choices=range(10),
+                    help="xz level: 2 packs about 7x faster than 6, into about 20%% larger shards")
+    ap.add_argument("--split-from", help="an earlier build's manifest.json: its packages keep their side (train or "
+                                         "held-out) by name, whatever their version now, so that a model trained "
+                                         "on that build is never measured on what it trained on")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
     args = ap.parse_args(argv)

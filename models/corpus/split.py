@@ -41,3 +41,27 @@ def assign(packages, frac=0.03, min_share=0.5):
             dominant.remove(k)
             side[k] = "heldout"
     return side
+
+
+def package_name(source, package):
+    """A package's name without its version: npm keys are name@version (scoped names start with @)."""
+    if source == "npm" and "@" in package[1:]:
+        return package[:package.rindex("@")]
+    return package
+
+
+def sides_of_earlier_build(manifest_path, by_key):
+    """{key: side} for the packages of by_key ("source:package" -> stats) that an earlier build's manifest lists,
+    matched by name: a package keeps its side across rebuilds even where its version moved on."""
+    import json
+    with open(manifest_path) as fh:
+        sources = json.load(fh)["sources"]
+    earlier = {(src, package_name(src, p)): info["split"]
+               for src, v in sources.items() for p, info in v.get("packages", {}).items() if info.get("split")}
+    out = {}
+    for key in by_key:
+        src, package = key.split(":", 1)
+        side = earlier.get((src, package_name(src, package)))
+        if side in ("train", "heldout"):
+            out[key] = side
+    return out

@@ -162,6 +162,26 @@ def test_build_end_to_end_and_resume(tmp_path, capsys):
     assert json.loads(manifest.read_text())["totals"] == m["totals"]
 
 
+def test_a_rebuild_keeps_the_sides_of_an_earlier_build(tmp_path):
+    """--split-from: packages keep the earlier build's side, so its held-out packages never move into train."""
+    site, lists, evals = make_build_inputs(tmp_path)
+    argv = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--evals", str(evals),
+            "--heldout-frac", "0.3"]
+    build.main(argv + ["--out", str(tmp_path / "first"), "--manifest", str(tmp_path / "first.json")])
+    first = json.loads((tmp_path / "first.json").read_text())
+    packages = first["sources"]["pysite"]["packages"]
+    flipped = {p: ("train" if v["split"] == "heldout" else "heldout") for p, v in packages.items() if v.get("split")}
+    for p, side in flipped.items():
+        packages[p]["split"] = side
+    (tmp_path / "earlier.json").write_text(json.dumps(first))
+    build.main(argv + ["--out", str(tmp_path / "first"), "--manifest", str(tmp_path / "again.json"),
+                       "--stage", "finalize", "--split-from", str(tmp_path / "earlier.json")])
+    again = json.loads((tmp_path / "again.json").read_text())["sources"]["pysite"]["packages"]
+    assert flipped and all(again[p]["split"] == side for p, side in flipped.items())
+    assert build.split.package_name("npm", "@types/node@26.6.6") == "@types/node"
+    assert build.split.package_name("debian", "libfoo") == "libfoo"
+
+
 def test_tokenizer_sample_shares_and_output(tmp_path):
     from models.corpus import sample
     s = sample.shares({"python": 900, "csharp": 1, "go": 99})
