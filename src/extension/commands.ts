@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import type { EngineHost } from '../client/engineHost';
 import { catalog, type ModelEntry } from '../client/modelCatalog';
 import type { CompletionPipeline } from '../completion/pipeline';
+import { snapshotOf, type StatsSnapshot } from '../completion/statsReport';
 import { readSettings, SECTION } from './settings';
+import { StatsView } from './statsView';
 
 export const MODEL_STATE_KEY = `${SECTION}.modelDir`;
 
@@ -70,16 +72,32 @@ async function toggleLanguage(): Promise<void> {
   void vscode.window.setStatusBarMessage(`UltraMem: completions ${disable ? 'disabled' : 'enabled'} for ${languageId}`, 3000);
 }
 
-async function showStats(d: CommandDeps): Promise<void> {
+/** What the statistics view shows: the pipeline's numbers, the engine's state and the worker's memory (asked now). */
+async function statsSnapshot(d: CommandDeps): Promise<StatsSnapshot> {
   const worker = await d.host.stats();
-  const content = JSON.stringify({ model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, pipeline: d.pipeline.stats.summary(), skipped: d.pipeline.stats.skipped, worker }, null, 2);
-  const doc = await vscode.workspace.openTextDocument({ language: 'json', content });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  return snapshotOf(d.pipeline.stats, { model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, worker });
+}
+
+/**
+ * Feeds the acceptance statistics: the provider gives each item `ACCEPTED_COMMAND` (VS Code runs it after a whole
+ * accept) and records what it offers (`pipeline.stats.acceptance.offered`); a document edit that inserts part of the
+ * offered text at its place is a partial accept.
+ */
+export const ACCEPTED_COMMAND = `${SECTION}.accepted`;
+function trackEdits(d: CommandDeps): vscode.Disposable {
+  return vscode.workspace.onDidChangeTextDocument((e) => {
+    if (e.contentChanges.length !== 1) return;
+    const ch = e.contentChanges[0]!;
+    d.pipeline.stats.acceptance.edited(e.document.uri.toString(), ch.rangeOffset, ch.text);
+  });
 }
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const c = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
+  const view = new StatsView(() => statsSnapshot(d));
   return [
+    view,
+    trackEdits(d),
     c('switchModel', (dir?: unknown) => switchModel(d, typeof dir === 'string' ? dir : undefined)),
     c('toggle', async () => {
       const cfg = vscode.workspace.getConfiguration(SECTION);
@@ -88,7 +106,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     c('toggleLanguage', toggleLanguage),
     c('trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
     c('showLog', () => d.log.show()),
-    c('showStats', () => showStats(d)),
+    c('showStats', () => view.show()),
+    c('accepted', (languageId?: unknown) => {
+      if (typeof languageId === 'string') d.pipeline.stats.acceptance.accepted(languageId);
+    }),
     c('menu', async () => {
       const items = [
         { label: '$(symbol-class) Switch Model', id: 'switchModel' },

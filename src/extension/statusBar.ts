@@ -89,9 +89,12 @@ export class StatusBar implements vscode.Disposable {
       `From cache: ${this.stats.shownFrom.cache} of ${this.stats.shownFrom.cache + this.stats.shownFrom.running + this.stats.shownFrom.model} suggestions`,
       `Whole suggestion: p50 ${ms(sum['totalP50Ms'])}, p95 ${ms(sum['totalP95Ms'])}`,
       '',
-      'Click for the menu.',
+      'Click for the menu, or [show the local statistics](command:ultramem-complete.showStats).',
     ];
-    this.item.tooltip = new vscode.MarkdownString(lines.join('\n\n'));
+    const tooltip = new vscode.MarkdownString(lines.join('\n\n'));
+    // the one command its link may run
+    tooltip.isTrusted = { enabledCommands: ['ultramem-complete.showStats'] };
+    this.item.tooltip = tooltip;
   }
 
   dispose(): void {
