@@ -6,6 +6,7 @@
 //   code-server in a throw-away sandbox → headless Chromium opens the workbench with the development
 //   extension and the tests in the `payload` URL parameter → the workbench reports the end through
 //   window.codeAutomationExit(code), and the extension host's console through window.codeAutomationLog.
+// With ULTRAMEM_SCREENSHOT_DIR set, a suite's console line `[screenshot] NAME.png` saves the page there.
 // The --user-data-dir/--extensions-dir that test-electron passes are ignored: every run gets fresh ones.
 import { ensureCodeServer, killGroup, makeSandbox, startCodeServer } from '../../scripts/codeServer.mjs';
 import { launchBrowser, remoteAuthority } from '../e2e/workbench.mjs';
@@ -55,9 +56,16 @@ async function main() {
     const page = browser.pages()[0] ?? (await browser.newPage());
     let finish;
     const exit = new Promise((resolve) => (finish = resolve));
-    await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
+    await page.exposeFunction('codeAutomationLog', async (type, logArgs) => {
       const lines = format(...(Array.isArray(logArgs) ? logArgs : [logArgs])).split('\n').filter((l) => !NOISE.test(l));
       if (lines.length) (type === 'error' ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
+      // a suite asks for a screenshot of the workbench (README pictures) by logging `[screenshot] NAME.png`; only
+      // with ULTRAMEM_SCREENSHOT_DIR set, where the file goes (the suite waits for it)
+      const dir = process.env.ULTRAMEM_SCREENSHOT_DIR;
+      for (const l of lines) {
+        const name = /\[screenshot\] ([\w.-]+\.png)/.exec(l)?.[1];
+        if (dir && name) await page.screenshot({ path: path.join(dir, name) }).catch((e) => console.error(`screenshot ${name}: ${e.message}`));
+      }
     });
     await page.exposeFunction('codeAutomationExit', (code) => finish(Number(code)));
     await page.goto(server.url({ payload: JSON.stringify(payload) }));

@@ -4,9 +4,11 @@
  * and the counts, after a suggestion the model decoded; running it again refreshes the same panel.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { closeAll, modelReady, openWithCursor, SECTION, triggerAndCommit } from './helpers';
-import { pythonSample } from './samples';
+import { api, closeAll, modelReady, openWithCursor, SECTION, settle, sleep, triggerAndCommit, until } from './helpers';
+import { pythonSample, typescriptSample } from './samples';
 
 const VIEW_TYPE = `${SECTION}.stats`;
 
@@ -85,12 +87,42 @@ suite('statistics view', () => {
 
   test('running the command again refreshes the same panel', async () => {
     const before = Number(keyed((await showStats()).html, 'requests'));
-    const { editor } = await openWithCursor(pythonSample('another_one_for_the_stats_view'), 'python');
-    await triggerAndCommit(editor);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await completeIn(pythonSample('another_one_for_the_stats_view'), 'python');
     const { html, opened } = await showStats();
     assert.deepEqual(opened, []);
     assert.ok(Number(keyed(html, 'requests')) > before, `requests ${before} → ${keyed(html, 'requests')}`);
     assert.equal(statsTabs().length, 1, 'still one statistics tab');
   });
+
+  test('a screenshot of the view for the README (only with ULTRAMEM_SCREENSHOT_DIR)', async function () {
+    const dir = process.env.ULTRAMEM_SCREENSHOT_DIR;
+    if (!dir) this.skip();
+    this.timeout(300_000);
+    // a few more suggestions for the histogram, one of them taken a word at a time
+    for (const name of ['mean_of', 'clamp_all', 'top_k', 'histogram_of', 'median']) await completeIn(pythonSample(name), 'python');
+    await completeIn(pythonSample('first_word_only'), 'python', 'partial');
+    await completeIn(typescriptSample(), 'typescript');
+    for (const c of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel']) {
+      await vscode.commands.executeCommand(c).then(undefined, () => undefined);
+    }
+    await showStats();
+    await sleep(1500); // the webview paints
+    const file = path.join(dir, 'statistics-view.png');
+    fs.rmSync(file, { force: true });
+    console.log(`[screenshot] statistics-view.png`);
+    await until(() => fs.existsSync(file) && fs.statSync(file).size > 0, 'the screenshot', 20_000);
+  });
 });
+
+/** Opens `sample` in an untitled editor, triggers a completion and accepts it (whole, or its first word), then drops the editor. */
+async function completeIn(sample: string, language: string, take: 'whole' | 'partial' = 'whole'): Promise<void> {
+  const { editor } = await openWithCursor(sample, language);
+  if (take === 'whole') await triggerAndCommit(editor);
+  else {
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await settle(await api());
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
+    await sleep(200);
+  }
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}
