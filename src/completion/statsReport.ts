@@ -244,23 +244,14 @@ export function renderStatsHtml(s: StatsSnapshot, opts: RenderOptions): string {
     table('Suggestions shown and taken, per language', ['language', 'shown', 'accepted', 'partially accepted', 'accepted share'], acceptanceRows),
     `<p class="note">Accepted: taken whole, with Tab or a word or line at a time to its end. Partially accepted: some words or lines taken, not the rest. A suggestion counts once however often it grew while streaming.</p></section>`,
 
-    `<section><h2>Requests and cache</h2>`,
+    `<section><h2>Requests, cache and memory</h2><div class="grid">`,
     table('Requests', ['', 'count'], [
       ['completion requests', cell('requests', s.requests)],
       ['decoded by the model', cell('modelRequests', s.modelRequests)],
       ['cache hits', cell('cacheHits', s.cacheHits)],
-      ['typed through a shown suggestion', cell('typedThroughHits', s.typedThroughHits)],
+      ['typed through a suggestion', cell('typedThroughHits', s.typedThroughHits)],
       ['joined a running generation', cell('inflightReuse', s.inflightReuse)],
     ]),
-    table('Engine', ['', 'value'], [
-      ['prompt tokens reused from the KV cache', pct(s.kvReuseRate)],
-      ['decoding', rate(s.decodeTokensPerSec)],
-      ['prompt processing', rate(s.prefillTokensPerSec)],
-    ]),
-    skips.length > 0 ? table('No suggestion, by reason', ['reason', 'count'], skips.map(([r, c]) => [r, String(c)])) : '',
-    `</section>`,
-
-    `<section><h2>Worker memory</h2>`,
     w
       ? table('The worker process', ['', 'value'], [
           ['resident memory (RSS)', cell('rss', mib(w.rssBytes))],
@@ -269,7 +260,13 @@ export function renderStatsHtml(s: StatsSnapshot, opts: RenderOptions): string {
           ['process id', String(w.pid)],
         ])
       : `<p data-key="rss">The worker did not answer (it is not running or is restarting).</p>`,
-    `</section>`,
+    table('Engine', ['', 'value'], [
+      ['prompt reused from the KV cache', pct(s.kvReuseRate)],
+      ['decoding', rate(s.decodeTokensPerSec)],
+      ['prompt processing', rate(s.prefillTokensPerSec)],
+    ]),
+    skips.length > 0 ? table('No suggestion, by reason', ['reason', 'count'], skips.map(([r, c]) => [r, String(c)])) : '',
+    `</div></section>`,
   ].join('\n');
 
   return `<!DOCTYPE html>
@@ -290,14 +287,16 @@ ${body}
 
 /** Theme variables only (VS Code sets them on the webview's body and updates them when the theme changes). */
 const STYLE = `
-body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 20px 20px; max-width: 760px; }
+body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 20px 20px; max-width: 820px; }
 h1 { font-size: 1.4em; font-weight: 600; margin-bottom: 0.2em; }
 h2 { font-size: 1.1em; font-weight: 600; margin-top: 1.6em; border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border, transparent)); padding-bottom: 0.2em; }
 .meta, .note, caption { color: var(--vscode-descriptionForeground); }
 .note { font-size: 0.9em; }
 a { color: var(--vscode-textLink-foreground); }
 a:hover { color: var(--vscode-textLink-activeForeground); }
-table { border-collapse: collapse; margin: 0.6em 0 1em; min-width: 360px; }
+table { border-collapse: collapse; margin: 0.6em 0 1em; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); column-gap: 28px; }
+.grid table { width: 100%; align-self: start; }
 caption { text-align: left; padding-bottom: 0.3em; }
 th, td { text-align: left; padding: 2px 12px 2px 0; border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); }
 th { font-weight: 600; }
