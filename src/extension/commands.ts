@@ -74,7 +74,10 @@ async function toggleLanguage(): Promise<void> {
 
 /** What the statistics view shows: the pipeline's numbers, the engine's state and the worker's memory (asked now). */
 async function statsSnapshot(d: CommandDeps): Promise<StatsSnapshot> {
-  const worker = await d.host.stats();
+  // a worker that does not answer soon (busy loading, restarting) shows as such rather than holding the view back
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 2000)));
+  const worker = await Promise.race([d.host.stats(), late]).finally(() => clearTimeout(timer));
   return snapshotOf(d.pipeline.stats, { model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, worker });
 }
 
