@@ -37,7 +37,7 @@ export interface StatsSnapshot {
   readonly kvReuseRate: number;
   readonly decodeTokensPerSec: number;
   readonly prefillTokensPerSec: number;
-  /** null: the worker did not answer (not running, restarting). */
+  /** null: the worker did not answer (not running, restarting, busy). */
   readonly worker: WorkerMemory | null;
 }
 
@@ -259,7 +259,7 @@ export function renderStatsHtml(s: StatsSnapshot, opts: RenderOptions): string {
           ['tokens in the KV cache', String(w.cachedTokens)],
           ['process id', String(w.pid)],
         ])
-      : `<p data-key="rss">The worker did not answer (it is not running or is restarting).</p>`,
+      : `<p data-key="rss">The worker did not answer within 2 s (not running, restarting, or busy loading a model).</p>`,
     table('Engine', ['', 'value'], [
       ['prompt reused from the KV cache', pct(s.kvReuseRate)],
       ['decoding', rate(s.decodeTokensPerSec)],
