@@ -97,7 +97,7 @@ function trackEdits(d: CommandDeps): vscode.Disposable {
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const c = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
-  const view = new StatsView(() => statsSnapshot(d));
+  const view = new StatsView(() => statsSnapshot(d), path.join(d.context.extensionPath, 'media', 'icon.png'));
   return [
     view,
     trackEdits(d),

@@ -15,7 +15,11 @@ export class StatsView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private renders = 0;
 
-  constructor(private readonly collect: () => Promise<StatsSnapshot>) {}
+  /** `icon`: the tab's icon, a file path. */
+  constructor(
+    private readonly collect: () => Promise<StatsSnapshot>,
+    private readonly icon?: string,
+  ) {}
 
   /** Opens the panel, or brings it forward, with fresh numbers; resolves to the HTML it shows. */
   async show(): Promise<string> {
@@ -27,6 +31,7 @@ export class StatsView implements vscode.Disposable {
         { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
         { enableScripts: false, enableForms: false, enableCommandUris: [STATS_COMMAND], localResourceRoots: [], enableFindWidget: true },
       );
+      if (this.icon) panel.iconPath = vscode.Uri.file(this.icon);
       this.panel = panel;
       panel.onDidDispose(() => {
         if (this.panel === panel) this.panel = undefined;
