@@ -6,16 +6,19 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WorkerError } from './errors';
 import { loadManifest, type LoadedManifest } from './manifest';
-import type {
-  CompleteParams,
-  CompleteResult,
-  GenerateIdsParams,
-  GenerateIdsResult,
-  LoadParams,
-  ModelInfo,
-  PromptPart,
-  StopReason,
-  WorkerStats,
+import {
+  PREFILL_CHUNK_MS,
+  type CompleteParams,
+  type CompleteResult,
+  type GenerateIdsParams,
+  type GenerateIdsResult,
+  type LoadParams,
+  type ModelInfo,
+  type PrefillParams,
+  type PrefillResult,
+  type PromptPart,
+  type StopReason,
+  type WorkerStats,
 } from './protocol';
 import { ModelSession, physicalCores, threadPlan } from './session';
 import { checkStop } from './stopRules';
@@ -55,9 +58,15 @@ function argmax(logits: Float32Array): number {
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
+/** Chunk sizes of a background prefill sized by time (PREFILL_CHUNK_MS): the first chunk, and the bounds. */
+const PREFILL_FIRST_CHUNK = 32;
+const PREFILL_MIN_CHUNK = 16;
+const PREFILL_MAX_CHUNK = 256;
+
 export class Engine {
   private readonly stopIds: ReadonlySet<number>;
   private totals = { requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
+  private background = { backgroundPrefills: 0, backgroundPrefillsCancelled: 0, backgroundPrefilledTokens: 0 };
 
   private constructor(
     readonly info: ModelInfo,
@@ -134,6 +143,7 @@ export class Engine {
       cachedTokens: this.session.cachedTokens,
       kvBytes: this.session.kvBytes,
       ...this.totals,
+      ...this.background,
     };
   }
 
@@ -222,13 +232,57 @@ export class Engine {
     return best;
   }
 
+  /** Checks a complete's (or a prefill's) params; returns the tokens it may decode, which the prompt leaves room for. */
+  private maxTokensOf(params: CompleteParams, method: string): number {
+    const stop = params.stop;
+    if (!Array.isArray(params.prompt) || !stop || !(stop.maxTokens >= 1) || !(stop.maxLines >= 1)) {
+      throw new WorkerError('BAD_REQUEST', `${method} needs prompt parts and stop.maxTokens/maxLines >= 1`);
+    }
+    return Math.min(stop.maxTokens, this.info.contextLength - 8);
+  }
+
+  /**
+   * Background prefill: builds the prompt exactly as complete() would for the same params and runs the tokens the
+   * cache lacks, in chunks, checking for a cancel before each. Decodes nothing. A cache that already holds the whole
+   * prompt (and maybe more after it) is left as it is. The chunks that ran stay in the cache when it is cancelled.
+   */
+  async prefillPrompt(params: PrefillParams, control: Pick<DecodeControl, 'isCancelled'>): Promise<PrefillResult> {
+    const t0 = performance.now();
+    const maxTokens = this.maxTokensOf(params, 'prefill');
+    const fixed = params.chunkTokens;
+    if (fixed !== undefined && !(Number.isInteger(fixed) && fixed >= 1)) throw new WorkerError('BAD_REQUEST', 'prefill chunkTokens must be a positive integer');
+    const result = (promptTokens: number, reusedTokens: number, prefilledTokens: number, chunks: number, cancelled: boolean): PrefillResult => {
+      this.background.backgroundPrefills++;
+      if (cancelled) this.background.backgroundPrefillsCancelled++;
+      this.background.backgroundPrefilledTokens += prefilledTokens;
+      return { promptTokens, reusedTokens, prefilledTokens, chunks, cancelled, ms: performance.now() - t0 };
+    };
+    if (control.isCancelled()) return result(0, 0, 0, 0, true);
+    const { ids } = await this.buildPrompt(params.prompt, maxTokens);
+    const reused = this.session.commonPrefix(ids);
+    let pos = reused;
+    let chunks = 0;
+    let chunk = fixed ?? PREFILL_FIRST_CHUNK;
+    while (pos < ids.length) {
+      if (control.isCancelled()) return result(ids.length, reused, pos - reused, chunks, true);
+      if (chunks === 0) this.session.truncate(pos); // the cache is rolled back only once the prefill goes ahead
+      const n = Math.min(chunk, ids.length - pos);
+      const t = performance.now();
+      await this.session.forward(ids.slice(pos, pos + n));
+      pos += n;
+      chunks++;
+      if (fixed === undefined) {
+        const perToken = Math.max(1e-3, (performance.now() - t) / n);
+        chunk = Math.max(PREFILL_MIN_CHUNK, Math.min(PREFILL_MAX_CHUNK, Math.round(PREFILL_CHUNK_MS / perToken)));
+      }
+    }
+    return result(ids.length, reused, pos - reused, chunks, false);
+  }
+
   async complete(params: CompleteParams, control: DecodeControl): Promise<CompleteResult> {
     const t0 = performance.now();
     const stop = params.stop;
-    if (!Array.isArray(params.prompt) || !stop || !(stop.maxTokens >= 1) || !(stop.maxLines >= 1)) {
-      throw new WorkerError('BAD_REQUEST', 'complete needs prompt parts and stop.maxTokens/maxLines >= 1');
-    }
-    const maxTokens = Math.min(stop.maxTokens, this.info.contextLength - 8);
+    const maxTokens = this.maxTokensOf(params, 'complete');
     const built = await this.buildPrompt(params.prompt, maxTokens);
     const t1 = performance.now();
     const stopIds = this.stopIds;

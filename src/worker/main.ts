@@ -1,7 +1,10 @@
 /**
  * The model worker process (started with child_process.fork). It owns the model and serves the protocol
  * in protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
- * `generateIds` cancels the running one, and a `cancel` message cancels a request by id.
+ * `generateIds` cancels the running one, and a `cancel` message cancels a request by id. A `prefill` (background
+ * prefill) waits behind the requests queued before it and is cancelled by any request that arrives after it (a newer
+ * prefill too), running or queued: it stops at its next chunk boundary, so it never holds a request up by more
+ * than one chunk.
  * A `load` runs beside them: the current model keeps answering until the new one is checked and warmed up,
  * then replaces it between two requests. Of loads that overlap, a later one replaces an earlier one, never the
  * other way round; one that fails leaves whatever serves in place.
@@ -15,6 +18,7 @@ import {
   type GenerateIdsParams,
   type HostMessage,
   type LoadParams,
+  type PrefillParams,
   type TokenizeParams,
   type WorkerMessage,
 } from './protocol';
@@ -49,6 +53,7 @@ function needEngine(): Engine {
 }
 
 const isDecoding = (r: Request): boolean => r.method === 'complete' || r.method === 'generateIds';
+const isPrefill = (r: Request): boolean => r.method === 'prefill';
 
 async function handle(req: Request): Promise<unknown> {
   const control = {
@@ -63,12 +68,17 @@ async function handle(req: Request): Promise<unknown> {
       return needEngine().complete(req.params as CompleteParams, control);
     case 'generateIds':
       return needEngine().generateIds(req.params as GenerateIdsParams, control);
+    case 'prefill':
+      return needEngine().prefillPrompt(req.params as PrefillParams, control);
     case 'tokenize':
       return { ids: await needEngine().tokenize((req.params as TokenizeParams).text) };
     case 'stats':
       return engine
         ? engine.stats()
-        : { pid: process.pid, rssBytes: process.memoryUsage.rss(), model: null, cachedTokens: 0, kvBytes: 0, requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
+        : {
+            pid: process.pid, rssBytes: process.memoryUsage.rss(), model: null, cachedTokens: 0, kvBytes: 0, requests: 0, promptTokens: 0, reusedTokens: 0,
+            generatedTokens: 0, prefillMs: 0, decodeMs: 0, backgroundPrefills: 0, backgroundPrefillsCancelled: 0, backgroundPrefilledTokens: 0,
+          };
     case 'resetCache':
       needEngine().resetCache();
       return {};
@@ -150,6 +160,9 @@ process.on('message', (raw: unknown) => {
     if (running?.id === raw.id || queue.some((q) => q.id === raw.id)) cancelled.add(raw.id);
     return;
   }
+  // A background prefill gives way to any request that comes after it.
+  if (running && isPrefill(running)) cancelled.add(running.id);
+  for (const q of queue) if (isPrefill(q)) cancelled.add(q.id);
   if (isDecoding(raw) || raw.method === 'shutdown') {
     // Newest wins: a new decoding request (or shutdown) supersedes the running one and any queued ones.
     if (running && isDecoding(running)) cancelled.add(running.id);

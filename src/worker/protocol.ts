@@ -7,6 +7,9 @@
  * The host may send `cancel` for a request id at any time. A newer `complete` cancels the running one:
  * the worker decodes for one request at a time and the newest request wins (the old one stops within
  * one decode step and resolves with `stopReason: 'cancelled'`).
+ * A `prefill` (background prefill) has the lowest priority: it puts a completion's prompt into the KV cache without
+ * decoding, in chunks, and any other request that arrives (a newer `prefill` too) cancels it at the next chunk
+ * boundary; the chunks already run stay in the cache, so the request that cancelled it reuses them.
  *
  * Both sides import this file; it has no imports and no runtime dependencies.
  */
@@ -136,6 +139,32 @@ export interface CompleteResult {
   readonly timings: CompleteTimings;
 }
 
+/**
+ * A background prefill: the params of the `complete` that the host expects next (the same prompt parts and stop
+ * options, so the worker builds exactly the token ids that request will: the same truncation, context fit and token
+ * healing). The worker prefills them into its KV cache and decodes nothing.
+ */
+export interface PrefillParams extends CompleteParams {
+  /** Tokens per chunk (a cancel is seen between chunks). Default: the worker sizes chunks to about PREFILL_CHUNK_MS. */
+  readonly chunkTokens?: number;
+}
+
+/** About this long per chunk of a background prefill when the request names no chunkTokens: the longest a request that cancels it waits. */
+export const PREFILL_CHUNK_MS = 25;
+
+export interface PrefillResult {
+  /** Tokens of the prompt after truncation and healing (what a `complete` with the same params sends); 0 when cancelled before it was built. */
+  readonly promptTokens: number;
+  /** Of those, found in the KV cache already. */
+  readonly reusedTokens: number;
+  /** Run by this prefill; reusedTokens + prefilledTokens = promptTokens unless it was cancelled. */
+  readonly prefilledTokens: number;
+  readonly chunks: number;
+  /** Another request arrived (or a `cancel` for it) before it was done; what it prefilled stays in the cache. */
+  readonly cancelled: boolean;
+  readonly ms: number;
+}
+
 export interface GenerateIdsParams {
   readonly ids: readonly number[];
   readonly maxTokens: number;
@@ -171,6 +200,10 @@ export interface WorkerStats {
   readonly generatedTokens: number;
   readonly prefillMs: number;
   readonly decodeMs: number;
+  /** Background prefills answered, those of them cancelled, and the tokens they prefilled (not in the counts above). */
+  readonly backgroundPrefills: number;
+  readonly backgroundPrefillsCancelled: number;
+  readonly backgroundPrefilledTokens: number;
 }
 
 export type Empty = Record<string, never>;
@@ -179,6 +212,7 @@ export type Empty = Record<string, never>;
 export interface Methods {
   load: { params: LoadParams; result: ModelInfo };
   complete: { params: CompleteParams; result: CompleteResult };
+  prefill: { params: PrefillParams; result: PrefillResult };
   generateIds: { params: GenerateIdsParams; result: GenerateIdsResult };
   tokenize: { params: TokenizeParams; result: TokenizeResult };
   stats: { params: Empty; result: WorkerStats };
