@@ -8,7 +8,7 @@
  * No `vscode` import; the extension, CLI and bench share it.
  */
 import type { CompletionBackend } from '../completion/pipeline';
-import type { CompleteParams, CompleteResult, ModelInfo, WireError, WorkerStats } from '../worker/protocol';
+import type { CompleteParams, CompleteResult, ModelInfo, PrefillParams, PrefillResult, WireError, WorkerStats } from '../worker/protocol';
 import { isWorkerRequestError, WorkerClient, WorkerGoneError, WorkerRequestError } from './workerClient';
 
 export type EngineState =
@@ -58,6 +58,8 @@ export class EngineHost implements CompletionBackend {
   private stopping = false;
   private current: EngineState = { kind: 'stopped' };
   restarts = 0;
+  /** Counts the models installed (restarts' reloads too): each starts with an empty KV cache. */
+  cacheEpoch = 0;
 
   constructor(private readonly opts: EngineHostOptions = {}) {}
 
@@ -159,6 +161,7 @@ export class EngineHost implements CompletionBackend {
         this.modelWorker = w;
         this.modelDir = modelDir;
         this.attempt = 0;
+        this.cacheEpoch++;
         this.setState({ kind: 'ready', model: info });
       }
       return info;
@@ -199,6 +202,16 @@ export class EngineHost implements CompletionBackend {
     } finally {
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /**
+   * A background prefill (protocol `prefill`): the worker runs it when nothing else is waiting and any later request
+   * cancels it. No hang watchdog: the next completion arms its own.
+   */
+  async prefill(params: PrefillParams, opts: { signal: AbortSignal }): Promise<PrefillResult> {
+    const w = this.worker;
+    if (!w || !w.alive || this.current.kind !== 'ready') throw new EngineNotReadyError(`engine is ${this.current.kind}`);
+    return w.request('prefill', params, { signal: opts.signal });
   }
 
   async stats(): Promise<WorkerStats | null> {

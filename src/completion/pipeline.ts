@@ -13,14 +13,14 @@
  * answer equals what a fresh request there would show as far as the stop rules can tell.
  */
 import { performance } from 'node:perf_hooks';
-import type { CompleteParams, CompleteResult, FimTemplate, StopOptions, StopReason } from '../worker/protocol';
+import type { CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../worker/protocol';
 import { checkStop } from '../worker/stopRules';
 import { cacheKey, CompletionCache, typesThrough } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
 import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters, STREAM_FILTERS } from './filters';
 import { prefilter } from './prefilter';
-import { buildFimPrompt, splitBudget } from './prompt';
+import { buildFimPrompt, splitBudget, type PromptBudget } from './prompt';
 import { DEFAULT_SNIPPET_OPTIONS, rankSnippets, SnippetIndex } from './snippets';
 import { PipelineStats } from './stats';
 import { CompletionResult, type CompletionRequest, type CursorContext, type NeighbourFile, type RawCompletion, type SkipReason } from './types';
@@ -28,7 +28,16 @@ import { CompletionResult, type CompletionRequest, type CursorContext, type Neig
 /** What the pipeline needs from the worker (WorkerClient satisfies it through a thin adapter). */
 export interface CompletionBackend {
   complete(params: CompleteParams, opts: { signal: AbortSignal; onPartial: (text: string) => void }): Promise<CompleteResult>;
+  /** Background prefill of the params a complete would send (EngineHost: the worker's low-priority `prefill`). */
+  prefill?(params: PrefillParams, opts: { signal: AbortSignal }): Promise<PrefillResult>;
+  /** Changes whenever the worker's KV cache may have been emptied behind the pipeline's back (a model load, a restart). */
+  readonly cacheEpoch?: number;
 }
+
+/** A background prefill's outcome: sent (the worker's answer), or why not. */
+export type PrefillAnswer =
+  | { readonly sent: true; readonly result: PrefillResult }
+  | { readonly sent: false; readonly skip: 'unsupported' | 'unchanged' | 'failed' | SkipReason };
 
 export interface PipelineOptions {
   readonly maxPromptTokens: number;
@@ -78,6 +87,15 @@ interface Generation {
   readonly finished: Promise<void>;
   /** The latest answered request with an onUpdate: its view of the text and what it was last given. */
   watcher: { readonly typed: string; readonly ctx: CursorContext; shown: string; readonly onUpdate: () => void } | null;
+}
+
+/** What complete() and prefill() compute from a request before building its prompt. */
+interface Prepared {
+  readonly ctx: CursorContext;
+  readonly budget: PromptBudget;
+  readonly maxTokens: number;
+  readonly o: PipelineOptions;
+  readonly neighbours: readonly NeighbourFile[];
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -137,6 +155,8 @@ export class CompletionPipeline {
   private readonly debouncer = new AdaptiveDebouncer();
   private readonly snippetIndex = new SnippetIndex();
   private generation: Generation | null = null;
+  /** The params of the last prompt sent to the worker (a completion or a finished prefill): its KV cache holds it. */
+  private lastPrompt: string | null = null;
 
   constructor(
     private readonly backend: CompletionBackend,
@@ -150,6 +170,7 @@ export class CompletionPipeline {
   reset(): void {
     this.generation?.controller.abort();
     this.generation = null;
+    this.lastPrompt = null;
     this.cache.clear();
   }
 
@@ -244,13 +265,8 @@ export class CompletionPipeline {
     this.stats.requests++;
     const pre = prefilter(req);
     if (pre) return this.skip(pre);
-    const o = this.options();
-    const maxTokens = Math.max(1, Math.min(o.maxTokens, Math.floor(o.contextLength / 4)));
-    const promptTokens = Math.max(32, Math.min(o.maxPromptTokens, o.contextLength - maxTokens - 8));
-    // Room for snippets only when there are neighbour files to take them from; otherwise the prefix keeps it.
-    const neighbours = o.neighbourSnippets ? (req.neighbours?.() ?? []) : [];
-    const budget = splitBudget(promptTokens, neighbours.length > 0);
-    const ctx = buildContext(req, budget);
+    const prepared = this.prepare(req);
+    const ctx = prepared.ctx;
 
     const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
     if (hit) {
@@ -282,17 +298,69 @@ export class CompletionPipeline {
       if (opts.signal?.aborted) return this.skip('cancelled');
     }
 
-    const gen = this.start(req, ctx, budget, maxTokens, o, neighbours);
+    const gen = this.start(req, prepared);
     const answer = await this.wait(gen, '', ctx, opts);
     if (!answer.result.isEmpty) this.stats.shown(performance.now() - t0, 'model');
     return answer;
   }
 
-  private start(req: CompletionRequest, ctx: CursorContext, budget: ReturnType<typeof splitBudget>, maxTokens: number,
-    o: PipelineOptions, neighbours: readonly NeighbourFile[]): Generation {
-    this.generation?.controller.abort();
+  /** The cursor context of a request, and the budgets its prompt is built with. */
+  private prepare(req: CompletionRequest): Prepared {
+    const o = this.options();
+    const maxTokens = Math.max(1, Math.min(o.maxTokens, Math.floor(o.contextLength / 4)));
+    const promptTokens = Math.max(32, Math.min(o.maxPromptTokens, o.contextLength - maxTokens - 8));
+    // Room for snippets only when there are neighbour files to take them from; otherwise the prefix keeps it.
+    const neighbours = o.neighbourSnippets ? (req.neighbours?.() ?? []) : [];
+    const budget = splitBudget(promptTokens, neighbours.length > 0);
+    return { ctx: buildContext(req, budget), budget, maxTokens, o, neighbours };
+  }
+
+  /** The worker's params for a request: the one prompt builder, for completions and background prefills alike. */
+  private paramsFor(req: CompletionRequest, p: Prepared): CompleteParams {
+    const { ctx, budget, maxTokens, o, neighbours } = p;
     const snippets = budget.snippetTokens > 0 ? rankSnippets(ctx.prefix, req.languageId, req.path, neighbours, DEFAULT_SNIPPET_OPTIONS, this.snippetIndex) : [];
-    const params: CompleteParams = { prompt: buildFimPrompt(ctx, snippets, budget, o.fimTemplate), stop: stopOptionsFor(ctx, maxTokens, o.maxLines) };
+    return { prompt: buildFimPrompt(ctx, snippets, budget, o.fimTemplate), stop: stopOptionsFor(ctx, maxTokens, o.maxLines) };
+  }
+
+  /**
+   * Background prefill: puts the prompt a completion at this cursor would send into the worker's KV cache, so the
+   * first keystroke there prefills only its new tokens. The request goes through the same context and prompt
+   * builder as complete(); of the prefilters only the file guards apply (size, long lines, binary, minified), not
+   * those about the cursor's place in the line, since the next keystroke moves it anyway. Skipped when the prompt is
+   * the last one this pipeline sent to the worker (the cache holds it already). The worker runs it only while no
+   * other request waits; any request cancels it.
+   */
+  async prefill(req: CompletionRequest, opts: { signal?: AbortSignal } = {}): Promise<PrefillAnswer> {
+    const backend = this.backend;
+    if (!backend.prefill) return { sent: false, skip: 'unsupported' };
+    const guard = prefilter({ ...req, trigger: 'manual' });
+    if (guard) return { sent: false, skip: guard };
+    const params = this.paramsFor(req, this.prepare(req));
+    const key = this.promptKey(params);
+    if (key === this.lastPrompt) return { sent: false, skip: 'unchanged' };
+    this.lastPrompt = key;
+    try {
+      const result = await backend.prefill(params, { signal: opts.signal ?? new AbortController().signal });
+      if (result.cancelled && this.lastPrompt === key) this.lastPrompt = null;
+      this.log(`background prefill: ${result.prefilledTokens} of ${result.promptTokens} tokens (${result.reusedTokens} cached)${result.cancelled ? ', cancelled' : ''}, ${result.ms.toFixed(0)} ms`);
+      return { sent: true, result };
+    } catch (e) {
+      if (this.lastPrompt === key) this.lastPrompt = null;
+      this.log(`background prefill failed: ${(e as Error).message}`);
+      return { sent: false, skip: 'failed' };
+    }
+  }
+
+  private promptKey(params: CompleteParams): string {
+    return `${this.backend.cacheEpoch ?? 0} ${JSON.stringify(params)}`;
+  }
+
+  private start(req: CompletionRequest, prepared: Prepared): Generation {
+    this.generation?.controller.abort();
+    const { ctx } = prepared;
+    const params = this.paramsFor(req, prepared);
+    const key = this.promptKey(params);
+    this.lastPrompt = key;
     const controller = new AbortController();
     const listeners = new Set<() => void>();
     const notify = (): void => {
@@ -339,6 +407,7 @@ export class CompletionPipeline {
         this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
       })
       .catch((e: unknown) => {
+        if (this.lastPrompt === key) this.lastPrompt = null;
         gen.failed = controller.signal.aborted ? 'cancelled' : 'workerError';
         if (!controller.signal.aborted) this.log(`worker error: ${(e as Error).message}`);
       })
