@@ -10,6 +10,7 @@ import { defaultModel } from '../client/modelCatalog';
 import { isWorkerRequestError } from '../client/workerClient';
 import { CompletionPipeline } from '../completion/pipeline';
 import { clip } from '../worker/errors';
+import { registerBackgroundPrefill } from './backgroundPrefill';
 import { bundledModelsFolder, MODEL_STATE_KEY, registerCommands } from './commands';
 import { NeighbourTracker } from './neighbours';
 import { InlineProvider } from './provider';
@@ -44,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     });
   };
 
+  let background: ReturnType<typeof registerBackgroundPrefill> | null = null;
   const engine = new EngineHost({
     workerPath: path.join(context.extensionPath, 'dist', 'worker.js'),
     threads: () => settings.threads,
@@ -51,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     onState: (s) => {
       status.setState(s);
       if (s.kind === 'ready') log.info(`model ${s.model.name} ready (${s.model.loadMs} ms, ${s.model.threads} threads)`);
+      if (s.kind === 'ready') background?.prefiller.trigger('modelReady');
       if (s.kind === 'restarting') log.warn(`engine restarting in ${s.delayMs} ms (attempt ${s.attempt}): ${s.reason}`);
     },
   });
@@ -71,12 +74,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
   const status = new StatusBar(pipeline.stats);
   status.setEnabled(settings.enable);
   const neighbours = new NeighbourTracker();
-  const provider = new InlineProvider({
-    pipeline,
-    log,
-    isEnabled: (languageId) => settings.enable && !settings.disabledLanguages.includes(languageId),
-    neighbours: (doc) => (settings.neighbourSnippets ? neighbours.neighbours(doc) : []),
-  });
+  const isEnabled = (languageId: string): boolean => settings.enable && !settings.disabledLanguages.includes(languageId);
+  const neighboursOf = (doc: vscode.TextDocument): ReturnType<NeighbourTracker['neighbours']> => (settings.neighbourSnippets ? neighbours.neighbours(doc) : []);
+  const provider = new InlineProvider({ pipeline, log, isEnabled, neighbours: neighboursOf });
+  // The prompt at the cursor goes into the worker's KV cache while the user looks, not on the first keystroke.
+  background = registerBackgroundPrefill({ pipeline, isEnabled, neighbours: neighboursOf, log });
 
   const loadModel = async (dir: string): Promise<boolean> => {
     const doneLoading = status.beginLoading(dir);
@@ -97,6 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     status,
     neighbours,
     provider,
+    background.disposable,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
     ...registerCommands({ context, host: engine, pipeline, log, loadModel }),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -134,6 +134,7 @@ export function extensionContext(extensionPath: string): { extensionPath: string
 }
 
 export const fake = {
+  Disposable: { from: (...items: { dispose(): unknown }[]) => ({ dispose: () => items.forEach((d) => d.dispose()) }) },
   Position,
   Range,
   InlineCompletionItem,
@@ -161,6 +162,9 @@ export const fake = {
     },
     setStatusBarMessage: () => ({ dispose: () => undefined }),
     showQuickPick: async () => undefined,
+    onDidChangeActiveTextEditor: () => ({ dispose: () => undefined }),
+    onDidChangeWindowState: () => ({ dispose: () => undefined }),
+    onDidChangeTextEditorSelection: () => ({ dispose: () => undefined }),
   },
   languages: {
     registerInlineCompletionItemProvider: (_selector: unknown, provider: unknown) => {
@@ -184,6 +188,7 @@ export const fake = {
     },
     asRelativePath: (uri: { path: string }) => uri.path.replace(/^.*\//, ''),
     onDidChangeTextDocument: () => ({ dispose: () => undefined }),
+    onDidOpenTextDocument: () => ({ dispose: () => undefined }),
   },
   commands: {
     executeCommand: async (id: string, ...args: unknown[]) => {
