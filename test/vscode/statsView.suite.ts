@@ -34,7 +34,11 @@ async function showStats(): Promise<{ html: string; opened: string[] }> {
 }
 
 suite('statistics view', () => {
-  suiteSetup(() => modelReady());
+  suiteSetup(async function () {
+    // run alone (`npx vscode-test --run out/test/vscode/statsView.suite.js`), this suite waits for the first model load
+    this.timeout(200_000);
+    await modelReady('ultramem-code-s', 180_000);
+  });
   suiteTeardown(closeAll);
 
   test('Show Local Statistics opens a webview with the latency chart and the counts, and no untitled document', async () => {
