@@ -3,9 +3,11 @@
  * and worker with the extension's shipped settings (src/completion/defaults.ts; the other files of the language
  * are the open editors that snippets come from), and prints a table: time to first ghost text and to the whole
  * suggestion, over all keystrokes and apart for those that needed the model and those the cache answered, decode
- * and prefill tokens/s, cache and KV-reuse hit rates, worker RSS, and one cold completion on a long context.
+ * and prefill tokens/s, cache and KV-reuse hit rates, worker RSS, one cold completion on a long context, and the
+ * first keystroke after switching files with and without background prefill (switchKeystrokes below).
  *
- *   node dist/bench.js [--model DIR] [--threads N] [--keystrokes N] [--json FILE] [--heldout DIR] [FILE ...]
+ *   node dist/bench.js [--model DIR] [--threads N] [--keystrokes N] [--switches N] [--think-ms MS] [--json FILE]
+ *                      [--heldout DIR] [FILE ...]
  * Sources, in order: the FILEs given; else held-out files of the corpus (`data/corpus/shards/heldout/
  * <lang>-NNNNN.jsonl.xz`, read with `xz -dc`) in several languages, each typed with the next documents of its
  * shard open beside it; else some of this repository's sources.
@@ -15,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { BackgroundPrefiller, type PrefillTarget } from '../client/backgroundPrefill';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { languageOf } from '../cli/files';
@@ -23,7 +26,7 @@ import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline
 import { percentile } from '../completion/stats';
 import { detectInsertSpaces } from '../completion/text';
 import { describeCpu, readCpuInfo } from './cpu';
-import type { NeighbourFile } from '../completion/types';
+import type { CompletionRequest, NeighbourFile } from '../completion/types';
 
 const DEFAULT_FILES = ['src/completion/cache.ts', 'src/worker/session.ts', 'models/ultramem/model.py', 'test/runAll.mjs', 'esbuild.mjs'];
 const HELDOUT_LANGS = ['python', 'typescript', 'javascript', 'go', 'rust', 'java', 'c'];
@@ -33,6 +36,10 @@ interface Args {
   model?: string;
   threads: number;
   keystrokes: number;
+  /** Switches of files timed with and without background prefill (0: none). */
+  switches: number;
+  /** From the switch to the first keystroke. */
+  thinkMs: number;
   json?: string;
   heldout?: string;
   files: string[];
@@ -78,12 +85,14 @@ function heldoutSources(dir: string): Source[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: SHIPPED_DEFAULTS.threads, keystrokes: 240, files: [] };
+  const a: Args = { threads: SHIPPED_DEFAULTS.threads, keystrokes: 240, switches: 20, thinkMs: 1000, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--model') a.model = argv[++i];
     else if (arg === '--threads') a.threads = Number(argv[++i]);
     else if (arg === '--keystrokes') a.keystrokes = Number(argv[++i]);
+    else if (arg === '--switches') a.switches = Number(argv[++i]);
+    else if (arg === '--think-ms') a.thinkMs = Number(argv[++i]);
     else if (arg === '--json') a.json = argv[++i];
     else if (arg === '--heldout') a.heldout = argv[++i];
     else a.files.push(arg);
@@ -108,6 +117,80 @@ class Latencies {
     if (firstTextMs !== undefined) this.firstText.push(firstTextMs);
     this.whole.push(wholeMs);
   }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A place to start typing a line of a source: the request with the line's first `typed` characters after its indentation. */
+interface Spot {
+  readonly source: Source;
+  readonly lineNo: number;
+}
+
+function requestAtSpot(spot: Spot, typed: number): CompletionRequest {
+  const text = spot.source.text.replace(/\r\n/g, '\n');
+  const lines = text.split('\n');
+  const line = lines[spot.lineNo]!;
+  const indent = /^\s*/.exec(line)![0].length;
+  return {
+    prefix: lines.slice(0, spot.lineNo).join('\n') + '\n' + line.slice(0, indent + typed),
+    suffix: '\n' + lines.slice(spot.lineNo + 1).join('\n'),
+    languageId: spot.source.languageId,
+    path: spot.source.name,
+    tabSize: 4,
+    insertSpaces: detectInsertSpaces(text),
+    trigger: 'automatic',
+    neighbours: () => spot.source.neighbours,
+  };
+}
+
+interface SwitchRun {
+  readonly latencies: Latencies;
+  /** Prompt tokens the first keystroke prefilled (not found in the KV cache). */
+  readonly prefilled: number[];
+}
+
+/**
+ * The first keystroke after switching files. Each sample: the user has just had a completion in another file (its
+ * prompt is what the worker's KV cache holds), switches to a spot in this file (the editor gains focus), looks for
+ * `thinkMs`, then types the first character of a line. With background prefill, the switch triggers the extension's
+ * scheduler (BackgroundPrefiller, its debounce included), which prefills the prompt at the cursor through the
+ * pipeline; a keystroke that comes before it is done cancels it and prefills the rest. Without, nothing happens before
+ * the keystroke. Both are timed at every spot, in alternating order, with the pipeline's result cache emptied.
+ */
+async function switchKeystrokes(host: EngineHost, options: PipelineOptions, sources: readonly Source[], count: number, thinkMs: number) {
+  const spots: Spot[][] = sources.map((source) => typingTargets(source.text.replace(/\r\n/g, '\n'), 6).map((lineNo) => ({ source, lineNo })));
+  const usable = spots.filter((s) => s.length > 0);
+  if (usable.length < 2 || count <= 0) return null;
+  const pipeline = new CompletionPipeline(host, () => options);
+  let current: PrefillTarget | null = null;
+  const prefiller = new BackgroundPrefiller({ target: () => current, allowed: () => true, prefill: (req, signal) => pipeline.prefill(req, { signal }) });
+  const runs = { without: { latencies: new Latencies(), prefilled: [] as number[] }, with: { latencies: new Latencies(), prefilled: [] as number[] } };
+  for (let k = 0; k < count; k++) {
+    const file = k % usable.length;
+    const spot = usable[file]![Math.floor(k / usable.length) % usable[file]!.length]!;
+    const before = usable[(file + usable.length - 1) % usable.length]!;
+    const elsewhere = before[k % before.length]!;
+    for (const mode of k % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+      pipeline.reset();
+      await pipeline.complete(requestAtSpot(elsewhere, 1), { noDebounce: true });
+      await pipeline.idle();
+      const at = requestAtSpot(spot, 0);
+      current = { document: spot.source.name, version: k, offset: at.prefix.length, languageId: spot.source.languageId, request: () => at };
+      if (mode === 'with') prefiller.trigger('focus');
+      await sleep(thinkMs);
+      const prefilledBefore = pipeline.stats.prefilledTokens;
+      const t0 = performance.now();
+      const a = await pipeline.complete(requestAtSpot(spot, 1), { early: true, noDebounce: true });
+      const firstMs = a.result.isEmpty ? undefined : performance.now() - t0;
+      await pipeline.idle();
+      runs[mode].latencies.add(firstMs, performance.now() - t0);
+      runs[mode].prefilled.push(pipeline.stats.prefilledTokens - prefilledBefore);
+      await prefiller.settled;
+    }
+  }
+  prefiller.dispose();
+  return { ...runs, background: { ...prefiller.counts } };
 }
 
 const fmt = (v: number, unit = ''): string => (Number.isFinite(v) ? `${v >= 100 ? Math.round(v) : v.toFixed(1)}${unit}` : '–');
@@ -166,6 +249,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const switched = await switchKeystrokes(host, options, sources, args.switches, args.thinkMs);
+
   // A cold completion on a long context (1,500 tokens, or what the model's context allows).
   const longTokens = Math.min(1500, info.contextLength - options.maxTokens - 16);
   const corpus = sources.map((s) => s.text).join('\n').replace(/\r\n/g, '\n');
@@ -198,9 +283,34 @@ async function main(): Promise<void> {
     ['KV reuse (prompt tokens not prefilled again)', fmt(100 * s['kvReuseRate']!, ' %'), ''],
     ['worker RSS', worker ? fmt(worker.rssBytes / 2 ** 20, ' MB') : '–', 'target ≤ 400 MB'],
   ];
+  const pq = (xs: readonly number[]): string => `${fmt(percentile(xs, 50), ' ms')} / ${fmt(percentile(xs, 95), ' ms')}`;
+  if (switched) {
+    const note = `${args.switches} switches, ${args.thinkMs} ms from the switch to the keystroke`;
+    for (const mode of ['without', 'with'] as const) {
+      const r = switched[mode];
+      const label = `first keystroke after switching files, ${mode} background prefill`;
+      rows.push([`${label}: first ghost text p50 / p95`, pq(r.latencies.firstText), `${note}; ${r.latencies.firstText.length} showed one`]);
+      rows.push([`${label}: whole suggestion p50 / p95`, pq(r.latencies.whole), '']);
+      rows.push([`${label}: tokens prefilled at the keystroke p50 / p95`, `${percentile(r.prefilled, 50)} / ${percentile(r.prefilled, 95)}`, mode === 'with' ? `background: ${switched.background.sent} prefills, ${switched.background.cancelled} cancelled by the keystroke, ${switched.background.prefilledTokens} tokens` : '']);
+    }
+  }
   console.log('| measure | value | note |\n|---|---|---|');
   for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
-  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, cpu, loadAverage: { before: loadBefore, after: os.loadavg() }, date: new Date().toISOString() }, null, 2));
+  const switchJson = (r: SwitchRun) => ({
+    samples: r.latencies.whole.length,
+    firstTextP50Ms: percentile(r.latencies.firstText, 50),
+    firstTextP95Ms: percentile(r.latencies.firstText, 95),
+    wholeP50Ms: percentile(r.latencies.whole, 50),
+    wholeP95Ms: percentile(r.latencies.whole, 95),
+    prefilledTokensP50: percentile(r.prefilled, 50),
+    prefilledTokensP95: percentile(r.prefilled, 95),
+  });
+  const firstKeystrokeAfterSwitch = switched
+    ? { switches: args.switches, thinkMs: args.thinkMs, without: switchJson(switched.without), with: switchJson(switched.with), background: switched.background }
+    : null;
+  if (args.json) {
+    fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, firstKeystrokeAfterSwitch, cpu, loadAverage: { before: loadBefore, after: os.loadavg() }, date: new Date().toISOString() }, null, 2));
+  }
   await host.stop();
 }
 
