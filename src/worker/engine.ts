@@ -59,9 +59,9 @@ function argmax(logits: Float32Array): number {
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Chunk sizes of a background prefill sized by time (PREFILL_CHUNK_MS): the first chunk, and the bounds. */
-const PREFILL_FIRST_CHUNK = 32;
-const PREFILL_MIN_CHUNK = 16;
-const PREFILL_MAX_CHUNK = 256;
+const PREFILL_FIRST_CHUNK = 64;
+const PREFILL_MIN_CHUNK = 32;
+const PREFILL_MAX_CHUNK = 512;
 
 export class Engine {
   private readonly stopIds: ReadonlySet<number>;

@@ -150,7 +150,7 @@ export interface PrefillParams extends CompleteParams {
 }
 
 /** About this long per chunk of a background prefill when the request names no chunkTokens: the longest a request that cancels it waits. */
-export const PREFILL_CHUNK_MS = 25;
+export const PREFILL_CHUNK_MS = 50;
 
 export interface PrefillResult {
   /** Tokens of the prompt after truncation and healing (what a `complete` with the same params sends); 0 when cancelled before it was built. */
