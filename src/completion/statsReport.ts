@@ -13,6 +13,10 @@ export interface WorkerMemory {
   readonly rssBytes: number;
   readonly kvBytes: number;
   readonly cachedTokens: number;
+  /** Background prefills (the prompt prepared while the user reads), those cancelled, and the tokens they prefilled. */
+  readonly backgroundPrefills?: number;
+  readonly backgroundPrefillsCancelled?: number;
+  readonly backgroundPrefilledTokens?: number;
 }
 
 export interface StatsSnapshot {
@@ -67,7 +71,15 @@ export function snapshotOf(
     kvReuseRate: sum['kvReuseRate'] ?? NaN,
     decodeTokensPerSec: sum['decodeTokensPerSec'] ?? NaN,
     prefillTokensPerSec: sum['prefillTokensPerSec'] ?? NaN,
-    worker: engine.worker && { pid: engine.worker.pid, rssBytes: engine.worker.rssBytes, kvBytes: engine.worker.kvBytes, cachedTokens: engine.worker.cachedTokens },
+    worker: engine.worker && {
+      pid: engine.worker.pid,
+      rssBytes: engine.worker.rssBytes,
+      kvBytes: engine.worker.kvBytes,
+      cachedTokens: engine.worker.cachedTokens,
+      backgroundPrefills: engine.worker.backgroundPrefills,
+      backgroundPrefillsCancelled: engine.worker.backgroundPrefillsCancelled,
+      backgroundPrefilledTokens: engine.worker.backgroundPrefilledTokens,
+    },
   };
 }
 
@@ -264,6 +276,12 @@ export function renderStatsHtml(s: StatsSnapshot, opts: RenderOptions): string {
       ['prompt reused from the KV cache', pct(s.kvReuseRate)],
       ['decoding', rate(s.decodeTokensPerSec)],
       ['prompt processing', rate(s.prefillTokensPerSec)],
+      ...(w?.backgroundPrefills !== undefined
+        ? [
+            ['background prefills (cancelled)', `${w.backgroundPrefills} (${w.backgroundPrefillsCancelled ?? 0})`],
+            ['tokens prefilled in the background', String(w.backgroundPrefilledTokens ?? 0)],
+          ]
+        : []),
     ]),
     skips.length > 0 ? table('No suggestion, by reason', ['reason', 'count'], skips.map(([r, c]) => [r, String(c)])) : '',
     `</div></section>`,

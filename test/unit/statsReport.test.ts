@@ -23,7 +23,7 @@ function snapshot(over: Partial<StatsSnapshot> = {}): StatsSnapshot {
     kvReuseRate: 0.8,
     decodeTokensPerSec: 123.4,
     prefillTokensPerSec: 2000,
-    worker: { pid: 4242, rssBytes: 300 * 2 ** 20, kvBytes: 12 * 2 ** 20, cachedTokens: 900 },
+    worker: { pid: 4242, rssBytes: 300 * 2 ** 20, kvBytes: 12 * 2 ** 20, cachedTokens: 900, backgroundPrefills: 6, backgroundPrefillsCancelled: 2, backgroundPrefilledTokens: 1500 },
     ...over,
   };
 }
@@ -111,6 +111,8 @@ test('the page has the chart, the percentiles, the acceptance per language, the 
   assert.match(html, /<a href="command:ultramem-complete.showStats">Refresh<\/a>/);
   assert.match(html, /80 %/);
   assert.match(html, /123 tokens\/s/);
+  assert.match(html, /<td>background prefills \(cancelled\)<\/td><td class="num">6 \(2\)<\/td>/);
+  assert.match(html, /<td>tokens prefilled in the background<\/td><td class="num">1500<\/td>/);
 });
 
 test('the page loads nothing and runs nothing: a strict CSP, its stylesheet by nonce, theme colours', () => {
