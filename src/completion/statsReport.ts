@@ -41,14 +41,14 @@ export interface StatsSnapshot {
   readonly kvReuseRate: number;
   readonly decodeTokensPerSec: number;
   readonly prefillTokensPerSec: number;
-  /** null: the worker did not answer (not running, restarting, busy). */
-  readonly worker: WorkerMemory | null;
+  /** 'waiting': being asked (it answers between two requests); null: it did not answer (not running, restarting, busy). */
+  readonly worker: WorkerMemory | 'waiting' | null;
 }
 
 /** The pipeline's statistics, copied (the arrays too), with what the engine host knows. */
 export function snapshotOf(
   stats: PipelineStats,
-  engine: { model: string | null; engine: string; restarts: number; worker: WorkerMemory | null },
+  engine: { model: string | null; engine: string; restarts: number; worker: WorkerMemory | 'waiting' | null },
   takenAt = new Date(),
 ): StatsSnapshot {
   const sum = stats.summary();
@@ -71,7 +71,7 @@ export function snapshotOf(
     kvReuseRate: sum['kvReuseRate'] ?? NaN,
     decodeTokensPerSec: sum['decodeTokensPerSec'] ?? NaN,
     prefillTokensPerSec: sum['prefillTokensPerSec'] ?? NaN,
-    worker: engine.worker && {
+    worker: (engine.worker === 'waiting' || engine.worker === null) ? engine.worker : {
       pid: engine.worker.pid,
       rssBytes: engine.worker.rssBytes,
       kvBytes: engine.worker.kvBytes,
@@ -134,7 +134,9 @@ const mib = (bytes: number): string => (Number.isFinite(bytes) ? `${(bytes / 2 *
 /** A number of the histogram's axis: whole milliseconds, or seconds from 10 s. */
 const axis = (v: number): string => (v >= 10_000 ? `${+(v / 1000).toFixed(1)} s` : `${+v.toFixed(1)}`);
 
-export const CHART = { width: 560, height: 170, left: 36, right: 12, top: 22, bottom: 30 } as const;
+export const CHART = { width: 560, height: 184, left: 36, right: 12, top: 36, bottom: 30 } as const;
+/** About the width of a character of the 11 px marker labels. */
+const LABEL_CHAR_PX = 6.5;
 
 /**
  * An inline SVG histogram of `values` (ms) with the p50 and p95 marked. Styled only by class names (the page's
@@ -181,13 +183,14 @@ export function latencyChart(values: readonly number[], label: string): string {
   if (n === 0) {
     parts.push(`<text class="empty" x="${L + plotW / 2}" y="${T + plotH / 2}" text-anchor="middle">no suggestion decoded by the model yet</text>`);
   } else {
-    for (const [name, v] of [['p50', p50], ['p95', p95]] as const) {
-      const xv = f(x(v));
-      parts.push(`<line class="marker ${name}" x1="${xv}" y1="${T - 4}" x2="${xv}" y2="${T + plotH}"/>`);
-      // p95 labelled on the right of its line, p50 on the left, so that close values stay readable
-      const anchor = name === 'p50' ? 'end' : 'start';
-      const dx = name === 'p50' ? -3 : 3;
-      parts.push(`<text class="marker-label ${name}" x="${f(x(v) + dx)}" y="${T - 8}" text-anchor="${anchor}">${name} ${ms(v)}</text>`);
+    // each label on its own row above the plot, right of its line unless that runs past the edge: close values stay readable
+    const rows = [['p50', p50, 12], ['p95', p95, 27]] as const;
+    for (const [name, v, row] of rows) {
+      const xv = x(v);
+      const label = `${name} ${ms(v)}`;
+      const fitsRight = xv + 3 + label.length * LABEL_CHAR_PX <= W - R;
+      parts.push(`<line class="marker ${name}" x1="${f(xv)}" y1="${row + 4}" x2="${f(xv)}" y2="${T + plotH}"/>`);
+      parts.push(`<text class="marker-label ${name}" x="${f(fitsRight ? xv + 3 : xv - 3)}" y="${row}" text-anchor="${fitsRight ? 'start' : 'end'}">${escapeHtml(label)}</text>`);
     }
   }
   parts.push('</svg>');
@@ -264,19 +267,21 @@ export function renderStatsHtml(s: StatsSnapshot, opts: RenderOptions): string {
       ['typed through a suggestion', cell('typedThroughHits', s.typedThroughHits)],
       ['joined a running generation', cell('inflightReuse', s.inflightReuse)],
     ]),
-    w
+    w !== null && w !== 'waiting'
       ? table('The worker process', ['', 'value'], [
           ['resident memory (RSS)', cell('rss', mib(w.rssBytes))],
           ['KV cache', mib(w.kvBytes)],
           ['tokens in the KV cache', String(w.cachedTokens)],
           ['process id', String(w.pid)],
         ])
-      : `<p data-key="rss">The worker did not answer within 2 s (not running, restarting, or busy loading a model).</p>`,
+      : w === 'waiting'
+        ? `<p data-key="rss">Asking the worker for its memory (it answers when the suggestion it decodes is done)…</p>`
+        : `<p data-key="rss">The worker did not answer (it is not running, is restarting, or was busy for long).</p>`,
     table('Engine', ['', 'value'], [
       ['prompt reused from the KV cache', pct(s.kvReuseRate)],
       ['decoding', rate(s.decodeTokensPerSec)],
       ['prompt processing', rate(s.prefillTokensPerSec)],
-      ...(w?.backgroundPrefills !== undefined
+      ...(w !== null && w !== 'waiting' && w.backgroundPrefills !== undefined
         ? [
             ['background prefills (cancelled)', `${w.backgroundPrefills} (${w.backgroundPrefillsCancelled ?? 0})`],
             ['tokens prefilled in the background', String(w.backgroundPrefilledTokens ?? 0)],

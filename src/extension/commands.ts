@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { EngineHost } from '../client/engineHost';
 import { catalog, type ModelEntry } from '../client/modelCatalog';
 import type { CompletionPipeline } from '../completion/pipeline';
-import { snapshotOf, type StatsSnapshot } from '../completion/statsReport';
+import { snapshotOf } from '../completion/statsReport';
 import { readSettings, SECTION } from './settings';
 import { StatsView } from './statsView';
 
@@ -72,15 +72,6 @@ async function toggleLanguage(): Promise<void> {
   void vscode.window.setStatusBarMessage(`UltraMem: completions ${disable ? 'disabled' : 'enabled'} for ${languageId}`, 3000);
 }
 
-/** What the statistics view shows: the pipeline's numbers, the engine's state and the worker's memory (asked now). */
-async function statsSnapshot(d: CommandDeps): Promise<StatsSnapshot> {
-  // a worker that does not answer soon (busy loading, restarting) shows as such rather than holding the view back
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 2000)));
-  const worker = await Promise.race([d.host.stats(), late]).finally(() => clearTimeout(timer));
-  return snapshotOf(d.pipeline.stats, { model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, worker });
-}
-
 /**
  * Feeds the acceptance statistics: the provider gives each item `ACCEPTED_COMMAND` (VS Code runs it after a whole
  * accept) and records what it offers (`pipeline.stats.acceptance.offered`); a document edit that inserts part of the
@@ -97,7 +88,13 @@ function trackEdits(d: CommandDeps): vscode.Disposable {
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const c = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`${SECTION}.${id}`, fn);
-  const view = new StatsView(() => statsSnapshot(d), path.join(d.context.extensionPath, 'media', 'icon.png'));
+  const view = new StatsView(
+    {
+      snapshot: (worker) => snapshotOf(d.pipeline.stats, { model: d.host.modelInfo?.name ?? null, engine: d.host.state.kind, restarts: d.host.restarts, worker }),
+      worker: () => d.host.stats(),
+    },
+    path.join(d.context.extensionPath, 'media', 'icon.png'),
+  );
   return [
     view,
     trackEdits(d),

@@ -154,6 +154,7 @@ test('without the worker, and before any suggestion, the page still renders and 
   assert.equal(keyed(html, 'p50'), '–');
   assert.equal(keyed(html, 'shown'), '0');
   assert.doesNotMatch(html, /NaN|undefined/);
+  assert.match(renderStatsHtml(snapshot({ worker: 'waiting' }), { nonce: 'x' }), /data-key="rss">Asking the worker/);
 });
 
 test('snapshotOf copies the pipeline statistics, so a later suggestion does not change a rendered snapshot', () => {

@@ -51,7 +51,7 @@ f['window']!['createWebviewPanel'] = (viewType: string, title: string, _show: un
 f['workspace']!['openTextDocument'] = async (...args: unknown[]) => void opened.push(args);
 f['workspace']!['onDidChangeTextDocument'] = (l: (e: unknown) => void) => ((editListener = l), { dispose: () => undefined });
 
-async function setup(): Promise<{ stats: PipelineStats; disposables: vscode.Disposable[]; workerCalls: () => number }> {
+async function setup(workerDelayMs = 0): Promise<{ stats: PipelineStats; disposables: vscode.Disposable[]; workerCalls: () => number }> {
   // loaded after the fake got its webview parts (a module's `vscode` namespace has the keys there were when it loaded)
   const { registerCommands } = await import('../../src/extension/commands');
   const stats = new PipelineStats();
@@ -60,7 +60,11 @@ async function setup(): Promise<{ stats: PipelineStats; disposables: vscode.Disp
     modelInfo: { name: 'ultramem-code-s' },
     state: { kind: 'ready' },
     restarts: 0,
-    stats: async () => (calls++, { pid: 77, rssBytes: 256 * 2 ** 20, kvBytes: 0, cachedTokens: 0 }),
+    stats: async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, workerDelayMs));
+      return { pid: 77, rssBytes: 256 * 2 ** 20, kvBytes: 0, cachedTokens: 0 };
+    },
   } as unknown as EngineHost;
   const disposables = registerCommands({
     context: extensionContext('/ext') as unknown as vscode.ExtensionContext,
@@ -112,6 +116,24 @@ test('the command opens a script-less webview with the chart and the counts, ope
     p.dispose();
     await commandHandlers.get('ultramem-complete.showStats')!();
     assert.equal(panels.length, 2);
+  } finally {
+    for (const d of disposables) d.dispose();
+  }
+});
+
+test('a busy worker: the page shows at once without its memory, then with it when it answers', async () => {
+  const { WORKER_FIRST_MS } = await import('../../src/extension/statsView');
+  const { disposables } = await setup(WORKER_FIRST_MS + 400);
+  try {
+    const before = panels.length;
+    const done = commandHandlers.get('ultramem-complete.showStats')!() as Promise<string>;
+    await new Promise((r) => setTimeout(r, WORKER_FIRST_MS + 100));
+    const p = panels[before]!;
+    assert.match(p.webview.html, /data-key="rss">Asking the worker/);
+    assert.match(p.webview.html, /<svg class="histogram"/);
+    const html = await done;
+    assert.match(html, /data-key="rss">256\.0 MiB</);
+    assert.equal(p.webview.html, html);
   } finally {
     for (const d of disposables) d.dispose();
   }

@@ -52,7 +52,8 @@ suite('statistics view', () => {
     const { html, opened } = await showStats();
     assert.deepEqual(opened, [], 'the command opens no document');
     assert.equal(untitledTabs().length, untitledBefore, 'no untitled editor');
-    const tabs = statsTabs();
+    // the tab model reaches the extension host a moment after the panel opens
+    const tabs = await until(() => (statsTabs().length > 0 ? statsTabs() : null), 'the statistics tab', 5000);
     assert.equal(tabs.length, 1, 'one statistics tab');
     assert.ok(tabs[0]!.isActive, 'the statistics tab is active');
     assert.equal(tabs[0]!.label, 'UltraMem Statistics');
