@@ -63,6 +63,20 @@ const PREFILL_FIRST_CHUNK = 64;
 const PREFILL_MIN_CHUNK = 32;
 const PREFILL_MAX_CHUNK = 512;
 
+/**
+ * A part kept by its end (the prefix) loses its head in steps of this many tokens. Cut token by token, its first
+ * token would move with every keystroke once the text is over its budget, and nothing after it could come from the
+ * KV cache; cut in steps, it stays put for about this many typed tokens.
+ */
+export const HEAD_CUT_STEP = 64;
+
+/** The ids of a part kept by its end, at most `maxTokens` of them, its head cut in steps of HEAD_CUT_STEP. */
+export function keepEnd(ids: readonly number[], maxTokens: number): number[] {
+  if (ids.length <= maxTokens) return ids.slice();
+  const cut = Math.min(ids.length, Math.ceil((ids.length - maxTokens) / HEAD_CUT_STEP) * HEAD_CUT_STEP);
+  return ids.slice(cut);
+}
+
 export class Engine {
   private readonly stopIds: ReadonlySet<number>;
   private totals = { requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
@@ -160,7 +174,7 @@ export class Engine {
       }
       let ids = await this.tokenizer.encode(part.text);
       if (part.maxTokens !== undefined && ids.length > part.maxTokens) {
-        ids = part.keep === 'end' ? ids.slice(ids.length - part.maxTokens) : ids.slice(0, part.maxTokens);
+        ids = part.keep === 'end' ? keepEnd(ids, part.maxTokens) : ids.slice(0, part.maxTokens);
       }
       if (part.heal) {
         if (healIndex >= 0) throw new WorkerError('BAD_REQUEST', 'only one prompt part may set heal');
