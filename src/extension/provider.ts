@@ -98,7 +98,11 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       const range = selected ? selected.range : new vscode.Range(position, position);
       this.deps.onShown?.(Date.now() - t0);
       this.deps.log.debug(`completion (${r.source}${answer.streaming ? ', streaming' : ''}): ${JSON.stringify(r.text.slice(0, 80))}`);
-      return [new vscode.InlineCompletionItem(text, range)];
+      const item = new vscode.InlineCompletionItem(text, range);
+      // acceptance statistics (Show Local Statistics): what is offered where; VS Code runs the command after a whole accept
+      this.deps.pipeline.stats.acceptance.offered({ languageId: document.languageId, uri: document.uri.toString(), offset: document.offsetAt(range.start), text });
+      item.command = { title: 'Accepted', command: 'ultramem-complete.accepted', arguments: [document.languageId] };
+      return [item];
     } catch (e) {
       this.deps.log.warn(`completion failed: ${(e as Error).message}`);
       return undefined;
