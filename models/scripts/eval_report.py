@@ -26,9 +26,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ultramem import fim_eval  # noqa: E402
 
-# (run name in gpu_run.sh, model folder name, bench_ort.py model name)
-MODELS = (("ultramem", "ultramem-code-s", "ultramem"), ("dense", "dense-twin-s", "dense"),
-          ("moe", "moe-twin-s", "moe"), ("pkm", None, None))
+# (run name in gpu_run.sh, model folder name, bench_ort.py model name); `grown` is the sixth run's (grow.py)
+MODELS = (("ultramem", "ultramem-code-s", "ultramem"), ("grown", "ultramem-code-s", "ultramem"),
+          ("dense", "dense-twin-s", "dense"), ("moe", "moe-twin-s", "moe"), ("pkm", None, None))
 MAX_LINES = 8   # the extension shows at most this many lines (setting maxLines)
 FENCE = {"typescript": "ts", "javascript": "js", "python": "python", "go": "go", "rust": "rust", "java": "java",
          "c": "c", "cpp": "cpp", "csharp": "csharp", "shell": "sh", "json": "json", "yaml": "yaml",
@@ -78,9 +78,10 @@ def prompt_order(run_dir: str, summary: dict) -> str:
     the extension's whole pipeline made the completions (evaluate.py --backend extension)."""
     order = summary.get("template", "manifest")
     if order not in ("psm", "spm"):
-        run = next((r for r, name, _ in MODELS if name and summary["model"].startswith(name)), None)
-        manifest = os.path.join(run_dir, "folders", run or "", "manifest.json")
-        order = json.load(open(manifest)).get("fim", {}).get("template", "psm") if os.path.exists(manifest) else "psm"
+        manifests = [os.path.join(run_dir, "folders", r, "manifest.json") for r, name, _ in MODELS
+                     if name and summary["model"].startswith(name)]
+        manifest = next((m for m in manifests if os.path.exists(m)), None)
+        order = json.load(open(manifest)).get("fim", {}).get("template", "psm") if manifest else "psm"
     if summary.get("decoding") == "extension":
         return order + ", extension pipeline"
     return order + (", healed" if summary.get("token_healing") else "")
