@@ -13,7 +13,7 @@ const folder = join(dirname(fileURLToPath(import.meta.url)), '..', 'ultramem-cod
 const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
 const tk = createRequire(import.meta.url)('tokenizers');
 
-test('every file the manifest lists has its size and sha256, and the folder is under 64 MB', () => {
+test('every file the manifest lists has its size and sha256, and the folder is under 160 MB', () => {
   let total = 0;
   for (const [name, meta] of Object.entries(manifest.files)) {
     const data = readFileSync(join(folder, name));
@@ -21,7 +21,7 @@ test('every file the manifest lists has its size and sha256, and the folder is u
     assert.equal(createHash('sha256').update(data).digest('hex'), meta.sha256, name);
     total += data.length;
   }
-  assert.ok(total < 64e6, `${total} bytes`);
+  assert.ok(total < 160e6, `${total} bytes`); // issue 11: every platform's VSIX stays under 200 MB
 });
 
 test('greedy decoding completes known prompts', async () => {
