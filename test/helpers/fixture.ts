@@ -1,6 +1,7 @@
 /** Paths and a worker factory for tests that run the real worker on the tiny fixture model. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
 import { WorkerClient, type WorkerClientOptions } from '../../src/client/workerClient';
 
 /** Repository root (tests run from out/test/..., sources live in test/...). */
@@ -39,3 +40,21 @@ export function readGolden(): { raw: unknown; cases: Golden['cases'] } | null {
   }));
   return { raw, cases };
 }
+
+/** A worker with the fixture's float graph loaded before the suite's tests and stopped after them (call inside a describe). */
+export function useFixtureWorker(): () => WorkerClient {
+  let worker: WorkerClient | undefined;
+  before(async () => {
+    worker = startWorker();
+    await worker.ready;
+    await worker.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
+  });
+  after(async () => {
+    await worker?.stop();
+  });
+  return () => {
+    if (!worker) throw new Error('the fixture worker has not started');
+    return worker;
+  };
+}
+

@@ -3,14 +3,14 @@
  * after it reuses its cache, any request cancels it at a chunk boundary and is answered, and it never cancels one.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { EngineHost } from '../../src/client/engineHost';
 import type { WorkerClient } from '../../src/client/workerClient';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
 import { Engine } from '../../src/worker/engine';
 import type { CompleteParams, PromptPart } from '../../src/worker/protocol';
 import { requestAt } from '../helpers/cursor';
-import { FIXTURE_DIR, requireFixture, startWorker, WORKER_PATH } from '../helpers/fixture';
+import { FIXTURE_DIR, requireFixture, useFixtureWorker, WORKER_PATH } from '../helpers/fixture';
 
 function fim(prefix: string, suffix: string): PromptPart[] {
   return [
@@ -30,14 +30,10 @@ const params = (prefix: string, maxTokens = 16): CompleteParams => ({ prompt: fi
 const OTHER = params('const users = await db.query("select * from users");\nfor (const user of users) {\n  ');
 
 describe('background prefill in the worker (tiny fixture)', () => {
+  const worker = useFixtureWorker();
   let w: WorkerClient;
-  before(async () => {
-    w = startWorker();
-    await w.ready;
-    await w.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
-  });
-  after(async () => {
-    await w.stop();
+  beforeEach(() => {
+    w = worker();
   });
 
   test('a request after a background prefill reuses its cache: the first keystroke prefills only its new tokens, and decodes what a cold cache gives', async () => {

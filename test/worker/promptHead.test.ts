@@ -4,11 +4,10 @@
  * token of the prefix, and the whole prefix ran again.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { WorkerClient } from '../../src/client/workerClient';
+import { describe, test } from 'node:test';
 import { HEAD_CUT_STEP, keepEnd } from '../../src/worker/engine';
 import type { CompleteParams } from '../../src/worker/protocol';
-import { FIXTURE_DIR, startWorker } from '../helpers/fixture';
+import { useFixtureWorker } from '../helpers/fixture';
 
 describe('keepEnd', () => {
   const ids = Array.from({ length: 300 }, (_, i) => i);
@@ -38,17 +37,10 @@ const params = (prefix: string): CompleteParams => ({
 });
 
 describe('typing at the end of a prefix over its budget (tiny fixture)', () => {
-  let w: WorkerClient;
-  before(async () => {
-    w = startWorker();
-    await w.ready;
-    await w.request('load', { modelDir: FIXTURE_DIR, threads: 1, useFloatGraph: true });
-  });
-  after(async () => {
-    await w.stop();
-  });
+  const worker = useFixtureWorker();
 
   test('most keystrokes run only their new tokens', async () => {
+    const w = worker();
     const typed = 'def total(values):\n    return sum(step_3(values))';
     let prefix = `${CODE}\n`;
     await w.request('complete', params(prefix));
