@@ -24,7 +24,7 @@ import { languageOf } from '../cli/files';
 import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
-import { detectInsertSpaces } from '../completion/text';
+import { detectInsertSpaces } from '../shared/text';
 import { describeCpu, readCpuInfo } from './cpu';
 import type { CompletionRequest, NeighbourFile } from '../completion/types';
 

@@ -19,7 +19,7 @@ import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
-import { detectInsertSpaces } from '../completion/text';
+import { detectInsertSpaces } from '../shared/text';
 import type { CompletionRequest } from '../completion/types';
 import { languageOf, numberOption, splitAt } from './files';
 

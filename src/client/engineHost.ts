@@ -8,7 +8,7 @@
  * No `vscode` import; the extension, CLI and bench share it.
  */
 import type { CompletionBackend } from '../completion/pipeline';
-import type { CompleteParams, CompleteResult, ModelInfo, PrefillParams, PrefillResult, WireError, WorkerStats } from '../worker/protocol';
+import type { CompleteParams, CompleteResult, ModelInfo, PrefillParams, PrefillResult, WireError, WorkerStats } from '../shared/protocol';
 import { isWorkerRequestError, WorkerClient, WorkerGoneError, WorkerRequestError } from './workerClient';
 
 export type EngineState =

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { Methods, MethodName, PartialMessage, WireError, WorkerMessage } from '../worker/protocol';
+import type { Methods, MethodName, PartialMessage, WireError, WorkerMessage } from '../shared/protocol';
 
 /** The worker answered with an error. */
 export class WorkerRequestError extends Error {

@@ -3,7 +3,7 @@
  * budget, with a window start that stays put while the user types so the worker's KV cache is reused),
  * the cursor line, the single- vs multi-line decision, and the open brackets.
  */
-import { indentWidth, scanBrackets } from './text';
+import { indentWidth, scanBrackets } from '../shared/text';
 import type { CompletionRequest, CursorContext } from './types';
 
 /** A conservative estimate of characters per token for code (used only to cut windows before tokenizing). */

@@ -13,8 +13,8 @@
  * answer equals what a fresh request there would show as far as the stop rules can tell.
  */
 import { performance } from 'node:perf_hooks';
-import type { CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../worker/protocol';
-import { checkStop } from '../worker/stopRules';
+import type { CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../shared/protocol';
+import { checkStop } from '../shared/stopRules';
 import { cacheKey, CompletionCache, typesThrough } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
@@ -127,7 +127,7 @@ export function isUseful(text: string): boolean {
   return text.trim().split(/\s+/).filter((w) => w.length > 0).length >= 3;
 }
 
-/** The worker's stop rules for a cursor (src/worker/stopRules.ts). */
+/** The worker's stop rules for a cursor (src/shared/stopRules.ts). */
 export function stopOptionsFor(ctx: CursorContext, maxTokens: number, maxLines: number): StopOptions {
   return {
     maxTokens,

@@ -5,7 +5,7 @@
  * fileSeparator token with its path on the first line, so that the stable parts of the prompt precede the
  * volatile ones and the KV cache keeps them while the user types.
  */
-import type { FimTemplate, PromptPart } from '../worker/protocol';
+import type { FimTemplate, PromptPart } from '../shared/protocol';
 import type { Snippet } from './snippets';
 import type { CursorContext } from './types';
 

@@ -7,7 +7,7 @@
  */
 import { percentile, type AcceptanceCounts, type PipelineStats, type TextSource } from './stats';
 
-/** The worker's part (src/worker/protocol.ts WorkerStats, the fields shown). */
+/** The worker's part (src/shared/protocol.ts WorkerStats, the fields shown). */
 export interface WorkerMemory {
   readonly pid: number;
   readonly rssBytes: number;

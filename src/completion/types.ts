@@ -2,7 +2,7 @@
  * Stage contracts of the completion pipeline. Plain TypeScript: nothing here knows about VS Code.
  * Text is LF-only inside the pipeline; the adapter converts CRLF documents at the boundary.
  */
-import type { CompleteResult, StopOptions, StopReason } from '../worker/protocol';
+import type { CompleteResult, StopOptions, StopReason } from '../shared/protocol';
 
 /** Another file offered as context (open editors and recently edited files). */
 export interface NeighbourFile {

@@ -24,7 +24,7 @@ import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type CompletionBackend, type PipelineAnswer, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
 import type { CompletionRequest } from '../completion/types';
-import type { CompleteParams, CompleteResult } from '../worker/protocol';
+import type { CompleteParams, CompleteResult } from '../shared/protocol';
 
 interface Args {
   seconds: number;
@@ -191,7 +191,7 @@ async function main(): Promise<number> {
   const options: PipelineOptions = { ...SHIPPED_DEFAULTS, neighbourSnippets: false, contextLength: info.contextLength, fimTemplate: info.fimTemplate };
   const pipeline = new CompletionPipeline(backend, () => options);
 
-  const docs = ['src/completion/pipeline.ts', 'src/worker/stopRules.ts', 'test/fixtures/workspace/stats.py', 'test/fixtures/workspace/shapes.ts', 'models/ultramem/model.py']
+  const docs = ['src/completion/pipeline.ts', 'src/shared/stopRules.ts', 'test/fixtures/workspace/stats.py', 'test/fixtures/workspace/shapes.ts', 'models/ultramem/model.py']
     .map((f) => path.join(root, f))
     .filter((f) => fs.existsSync(f))
     .map((f) => ({ file: f, text: fs.readFileSync(f, 'utf8') }));

@@ -19,9 +19,9 @@ import {
   type PromptPart,
   type StopReason,
   type WorkerStats,
-} from './protocol';
+} from '../shared/protocol';
 import { ModelSession, physicalCores, threadPlan } from './session';
-import { checkStop } from './stopRules';
+import { checkStop } from '../shared/stopRules';
 import { ModelTokenizer } from './tokenizer';
 
 export interface DecodeControl {

@@ -1,4 +1,4 @@
-import type { ErrorCode, WireError } from './protocol';
+import type { ErrorCode, WireError } from '../shared/protocol';
 
 /** An error with a protocol error code; crosses the IPC boundary as a WireError. */
 export class WorkerError extends Error {

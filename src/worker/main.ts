@@ -1,6 +1,6 @@
 /**
  * The model worker process (started with child_process.fork). It owns the model and serves the protocol
- * in protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
+ * in src/shared/protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
  * `generateIds` cancels the running one, and a `cancel` message cancels a request by id. A `prefill` (background
  * prefill) waits behind the requests queued before it and is cancelled by any request that arrives after it (a newer
  * prefill too), running or queued: it stops at its next chunk boundary, so it never holds a request up by more
@@ -21,7 +21,7 @@ import {
   type PrefillParams,
   type TokenizeParams,
   type WorkerMessage,
-} from './protocol';
+} from '../shared/protocol';
 
 // Belt and braces: the host sets this in our environment before onnxruntime is loaded.
 process.env['ORT_DISABLE_TELEMETRY'] = '1';

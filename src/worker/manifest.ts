@@ -6,7 +6,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FimTemplate, SpecialTokenName } from './protocol';
+import type { FimTemplate, SpecialTokenName } from '../shared/protocol';
 import { WorkerError } from './errors';
 
 export const MANIFEST_FORMAT = 'ultramem-complete-model';

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { BackgroundPrefiller, PREFILL_DELAY_MS, type PrefillTarget, type Timers } from '../../src/client/backgroundPrefill';
 import { CompletionPipeline, type CompletionBackend, type PipelineOptions, type PrefillAnswer } from '../../src/completion/pipeline';
 import type { CompletionRequest } from '../../src/completion/types';
-import type { CompleteParams, CompleteResult, PrefillParams, PrefillResult } from '../../src/worker/protocol';
+import type { CompleteParams, CompleteResult, PrefillParams, PrefillResult } from '../../src/shared/protocol';
 import { requestAt } from '../helpers/cursor';
 
 /** Timers on a clock the test moves. */

@@ -6,7 +6,7 @@ import type * as vscode from 'vscode';
 import { CompletionPipeline, type CompletionBackend, type PipelineOptions } from '../../src/completion/pipeline';
 import { registerBackgroundPrefill } from '../../src/extension/backgroundPrefill';
 import { InlineProvider } from '../../src/extension/provider';
-import type { CompleteParams, PrefillParams } from '../../src/worker/protocol';
+import type { CompleteParams, PrefillParams } from '../../src/shared/protocol';
 
 const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 24, maxLines: 4, neighbourSnippets: true, contextLength: 512, fimTemplate: 'spm' };
 const MANUAL = { triggerKind: 0, selectedCompletionInfo: undefined } as unknown as vscode.InlineCompletionContext;

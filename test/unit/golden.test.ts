@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { buildContext } from '../../src/completion/context';
 import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters } from '../../src/completion/filters';
-import type { StopReason } from '../../src/worker/protocol';
+import type { StopReason } from '../../src/shared/protocol';
 import { ROOT } from '../helpers/fixture';
 import { parseToml } from '../helpers/toml';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkStop } from '../../src/worker/stopRules';
+import { checkStop } from '../../src/shared/stopRules';
 
 test('single line: stops at the first newline and keeps the line', () => {
   const r = checkStop('foo(a)\nbar', { maxTokens: 10, maxLines: 1 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectInsertSpaces, indentWidth, scanBrackets } from '../../src/completion/text';
+import { detectInsertSpaces, indentWidth, scanBrackets } from '../../src/shared/text';
 
 test('indentWidth counts tabs to the next tab stop', () => {
   assert.equal(indentWidth('    x'), 4);

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CompletionPipeline, type CompletionBackend, type PipelineOptions } from '../../src/completion/pipeline';
-import type { CompleteResult, StopReason } from '../../src/worker/protocol';
+import type { CompleteResult, StopReason } from '../../src/shared/protocol';
 import { requestAt } from '../helpers/cursor';
 
 const OPTIONS: PipelineOptions = { maxPromptTokens: 256, maxTokens: 64, maxLines: 8, neighbourSnippets: false, contextLength: 512 };

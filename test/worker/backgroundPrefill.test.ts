@@ -8,7 +8,7 @@ import { EngineHost } from '../../src/client/engineHost';
 import type { WorkerClient } from '../../src/client/workerClient';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
 import { Engine } from '../../src/worker/engine';
-import type { CompleteParams, PromptPart } from '../../src/worker/protocol';
+import type { CompleteParams, PromptPart } from '../../src/shared/protocol';
 import { requestAt } from '../helpers/cursor';
 import { FIXTURE_DIR, requireFixture, useFixtureWorker, WORKER_PATH } from '../helpers/fixture';
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { isWorkerRequestError, type WorkerClient } from '../../src/client/workerClient';
 import { MAX_ERROR_MESSAGE } from '../../src/worker/errors';
 import { MANIFEST_FORMAT_VERSION } from '../../src/worker/manifest';
-import type { ErrorCode } from '../../src/worker/protocol';
+import type { ErrorCode } from '../../src/shared/protocol';
 import { FIXTURE_DIR, startWorker } from '../helpers/fixture';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ultramem-folders-'));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HEAD_CUT_STEP, keepEnd } from '../../src/worker/engine';
-import type { CompleteParams } from '../../src/worker/protocol';
+import type { CompleteParams } from '../../src/shared/protocol';
 import { useFixtureWorker } from '../helpers/fixture';
 
 describe('keepEnd', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkerClient } from '../../src/client/workerClient';
 import { Engine } from '../../src/worker/engine';
-import type { CompleteParams, PartialMessage, PromptPart } from '../../src/worker/protocol';
+import type { CompleteParams, PartialMessage, PromptPart } from '../../src/shared/protocol';
 import { FIXTURE_DIR, readGolden, startWorker } from '../helpers/fixture';
 
 function fim(prefix: string, suffix: string, heal = false): PromptPart[] {

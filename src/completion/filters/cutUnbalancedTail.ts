@@ -2,7 +2,7 @@
  * Multi-line completions only complete bracket pairs they started: if brackets opened in the completion
  * are still open at its end (decoding stopped mid-block), cut back to the last line end where none were.
  */
-import { scanBrackets } from '../text';
+import { scanBrackets } from '../../shared/text';
 import type { TextFilter } from '../types';
 
 export const cutUnbalancedTail: TextFilter = (text) => {

@@ -2,7 +2,7 @@
  * Re-indents lines after the first in the editor's style: tabs when the editor inserts tabs, spaces
  * (tabSize per tab) when it inserts spaces. The first line continues the cursor's line and is left alone.
  */
-import { indentWidth, leadingWhitespace } from '../text';
+import { indentWidth, leadingWhitespace } from '../../shared/text';
 import type { TextFilter } from '../types';
 
 export const fixIndentation: TextFilter = (text, ctx) => {

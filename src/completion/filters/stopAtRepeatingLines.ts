@@ -4,7 +4,7 @@
  * multi-line completions do, and then they usually go on repeating (a model stuck in a loop; models/LOG.md,
  * 2026-11-29). The worker's stop rules stop decoding there too; this filter also covers cached and streamed text.
  */
-import { firstRepeatedLine } from '../text';
+import { firstRepeatedLine } from '../../shared/text';
 import type { TextFilter } from '../types';
 
 export const stopAtRepeatingLines: TextFilter = (text, ctx) => {

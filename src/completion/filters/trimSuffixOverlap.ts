@@ -4,7 +4,7 @@
  * `g(x)` before `)` stays, its `)` is its own); for multi-line completions, trailing lines equal to the
  * lines that follow the cursor.
  */
-import { scanBrackets } from '../text';
+import { scanBrackets } from '../../shared/text';
 import type { TextFilter } from '../types';
 
 function trimLineOverlap(text: string, lineSuffix: string): string {

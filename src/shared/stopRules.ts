@@ -7,7 +7,7 @@
  * the line above it, a trailing closing-bracket line left of the block (kept if it stays one, cut if it grows
  * into `} else {`), and a tail of the first line that may turn into the rest of the cursor's line are held back.
  */
-import { firstRepeatedLine, indentWidth, scanBrackets } from '../completion/text';
+import { firstRepeatedLine, indentWidth, scanBrackets } from './text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
