@@ -87,6 +87,9 @@ interface Generation {
   readonly finished: Promise<void>;
   /** The latest answered request with an onUpdate: its view of the text and what it was last given. */
   watcher: { readonly typed: string; readonly ctx: CursorContext; shown: string; readonly onUpdate: () => void } | null;
+  /** The typed text after which its suggestion was counted as shown: the editor's re-trigger as the ghost text grows
+   * asks again at the same spot, and that is the same suggestion, not another one shown. */
+  readonly counted: Set<string>;
 }
 
 /** What complete() and prefill() compute from a request before building its prompt. */
@@ -285,7 +288,10 @@ export class CompletionPipeline {
     if (attached) {
       this.stats.inflightReuse++;
       const answer = await this.wait(attached.gen, attached.typed, ctx, opts);
-      if (!answer.result.isEmpty) this.stats.shown(performance.now() - t0, 'running');
+      if (!answer.result.isEmpty && !attached.gen.counted.has(attached.typed)) {
+        attached.gen.counted.add(attached.typed);
+        this.stats.shown(performance.now() - t0, 'running');
+      }
       // A generation attached to before it had text may turn out not to continue what was typed since it
       // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
       // than no suggestion, or the rest of a suggestion that was never shown.
@@ -300,7 +306,10 @@ export class CompletionPipeline {
 
     const gen = this.start(req, prepared);
     const answer = await this.wait(gen, '', ctx, opts);
-    if (!answer.result.isEmpty) this.stats.shown(performance.now() - t0, 'model');
+    if (!answer.result.isEmpty) {
+      gen.counted.add('');
+      this.stats.shown(performance.now() - t0, 'model');
+    }
     return answer;
   }
 
@@ -382,6 +391,7 @@ export class CompletionPipeline {
       listeners,
       finished: Promise.resolve(),
       watcher: null,
+      counted: new Set(),
     };
     this.stats.modelRequests++;
     this.onGenerating(true);

@@ -127,3 +127,18 @@ describe('pipeline: reused text meets the new cursor\'s stop rules', () => {
     assert.equal(backend.calls, 1);
   });
 });
+
+describe('pipeline statistics: a suggestion is counted once where it is shown', () => {
+  test('the editor asking again at the same spot while the ghost text grows is not another suggestion shown', async () => {
+    const backend = scripted({ tokens: ['\n', '    lo = min(values)', '\n', '    hi = max(values)', '\n', '    return lo, hi'], stop: 'endToken' });
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    const grow = { early: true, noDebounce: true, onUpdate: () => undefined };
+    const first = await pipeline.complete(atColon, grow);
+    assert.ok(first.result.text.length > 0);
+    await pipeline.complete(atColon, grow); // the re-triggers of a growing suggestion
+    await pipeline.complete(atColon, grow);
+    await pipeline.idle();
+    assert.equal(backend.calls, 1);
+    assert.deepEqual(pipeline.stats.shownFrom, { cache: 0, running: 0, model: 1 });
+  });
+});
