@@ -165,6 +165,9 @@ class Distributed:
 
     def close(self):
         if self.enabled:
+            # every rank reaches the end before any tears down: rank 0 hosts the rendezvous store, and a rank still
+            # in its teardown when rank 0 has exited was seen to spin for good (gloo, torch 1.13, the CPU DDP test)
+            torch.distributed.barrier()
             torch.distributed.destroy_process_group()
 
 
