@@ -1,14 +1,14 @@
 /**
  * The editor events of the background prefill (the logic is src/client/backgroundPrefill.ts): the active editor
  * changing, a document opening, the window regaining focus, edits and cursor moves in the active editor. The
- * request at the cursor is read as the inline provider reads it (same windows, path and neighbours), so the prompt
- * the pipeline builds for it is the one the first keystroke there extends.
+ * request at the cursor is the inline provider's own (`requestAt`), so the prompt the pipeline builds for it is the
+ * one the first keystroke there extends.
  */
 import * as vscode from 'vscode';
 import { BackgroundPrefiller, type PrefillTarget } from '../client/backgroundPrefill';
 import type { CompletionPipeline } from '../completion/pipeline';
-import type { CompletionRequest, NeighbourFile } from '../completion/types';
-import { PREFIX_READ_CHARS, SUFFIX_READ_CHARS } from './provider';
+import type { NeighbourFile } from '../completion/types';
+import { requestAt } from './provider';
 
 export interface BackgroundPrefillWiring {
   readonly pipeline: CompletionPipeline;
@@ -16,27 +16,6 @@ export interface BackgroundPrefillWiring {
   readonly isEnabled: (languageId: string) => boolean;
   readonly neighbours: (document: vscode.TextDocument) => NeighbourFile[];
   readonly log: Pick<vscode.LogOutputChannel, 'debug'>;
-}
-
-const lf = (s: string): string => s.replace(/\r\n/g, '\n');
-
-/** The completion request an automatic trigger at the editor's cursor would make (no suggest widget open). */
-function requestAtCursor(editor: vscode.TextEditor, neighbours: BackgroundPrefillWiring['neighbours']): CompletionRequest {
-  const document = editor.document;
-  const position = editor.selection.active;
-  const offset = document.offsetAt(position);
-  const config = vscode.workspace.getConfiguration('editor', document.uri);
-  return {
-    prefix: lf(document.getText(new vscode.Range(document.positionAt(Math.max(0, offset - PREFIX_READ_CHARS)), position))),
-    suffix: lf(document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_READ_CHARS)))),
-    languageId: document.languageId,
-    path: vscode.workspace.asRelativePath(document.uri, false),
-    tabSize: Number(editor.options.tabSize ?? config.get<number>('tabSize', 4)) || 4,
-    insertSpaces: (editor.options.insertSpaces ?? config.get<boolean>('insertSpaces', true)) !== false,
-    trigger: 'automatic',
-    neighbours: () => neighbours(document),
-    documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
-  };
 }
 
 function activeTarget(neighbours: BackgroundPrefillWiring['neighbours']): PrefillTarget | null {
@@ -48,7 +27,7 @@ function activeTarget(neighbours: BackgroundPrefillWiring['neighbours']): Prefil
     version: document.version,
     offset: document.offsetAt(editor.selection.active),
     languageId: document.languageId,
-    request: () => requestAtCursor(editor, neighbours),
+    request: () => requestAt(document, editor.selection.active, 'automatic', neighbours),
   };
 }
 

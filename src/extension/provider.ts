@@ -35,6 +35,39 @@ function toSignal(token: vscode.CancellationToken): { signal: AbortSignal; dispo
 
 const lf = (s: string): string => s.replace(/\r\n/g, '\n');
 
+/**
+ * The completion request at `position`, as if the suggest widget's selected item (when there is one) were inserted:
+ * what the provider asks the pipeline, and what the background prefill puts into the cache for the next keystroke.
+ */
+export function requestAt(
+  document: vscode.TextDocument,
+  position: vscode.Position,
+  trigger: CompletionRequest['trigger'],
+  neighbours: (document: vscode.TextDocument) => NeighbourFile[],
+  selected?: vscode.SelectedCompletionInfo,
+): CompletionRequest {
+  const start = selected ? selected.range.start : position;
+  const offset = document.offsetAt(start);
+  const endOffset = document.offsetAt(selected ? selected.range.end : position);
+  const prefixStart = document.positionAt(Math.max(0, offset - PREFIX_READ_CHARS));
+  const prefix = lf(document.getText(new vscode.Range(prefixStart, start))) + (selected ? selected.text : '');
+  const suffix = lf(document.getText(new vscode.Range(document.positionAt(endOffset), document.positionAt(endOffset + SUFFIX_READ_CHARS))));
+  // The editor's own options reflect indentation detection; the settings are the fallback.
+  const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
+  const config = vscode.workspace.getConfiguration('editor', document.uri);
+  return {
+    prefix,
+    suffix,
+    languageId: document.languageId,
+    path: vscode.workspace.asRelativePath(document.uri, false),
+    tabSize: Number(editor?.options.tabSize ?? config.get<number>('tabSize', 4)) || 4,
+    insertSpaces: (editor?.options.insertSpaces ?? config.get<boolean>('insertSpaces', true)) !== false,
+    trigger,
+    neighbours: () => neighbours(document),
+    documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
+  };
+}
+
 export class InlineProvider implements vscode.InlineCompletionItemProvider {
   private refreshTimer: NodeJS.Timeout | null = null;
 
@@ -55,29 +88,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     const selected = context.selectedCompletionInfo;
     // With the suggest widget open, complete as if its selected item were inserted; VS Code shows ghost
     // text only when it extends that item, over the item's range.
-    const start = selected ? selected.range.start : position;
-    const offset = document.offsetAt(start);
-    const endOffset = document.offsetAt(selected ? selected.range.end : position);
-    const prefixStart = document.positionAt(Math.max(0, offset - PREFIX_READ_CHARS));
     const selectedText = selected ? selected.text : '';
-    const prefix = lf(document.getText(new vscode.Range(prefixStart, start))) + selectedText;
-    const suffix = lf(document.getText(new vscode.Range(document.positionAt(endOffset), document.positionAt(endOffset + SUFFIX_READ_CHARS))));
-    // The editor's own options reflect indentation detection; the settings are the fallback.
-    const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
-    const config = vscode.workspace.getConfiguration('editor', document.uri);
-    const tabSize = Number(editor?.options.tabSize ?? config.get<number>('tabSize', 4)) || 4;
-    const insertSpaces = (editor?.options.insertSpaces ?? config.get<boolean>('insertSpaces', true)) !== false;
-    const req: CompletionRequest = {
-      prefix,
-      suffix,
-      languageId: document.languageId,
-      path: vscode.workspace.asRelativePath(document.uri, false),
-      tabSize,
-      insertSpaces,
-      trigger: manual ? 'manual' : 'automatic',
-      neighbours: () => this.deps.neighbours(document),
-      documentLength: document.offsetAt(document.lineAt(document.lineCount - 1).range.end),
-    };
+    const req = requestAt(document, position, manual ? 'manual' : 'automatic', this.deps.neighbours, selected);
 
     const { signal, dispose } = toSignal(token);
     const version = document.version;
