@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -63,6 +64,14 @@ def parse_limit(spec: str):
         source, _, n = part.rpartition("=")
         out[source] = int(n)
     return out
+
+
+def parse_part(spec: str):
+    """'I/N' -> (I, N): the packages whose name hashes to I modulo N."""
+    i, n = (int(x) for x in spec.split("/"))
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"--part {spec}: I must be in 0..N-1")
+    return i, n
 
 
 def limit_list(entries, limit, whole=()):
@@ -196,7 +205,9 @@ class Builder:
         return True
 
     def process_all(self):
-        todo = [(s, p) for s in self.sources for p in self.package_list(s) if not self.done(s, p)]
+        part, parts = self.args.part
+        todo = [(s, p) for s in self.sources for p in self.package_list(s)
+                if zlib.crc32(f"{s}:{p}".encode()) % parts == part and not self.done(s, p)]
         total = sum(len(self.package_list(s)) for s in self.sources)
         log(f"process: {len(todo)} of {total} packages to do")
         if not todo:
@@ -674,6 +685,8 @@ def main(argv=None):
                                          "on that build is never measured on what it trained on")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
+    ap.add_argument("--part", type=parse_part, default=(0, 1), metavar="I/N",
+                    help="stage 1 in N processes, one a core: this one processes the packages of part I (0-based)")
     args = ap.parse_args(argv)
     args.sources = [s for s in args.sources.split(",") if s]
     args.whole = {c for c in args.whole.split(",") if c}

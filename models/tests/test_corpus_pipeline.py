@@ -210,3 +210,19 @@ def test_finalize_rematches_packages_processed_without_eval_data(tmp_path):
     build.main(common + ["--stage", "finalize", "--evals", str(evals)])
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["removed"]["eval_contamination"]["examples"] == ["pysite:otherpkg:otherpkg/core.py"]
+
+
+def test_stage_one_split_over_processes_covers_every_package_once(tmp_path, capsys):
+    site, lists, evals = make_build_inputs(tmp_path)
+    common = ["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--evals", str(evals),
+              "--heldout-frac", "0.3", "--stage", "process"]
+    done = []
+    for part in ("0/2", "1/2"):
+        build.main(common + ["--out", str(tmp_path / "split"), "--part", part])
+        done.append({line.split()[2] for line in capsys.readouterr().out.splitlines() if "] pysite:" in line})
+    assert done[0] and done[1] and not done[0] & done[1]
+    build.main(common + ["--out", str(tmp_path / "whole")])
+    whole = {line.split()[2] for line in capsys.readouterr().out.splitlines() if "] pysite:" in line}
+    assert done[0] | done[1] == whole
+    build.main(common + ["--out", str(tmp_path / "split")])           # the two parts left nothing to do
+    assert "0 of 4 packages to do" in capsys.readouterr().out
