@@ -175,9 +175,18 @@ print(json.dumps({"tokens_per_s": rates}))
 EOF
   ;;
 train)
+  # the carried parts are waited for; the site corpus only SITE_WAIT_S seconds (it is built here and may be slow):
+  # if its tokens are not ready by then, the run trains without it (a half-written train.bin is never read)
+  data=()
   for f in "$W"/tokens/part*.log; do
     p=$(basename "$f" .log)
+    if [ "$p" = partsite ] && [ -n "${SITE_WAIT_S:-}" ]; then
+      t=0
+      while [ ! -f "$W/tokens/$p/tokens.json" ] && [ "$t" -lt "$SITE_WAIT_S" ]; do sleep 5; t=$((t + 5)); done
+      [ -f "$W/tokens/$p/tokens.json" ] || { echo "site corpus not ready after ${SITE_WAIT_S}s: training without it"; continue; }
+    fi
     wait_for "$W/tokens/$p/tokens.json" 400
+    data+=("$W/tokens/$p/train.bin")
   done
   cat "$W"/tokens/part*/tokens.json | python3 -c 'import sys; print(sys.stdin.read()[:3000])'
   if [ -z "${STEPS:-}" ]; then
@@ -187,7 +196,7 @@ train)
   for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
     CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
-      $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
+      $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "${data[@]}" --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W"/*.log
@@ -224,6 +233,7 @@ finish)
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
   for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
+  for r in "${RUNS[@]}"; do [ ! -f "$W/resume/$r/parts.json" ] || ckpts+=("$W/resume/$r"); done  # where resumed ones did
   [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
   python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done

@@ -108,6 +108,9 @@ def test_checkpoint_parts_round_trip_and_catch_damage(tmp_path):
     torch.testing.assert_close(light["model"]["memories.0.values"], original["model"]["memories.0.values"],
                                rtol=1e-2, atol=1e-6)
     assert torch.equal(light["model"]["memories.0.cores"], original["model"]["memories.0.cores"])
+    from ultramem.train import load_weights  # eval_loss.py measures where a resumed run started from its parts
+    assert torch.equal(load_weights(str(tmp_path / "small")).state_dict()["memories.0.cores"],
+                       original["model"]["memories.0.cores"])
     with open(tmp_path / "full" / "ckpt.part001", "r+b") as f:
         f.write(b"\0")
     with pytest.raises(ValueError, match="damaged"):

@@ -204,8 +204,9 @@ def load_checkpoint(path: str, map_location="cpu") -> Transformer:
 
 
 def load_weights(path: str, map_location="cpu") -> Transformer:
-    """A checkpoint (.pt) or a model folder's int8 graph (onnx_import.py): the latter continues a shipped model."""
-    if path.endswith(".pt"):
+    """A checkpoint (.pt, or a folder of its parts) or a model folder's int8 graph (onnx_import.py): the latter
+    continues a shipped model."""
+    if path.endswith(".pt") or os.path.isfile(os.path.join(path, "parts.json")):
         return load_checkpoint(path, map_location)
     from .onnx_import import load_model_folder  # needs the onnx package, only here
     return load_model_folder(path).to(map_location)
