@@ -347,8 +347,8 @@ class Builder:
         by_key = {f"{st['source']}:{st['package']}": st for st in pkgs}
         sides = split.assign({k: {l: v["bytes"] for l, v in st["kept"].items()} for k, st in by_key.items()},
                              frac=self.args.heldout_frac)
-        if self.args.split_from:
-            sides.update(split.sides_of_earlier_build(self.args.split_from, by_key))
+        for earlier in self.args.split_from:    # in order: a later build's side wins
+            sides.update(split.sides_of_earlier_build(earlier, by_key))
         order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
         sigs, keys, langs, nbytes, owner = [], [], [], [], []
         ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
@@ -680,9 +680,10 @@ def main(argv=None):
     ap.add_argument("--compress", choices=["xz", "gz"], default="xz", help="shard compression")
     ap.add_argument("--xz-preset", type=int, default=6, choices=range(10),
                     help="xz level: 2 packs about 7x faster than 6, into about 20%% larger shards")
-    ap.add_argument("--split-from", help="an earlier build's manifest.json: its packages keep their side (train or "
-                                         "held-out) by name, whatever their version now, so that a model trained "
-                                         "on that build is never measured on what it trained on")
+    ap.add_argument("--split-from", action="append", default=[],
+                    help="an earlier build's manifest.json: its packages keep their side (train or held-out) by name, "
+                         "whatever their version now, so that a model trained on that build is never measured on what "
+                         "it trained on; repeatable, oldest first (a model trained on several builds)")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
     ap.add_argument("--part", type=parse_part, default=(0, 1), metavar="I/N",

@@ -178,8 +178,24 @@ def test_a_rebuild_keeps_the_sides_of_an_earlier_build(tmp_path):
                        "--stage", "finalize", "--split-from", str(tmp_path / "earlier.json")])
     again = json.loads((tmp_path / "again.json").read_text())["sources"]["pysite"]["packages"]
     assert flipped and all(again[p]["split"] == side for p, side in flipped.items())
+    # two earlier builds, oldest first: the later one's side wins where it lists a package, the older one's elsewhere
+    later = json.loads(json.dumps(first))
+    one = sorted(flipped)[0]
+    later["sources"]["pysite"]["packages"] = {one: dict(packages[one], split=first_side(one, packages))}
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    build.main(argv + ["--out", str(tmp_path / "first"), "--manifest", str(tmp_path / "both.json"),
+                       "--stage", "finalize", "--split-from", str(tmp_path / "earlier.json"),
+                       "--split-from", str(tmp_path / "later.json")])
+    both = json.loads((tmp_path / "both.json").read_text())["sources"]["pysite"]["packages"]
+    assert both[one]["split"] != flipped[one]
+    assert all(both[p]["split"] == side for p, side in flipped.items() if p != one)
     assert build.split.package_name("npm", "@types/node@26.6.6") == "@types/node"
     assert build.split.package_name("debian", "libfoo") == "libfoo"
+
+
+def first_side(package, flipped_packages):
+    """The side a package had before the test flipped it."""
+    return "train" if flipped_packages[package]["split"] == "heldout" else "heldout"
 
 
 def test_tokenizer_sample_shares_and_output(tmp_path):
