@@ -57,9 +57,10 @@ export interface CompleteOptions {
   /**
    * Called when the text this request was answered with would now be longer (the generation it uses has
    * decoded more that passes the filters); the caller asks again to get it. Only the latest answered request
-   * of a generation is called, and only when its text has changed.
+   * of a generation is called, and only when its text has changed: since the last call, or, once the generation
+   * has `finished`, since the answer (a caller may wait for the whole text and let the partials go by).
    */
-  readonly onUpdate?: () => void;
+  readonly onUpdate?: (finished: boolean) => void;
   /** Skip the debounce (tests, CLI, bench replays that pace themselves). */
   readonly noDebounce?: boolean;
 }
@@ -86,7 +87,7 @@ interface Generation {
   readonly listeners: Set<() => void>;
   readonly finished: Promise<void>;
   /** The latest answered request with an onUpdate: its view of the text and what it was last given. */
-  watcher: { readonly typed: string; readonly ctx: CursorContext; shown: string; readonly onUpdate: () => void } | null;
+  watcher: { readonly typed: string; readonly ctx: CursorContext; readonly answered: string; shown: string; readonly onUpdate: (finished: boolean) => void } | null;
   /** The typed text after which its suggestion was counted as shown: the editor's re-trigger as the ghost text grows
    * asks again at the same spot, and that is the same suggestion, not another one shown. */
   readonly counted: Set<string>;
@@ -225,9 +226,9 @@ export class CompletionPipeline {
     const w = gen.watcher;
     if (!w || gen.failed) return;
     const now = gen.done && gen.result ? this.display(gen.result, w.typed, w.ctx) : this.partialText(gen, w.typed, w.ctx);
-    if (now === w.shown) return;
+    if (now === (gen.done ? w.answered : w.shown)) return;
     w.shown = now;
-    w.onUpdate();
+    w.onUpdate(gen.done);
   }
 
   /** The running generation, if this request continues it; returns the characters typed since it began. */
@@ -259,7 +260,7 @@ export class CompletionPipeline {
     }
     if (signal?.aborted) return this.skip('cancelled');
     const answer = this.answerFrom(gen, typed, ctx);
-    if (opts.onUpdate && answer.streaming) gen.watcher = { typed, ctx, shown: answer.result.text, onUpdate: opts.onUpdate };
+    if (opts.onUpdate && answer.streaming) gen.watcher = { typed, ctx, answered: answer.result.text, shown: answer.result.text, onUpdate: opts.onUpdate };
     return answer;
   }
 

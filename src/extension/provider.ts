@@ -2,10 +2,12 @@
  * The VS Code inline completion provider: converts a document and position into a CompletionRequest and a
  * CancellationToken into an AbortSignal, asks the pipeline, and turns the answer into one item.
  *
- * Streaming with the stable API: the first call returns as soon as the text is useful (first line or a
- * few words). While the worker keeps decoding, each new piece re-runs `editor.action.inlineSuggest.trigger`
- * (throttled); VS Code calls the provider again, the pipeline attaches to the running generation and
- * returns the longer text at once, and because it extends the shown ghost text VS Code grows it in place.
+ * Streaming with the stable API: an automatic request is answered as soon as the text is useful (first line or a
+ * few words). Once the worker has decoded the rest, one `editor.action.inlineSuggest.trigger` makes VS Code ask
+ * again; the pipeline answers with the whole text at once, and VS Code replaces the shown ghost text with it in
+ * place. One step rather than one per piece: VS Code asks again without hiding the ghost text only once (see
+ * scheduleRefresh), and hiding it left the ghost text missing for several frames per step. An explicit request
+ * (Trigger Completion) is answered with the whole text.
  */
 import * as vscode from 'vscode';
 import type { CompletionPipeline } from '../completion/pipeline';
@@ -96,8 +98,10 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
     try {
       const answer = await this.deps.pipeline.complete(req, {
         signal,
-        early: true,
-        onUpdate: () => this.scheduleRefresh(document, version),
+        early: !manual,
+        onUpdate: (finished) => {
+          if (finished) this.scheduleRefresh(document, version, false);
+        },
       });
       const r = answer.result;
       if (r.isEmpty) {
@@ -124,19 +128,21 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
   }
 
   /**
-   * Asks VS Code to query again while a suggestion streams, if the editor is still where it was. A trigger alone
-   * is not enough: VS Code (1.100, InlineCompletionsSource.fetch) sends no new request while the shown item came
-   * from an explicit request at the same position and document version, so the shown item is hidden first (the
-   * hide command only acts while a suggestion is visible in the focused editor). The provider answers the new
-   * request at once from the running generation; test/e2e/ui.test.mjs watches the ghost text grow.
+   * Asks VS Code to query again, if the editor is still where it was; the provider answers the new request at once
+   * from the generation or the cache. VS Code (1.100, InlineCompletionsSource.fetch: UpdateRequest.satisfies) sends
+   * a new request at the same position and document version only while the shown item came from an automatic
+   * request: a trigger then replaces it in place, with no frame without ghost text. After an explicit request it
+   * sends none unless the item is hidden first (`hide`; the command acts only while a suggestion is visible in the
+   * focused editor), and the ghost text is missing until the answer arrives (15-330 ms on 2 busy cores).
+   * test/e2e/ui.test.mjs counts those frames.
    */
-  private scheduleRefresh(document: vscode.TextDocument, version: number): void {
+  private scheduleRefresh(document: vscode.TextDocument, version: number, hide = true): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.document !== document || document.version !== version) return;
-      void vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+      if (hide) void vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }, STREAM_REFRESH_MS);
   }

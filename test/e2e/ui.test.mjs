@@ -46,6 +46,38 @@ async function assertModelCompletion({ model, base, typed, suffix, suffixAt = ()
   return k;
 }
 
+/**
+ * The growth steps of a ghost text from its samples (each a text and the animation frame it was first drawn in),
+ * `lastFrame` being the frame counter at the end: each state longer than the longest shown so far that extends it
+ * and is part of the final text is a step; the frames in which the text was missing, shorter than before or
+ * replaced count against the next step (`badFrames`, `badMs`). Other states (longer, but not kept) count for neither.
+ */
+function growthSteps(shown, lastFrame) {
+  const final = shown[shown.length - 1];
+  const steps = [];
+  let best = '';
+  let badFrames = 0;
+  let badMs = 0;
+  shown.forEach((s, i) => {
+    const next = shown[i + 1] ?? { frame: lastFrame, t: s.t };
+    if (s.text.length > best.length && s.text.startsWith(best.trimEnd()) && final.text.startsWith(s.text.trimEnd())) {
+      steps.push({ text: s.text, t: s.t, badFrames, badMs });
+      best = s.text;
+      badFrames = 0;
+      badMs = 0;
+    } else if (!s.text.startsWith(best.trimEnd())) {
+      badFrames += next.frame - s.frame;
+      badMs += next.t - s.t;
+    } else if (s.text === best && badFrames > 0) {
+      // the same text again after a gap: that gap belongs to the step that showed it
+      Object.assign(steps[steps.length - 1], { badFrames: steps[steps.length - 1].badFrames + badFrames, badMs: steps[steps.length - 1].badMs + badMs });
+      badFrames = 0;
+      badMs = 0;
+    }
+  });
+  return { steps, first: shown[0], final, frames: lastFrame - shown[0].frame };
+}
+
 // In the page: the ghost text of the active editor (inline part plus the view zone's extra lines), and a sampler
 // that records it at every animation frame, with the time of the last keystroke.
 const GHOST_SAMPLER = () => {
@@ -65,7 +97,7 @@ const GHOST_SAMPLER = () => {
     g.frames++;
     const text = read();
     const last = g.samples[g.samples.length - 1];
-    if (!last || last.text !== text) g.samples.push({ t: performance.now(), text });
+    if (!last || last.text !== text) g.samples.push({ t: performance.now(), frame: g.frames, text });
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
@@ -143,7 +175,7 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
 
   /**
    * Waits for ghost text after the last keystroke and until it has stopped changing for `quietMs`; returns the
-   * samples since the keystroke: the first non-empty one, the final one, the growth steps and the redraws.
+   * samples since the keystroke: the first non-empty one, the final one and the growth steps (growthSteps).
    */
   // untilIdle: also wait for the status bar's spinner to stop. Lines after the first are shown only once their
   // brackets balance (holdBackUnfinishedLines), so a block can arrive whole, seconds later on a loaded machine.
@@ -158,31 +190,19 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
       },
       { timeout: 30_000, what: 'the ghost text to stop changing' },
     );
-    const { samples, lastKey } = await page.evaluate(() => ({ samples: window.__ghost.samples, lastKey: window.__ghost.lastKey }));
+    const { samples, lastKey, frames } = await page.evaluate(() => ({ samples: window.__ghost.samples, lastKey: window.__ghost.lastKey, frames: window.__ghost.frames }));
     const after = samples.filter((s) => s.t >= lastKey);
     const shown = after.slice(after.findIndex((s) => s.text));
-    const final = shown[shown.length - 1];
-    // Growth: each state that extends the longest text shown so far and is part of the final text. Any other
-    // state is a redraw (each growth step is a re-query: VS Code hides the ghost text and shows the longer one,
-    // and may draw its first line and its extra lines in different frames); kept with its duration.
-    const growth = [];
-    const redraws = [];
-    let best = '';
-    shown.forEach((s, i) => {
-      const ms = (shown[i + 1]?.t ?? s.t) - s.t;
-      if (s.text.length > best.length && s.text.startsWith(best.trimEnd()) && final.text.startsWith(s.text.trimEnd())) {
-        growth.push(s.text);
-        best = s.text;
-      } else if (s.text !== best) redraws.push({ text: s.text, ms });
-    });
-    return { first: shown[0], final, growth, redraws, lastKey };
+    return { ...growthSteps(shown, frames), lastKey };
   };
 
   /** Ghost text was shown before the whole completion, and grew to it (at least one step). */
-  const assertGrew = (g) => assert.ok(g.growth.length >= 2, `the ghost text grew while streaming: ${JSON.stringify(g.growth)}`);
+  const assertGrew = (g) => assert.ok(g.steps.length >= 2, `the ghost text grew while streaming: ${JSON.stringify(g.steps.map((s) => s.text))}`);
+  /** No growth step left the ghost text missing or shorter for more than one frame (issue 14, point 3). */
+  const assertNoBlink = (g) =>
+    assert.ok(g.steps.every((s) => s.badFrames <= 1), `at most one frame missing or shorter per growth step: ${g.steps.map((s) => s.badFrames).join(', ')}`);
   const describeGhost = (g) =>
-    `grew through ${JSON.stringify(g.growth)}; ${g.redraws.length} redraw state(s) in between (${g.redraws.map((r) => `${Math.round(r.ms)} ms`).join(', ') || 'none'})`;
-
+    `grew in ${g.steps.length - 1} step(s): ${g.steps.map((s, i) => (i === 0 ? `${s.text.length} chars` : `+${s.text.length - g.steps[i - 1].text.length} chars (${s.badFrames} frame(s) missing or shorter before it, over ${Math.round(s.badMs)} ms)`)).join(', ')}; ${g.frames} frames sampled`;
   /** A test whose failure leaves a screenshot (FAILED-…png) next to the others. */
   const uiTest = (name, fn) =>
     test(name, async () => {
@@ -282,6 +302,7 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     console.log(`  python ghost text ${describeGhost(g)}`);
     await screenshot('python-ghost-text');
     assertGrew(g);
+    assertNoBlink(g);
 
     await page.keyboard.press('Tab');
     await until(async () => !(await ghostNow()), { what: 'the ghost text to be accepted' });
@@ -309,6 +330,7 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     timings.push(['typescript: keystroke → whole ghost text', g.final.t - g.lastKey]);
     console.log(`  typescript ghost text ${describeGhost(g)}`);
     await screenshot('typescript-ghost-text');
+    assertNoBlink(g);
     const ghost = g.final.text;
 
     // the text of the line being typed, without its ghost text
