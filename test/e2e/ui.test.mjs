@@ -84,7 +84,8 @@ const GHOST_SAMPLER = () => {
   const read = () => {
     const ed = document.querySelector('.editor-instance .monaco-editor.focused') ?? document.querySelector('.editor-instance .monaco-editor');
     if (!ed) return '';
-    const first = [...ed.querySelectorAll('.view-lines .ghost-text-decoration')].map((e) => e.textContent).join('');
+    // with the suggest widget open, the part past its selected item is drawn as a "preview"
+    const first = [...ed.querySelectorAll('.view-lines .ghost-text-decoration, .view-lines .ghost-text-decoration-preview')].map((e) => e.textContent).join('');
     const extra = [...ed.querySelectorAll('.suggest-preview-text .view-line')]
       .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
       .map((e) => e.textContent);
@@ -337,7 +338,7 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     const typedLine = () => page.evaluate(() => {
       const lines = [...document.querySelectorAll('.editor-instance .monaco-editor.focused .view-lines .view-line')];
       const line = lines.find((l) => l.textContent.replace(/\u00a0/g, ' ').startsWith('export function area'))?.cloneNode(true);
-      line?.querySelectorAll('.ghost-text-decoration').forEach((e) => e.remove());
+      line?.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview').forEach((e) => e.remove());
       return (line?.textContent ?? '').replace(/\u00a0/g, ' ');
     });
     await page.keyboard.press('Control+ArrowRight');
@@ -361,6 +362,36 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     assert.equal(accepted, ghost);
     const through = await assertModelCompletion({ model: DEFAULT_MODEL, base: `${original}\n`, typed, suffix: '\n', language: 'typescript', shown: accepted });
     console.log(`  typescript: the shipped model's completion ${through ? `typed through for ${through} keystroke(s)` : 'for the final prefix'}`);
+  });
+
+  uiTest('with the suggest widget open, the ghost text continues its selected item and Tab accepts all of it', async () => {
+    await openFile('stats.py');
+    await page.keyboard.press('Control+End'); // the empty last line
+    await resetGhostLog();
+    // VS Code closes the bracket ("|)") and the quotes; "std" opens the word suggestions (stddev)
+    const typedLine = '    print("stddev", std';
+    await page.keyboard.type(typedLine, { delay: 40 });
+    const widget = page.locator('.editor-widget.suggest-widget.visible');
+    await widget.waitFor({ timeout: 15_000 });
+    const g = await watchGhost(1500, { untilIdle: true });
+    const item = ((await widget.locator('.monaco-list-row.focused').getAttribute('aria-label')) ?? '').split(',')[0].trim();
+    const ghost = g.final.text;
+    console.log(`  suggest widget: ${JSON.stringify(item)} selected; ghost text ${JSON.stringify(ghost)}`);
+    await screenshot('suggest-widget-and-ghost-text');
+    assert.ok(await widget.isVisible(), 'the suggest widget is still open');
+    assert.ok(item.startsWith('std') && ghost.startsWith(item.slice('std'.length)), `the ghost text ${JSON.stringify(ghost)} continues the selected item ${JSON.stringify(item)}`);
+    assert.ok(ghost.length > item.length - 'std'.length, `the ghost text ${JSON.stringify(ghost)} goes past the selected item`);
+
+    // one Tab inserts what is shown, the selected item and the rest, and closes the widget (VS Code's own Tab
+    // inserted only the item, leaving the rest as ghost text)
+    await page.keyboard.press('Tab');
+    await until(async () => !(await ghostNow()) && !(await widget.isVisible()), { what: 'the ghost text to be accepted and the suggest widget to close' });
+    const saved = await save('stats.py');
+    await screenshot('suggest-widget-ghost-text-accepted');
+    const line = saved.split('\n').find((l) => l.startsWith(typedLine)) ?? '';
+    console.log(`  after Tab: ${JSON.stringify(line)}`);
+    assert.equal(line.slice(typedLine.length, typedLine.length + ghost.split('\n')[0].length), ghost.split('\n')[0], 'Tab inserted the ghost text as shown');
+    assert.ok(saved.includes(typedLine + ghost), `the file has the ghost text as shown: ${JSON.stringify(saved.slice(-120))}`);
   });
 
   uiTest('the command palette switches the model; the status bar and the next completion follow', async () => {
