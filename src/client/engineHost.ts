@@ -8,7 +8,7 @@
  * No `vscode` import; the extension, CLI and bench share it.
  */
 import type { CompletionBackend } from '../completion/pipeline';
-import type { CompleteParams, CompleteResult, ModelInfo, PrefillParams, PrefillResult, WireError, WorkerStats } from '../shared/protocol';
+import type { AlternativesParams, AlternativesResult, CompleteParams, CompleteResult, ModelInfo, PrefillParams, PrefillResult, WireError, WorkerStats } from '../shared/protocol';
 import { isWorkerRequestError, WorkerClient, WorkerGoneError, WorkerRequestError } from './workerClient';
 
 export type EngineState =
@@ -212,6 +212,13 @@ export class EngineHost implements CompletionBackend {
     const w = this.worker;
     if (!w || !w.alive || this.current.kind !== 'ready') throw new EngineNotReadyError(`engine is ${this.current.kind}`);
     return w.request('prefill', params, { signal: opts.signal });
+  }
+
+  /** Alternatives to a completion (protocol `alternatives`): background work like prefill, which any later request cancels. */
+  async alternatives(params: AlternativesParams, opts: { signal: AbortSignal }): Promise<AlternativesResult> {
+    const w = this.worker;
+    if (!w || !w.alive || this.current.kind !== 'ready') throw new EngineNotReadyError(`engine is ${this.current.kind}`);
+    return w.request('alternatives', params, { signal: opts.signal });
   }
 
   async stats(): Promise<WorkerStats | null> {

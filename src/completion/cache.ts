@@ -29,6 +29,8 @@ interface Entry {
   readonly raw: RawCompletion;
   /** The text its own request showed (the raw text after the filters; '' when they discarded it). */
   readonly shown: string;
+  /** Other suggestions for the same prompt, after the filters, once decoded (src/completion/alternatives.ts). */
+  alternatives?: readonly string[];
 }
 
 export class CompletionCache {
@@ -66,6 +68,17 @@ export class CompletionCache {
       return { raw: entry.raw, typed };
     }
     return null;
+  }
+
+  /** Keeps the alternatives decoded for an entry's prompt (none when the entry is gone). */
+  setAlternatives(languageId: string, prefix: string, suffix: string, texts: readonly string[]): void {
+    const entry = this.entries.get(cacheKey(languageId, prefix, suffix));
+    if (entry) entry.alternatives = texts;
+  }
+
+  /** The alternatives decoded for exactly this prompt, if any. */
+  alternativesOf(languageId: string, prefix: string, suffix: string): readonly string[] | undefined {
+    return this.entries.get(cacheKey(languageId, prefix, suffix))?.alternatives;
   }
 
   clear(): void {

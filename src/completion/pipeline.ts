@@ -13,7 +13,8 @@
  * answer equals what a fresh request there would show as far as the stop rules can tell.
  */
 import { performance } from 'node:perf_hooks';
-import type { CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../shared/protocol';
+import type { AlternativesParams, AlternativesResult, CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../shared/protocol';
+import { distinctAlternatives, type AlternativesRun } from './alternatives';
 import { checkStop } from '../shared/stopRules';
 import { cacheKey, CompletionCache, typesThrough } from './cache';
 import { buildContext } from './context';
@@ -30,6 +31,8 @@ export interface CompletionBackend {
   complete(params: CompleteParams, opts: { signal: AbortSignal; onPartial: (text: string) => void }): Promise<CompleteResult>;
   /** Background prefill of the params a complete would send (EngineHost: the worker's low-priority `prefill`). */
   prefill?(params: PrefillParams, opts: { signal: AbortSignal }): Promise<PrefillResult>;
+  /** Alternatives to a completion (EngineHost: the worker's low-priority `alternatives`). */
+  alternatives?(params: AlternativesParams, opts: { signal: AbortSignal }): Promise<AlternativesResult>;
   /** Changes whenever the worker's KV cache may have been emptied behind the pipeline's back (a model load, a restart). */
   readonly cacheEpoch?: number;
 }
@@ -48,6 +51,8 @@ export interface PipelineOptions {
   readonly contextLength: number;
   /** The model's FIM prompt order (its manifest's fim.template); psm when absent. */
   readonly fimTemplate?: FimTemplate;
+  /** Alternatives decoded after a suggestion is finished (src/completion/alternatives.ts); none when absent or 0. */
+  readonly alternatives?: number;
 }
 
 export interface CompleteOptions {
@@ -63,13 +68,23 @@ export interface CompleteOptions {
   readonly onUpdate?: (finished: boolean) => void;
   /** Skip the debounce (tests, CLI, bench replays that pace themselves). */
   readonly noDebounce?: boolean;
+  /**
+   * Called once when the alternatives of the suggestion this request was answered with are decoded, if the answer
+   * came without them; only the latest such request, and not after a request for another prompt.
+   */
+  readonly onAlternatives?: () => void;
 }
 
 export interface PipelineAnswer {
   readonly result: CompletionResult;
   /** The generation behind the result is still decoding; asking again later gives more text. */
   readonly streaming: boolean;
+  /** Other suggestions at the same cursor, after the filters, for the editor to cycle through (none while decoding). */
+  readonly alternatives?: readonly string[];
 }
+
+/** What prefetch() did: the next suggestion is decoding or ready, or why not. */
+export type PrefetchAnswer = 'started' | 'running' | 'cached' | SkipReason;
 
 interface Generation {
   readonly languageId: string;
@@ -161,6 +176,9 @@ export class CompletionPipeline {
   private generation: Generation | null = null;
   /** The params of the last prompt sent to the worker (a completion or a finished prefill): its KV cache holds it. */
   private lastPrompt: string | null = null;
+  /** The alternatives of the last finished suggestion, and the request to tell when they are decoded. */
+  private alternatives: AlternativesRun | null = null;
+  private alternativesWatcher: { readonly key: string; readonly notify: () => void } | null = null;
 
   constructor(
     private readonly backend: CompletionBackend,
@@ -172,6 +190,7 @@ export class CompletionPipeline {
 
   /** Cancels the running generation and forgets cached results (model switch). */
   reset(): void {
+    this.keepAlternativesOf(null);
     this.generation?.controller.abort();
     this.generation = null;
     this.lastPrompt = null;
@@ -271,6 +290,8 @@ export class CompletionPipeline {
     if (pre) return this.skip(pre);
     const prepared = this.prepare(req);
     const ctx = prepared.ctx;
+    const key = cacheKey(req.languageId, ctx.prefix, ctx.suffix);
+    this.keepAlternativesOf(key);
 
     const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
     if (hit) {
@@ -279,7 +300,10 @@ export class CompletionPipeline {
         if (hit.typed) this.stats.typedThroughHits++;
         else this.stats.cacheHits++;
         this.stats.shown(performance.now() - t0, 'cache');
-        return { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
+        const answer = { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
+        if (hit.typed) return answer;
+        this.startAlternatives(req.languageId, ctx, () => this.paramsFor(req, prepared), text);
+        return this.withAlternatives(answer, req.languageId, ctx, opts);
       }
       // The same prompt again: greedy decoding would give the same text, which the filters discard again.
       if (!hit.typed) return this.skip('filteredOut');
@@ -297,7 +321,7 @@ export class CompletionPipeline {
       // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
       // than no suggestion, or the rest of a suggestion that was never shown.
       diverged = !attached.gen.failed && !this.goesThrough(attached.gen, attached.typed) && !opts.signal?.aborted;
-      if (!diverged) return answer;
+      if (!diverged) return attached.typed ? answer : this.withAlternatives(answer, req.languageId, ctx, opts);
     }
 
     if (req.trigger === 'automatic' && !opts.noDebounce && !diverged) {
@@ -311,6 +335,87 @@ export class CompletionPipeline {
       gen.counted.add('');
       this.stats.shown(performance.now() - t0, 'model');
     }
+    return this.withAlternatives(answer, req.languageId, ctx, opts);
+  }
+
+  /**
+   * The next suggestion prepared at once, without waiting for the editor to ask (after an accept, as llama.vscode
+   * does): a generation starts now, with no debounce, unless the cache or the running generation has one for this
+   * cursor already; the editor's request there attaches to it or finds it in the cache. Not counted as shown.
+   */
+  prefetch(req: CompletionRequest): PrefetchAnswer {
+    const skip = prefilter(req);
+    if (skip) return skip;
+    const prepared = this.prepare(req);
+    const ctx = prepared.ctx;
+    this.keepAlternativesOf(cacheKey(req.languageId, ctx.prefix, ctx.suffix));
+    const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
+    if (hit && this.display(hit.raw, hit.typed, ctx)) return 'cached';
+    const attached = this.attachable(req, ctx);
+    if (attached && !attached.gen.done && this.goesThrough(attached.gen, attached.typed)) return 'running';
+    this.stats.prefetches++;
+    this.start(req, prepared);
+    return 'started';
+  }
+
+  /** Typing cancels alternatives: a request for another prompt (null: any) stops those of the last one and forgets who waits for them. */
+  private keepAlternativesOf(key: string | null): void {
+    if (this.alternatives && this.alternatives.key !== key) {
+      this.alternatives.controller.abort();
+      this.alternatives = null;
+    }
+    if (this.alternativesWatcher && this.alternativesWatcher.key !== key) this.alternativesWatcher = null;
+  }
+
+  /**
+   * Starts decoding the alternatives of a shown suggestion `first` (unless they are decoding or decoded already):
+   * the worker decodes them in the background, they go through the same filters as `first` and into its cache entry.
+   */
+  private startAlternatives(languageId: string, ctx: CursorContext, params: () => CompleteParams, first: string): void {
+    const count = this.options().alternatives ?? 0;
+    const backend = this.backend;
+    const key = cacheKey(languageId, ctx.prefix, ctx.suffix);
+    if (!backend.alternatives || count < 1 || this.alternatives?.key === key || this.cache.alternativesOf(languageId, ctx.prefix, ctx.suffix)) return;
+    this.keepAlternativesOf(key);
+    const run: AlternativesRun = { key, controller: new AbortController(), texts: null, done: Promise.resolve() };
+    this.alternatives = run;
+    this.stats.alternatives.runs++;
+    run.done = backend
+      .alternatives({ ...params(), count }, { signal: run.controller.signal })
+      .then((r) => {
+        const s = this.stats.alternatives;
+        s.generatedTokens += r.generatedTokens;
+        s.ms += r.ms;
+        if (r.cancelled) s.cancelled++;
+        if (this.alternatives !== run) return;
+        const texts = distinctAlternatives(first, r.alternatives.map((a) => this.display(a, '', ctx)));
+        s.offered += texts.length;
+        if (r.cancelled && texts.length === 0) {
+          this.alternatives = null; // cancelled by another request before any was decoded: the next ask starts again
+          return;
+        }
+        run.texts = texts;
+        if (!r.cancelled) this.cache.setAlternatives(languageId, ctx.prefix, ctx.suffix, texts);
+        this.log(`alternatives: ${texts.length} of ${r.alternatives.length} kept, ${r.generatedTokens} tokens, ${r.ms.toFixed(0)} ms${r.cancelled ? ', cancelled' : ''}`);
+        const w = this.alternativesWatcher;
+        if (texts.length > 0 && w?.key === key) {
+          this.alternativesWatcher = null;
+          w.notify();
+        }
+      })
+      .catch((e: unknown) => {
+        if (this.alternatives === run) this.alternatives = null;
+        if (!run.controller.signal.aborted) this.log(`alternatives failed: ${(e as Error).message}`);
+      });
+  }
+
+  /** An answer at the cursor where its suggestion was decoded: with the alternatives when they are decoded, else its caller hears when they are. */
+  private withAlternatives(answer: PipelineAnswer, languageId: string, ctx: CursorContext, opts: CompleteOptions): PipelineAnswer {
+    if (answer.result.isEmpty) return answer;
+    const key = cacheKey(languageId, ctx.prefix, ctx.suffix);
+    const texts = this.cache.alternativesOf(languageId, ctx.prefix, ctx.suffix) ?? (this.alternatives?.key === key ? this.alternatives.texts : null);
+    if (texts && texts.length > 0) return { ...answer, alternatives: texts };
+    if (opts.onAlternatives) this.alternativesWatcher = { key, notify: opts.onAlternatives };
     return answer;
   }
 
@@ -413,7 +518,9 @@ export class CompletionPipeline {
         gen.text = r.text;
         gen.timings = r.timings;
         gen.result = { text: r.text, stopReason: r.stopReason };
-        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result, this.display(gen.result, '', ctx));
+        const shown = this.display(gen.result, '', ctx);
+        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result, shown);
+        if (shown) this.startAlternatives(req.languageId, ctx, () => params, shown);
         this.stats.total.push(performance.now() - gen.started);
         this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
       })
@@ -446,6 +553,11 @@ export class CompletionPipeline {
   /** Waits for the running generation (tests, CLI). */
   async idle(): Promise<void> {
     await this.generation?.finished;
+  }
+
+  /** Waits for the alternatives being decoded, if any (bench). */
+  async alternativesIdle(): Promise<void> {
+    await this.alternatives?.done;
   }
 
   /** For tests and logs: the key a request maps to. */

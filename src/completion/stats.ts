@@ -47,6 +47,10 @@ export class PipelineStats {
   lastSource: TextSource | null = null;
   readonly shownFrom: Record<TextSource, number> = { cache: 0, running: 0, model: 0 };
   readonly total = new Ring(500);
+  /** Generations started by prefetch() (after an accept) before the editor asked. */
+  prefetches = 0;
+  /** Alternatives decoded in the background: runs, those cancelled, suggestions kept after the filters, worker tokens and time. */
+  readonly alternatives = { runs: 0, cancelled: 0, offered: 0, generatedTokens: 0, ms: 0 };
   /** Suggestions shown, accepted and partially accepted, per language (fed by the provider and the editor). */
   readonly acceptance = new AcceptanceStats();
   /** Called after each shown() (the status bar's tooltip follows). */

@@ -17,6 +17,8 @@ export interface CommandDeps {
   readonly log: vscode.LogOutputChannel;
   /** Loads a model folder, reporting failures once; resolves to whether it loaded. */
   readonly loadModel: (dir: string) => Promise<boolean>;
+  /** Runs after a whole accept (the next suggestion is prepared at once). */
+  readonly afterAccept?: () => void;
 }
 
 export function bundledModelsFolder(context: vscode.ExtensionContext): string {
@@ -109,6 +111,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     c('showStats', () => view.show()),
     c('accepted', (languageId?: unknown) => {
       if (typeof languageId === 'string') d.pipeline.stats.acceptance.accepted(languageId);
+      d.afterAccept?.();
     }),
     c('menu', async () => {
       const items = [

@@ -8,12 +8,15 @@ import * as vscode from 'vscode';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { isWorkerRequestError } from '../client/workerClient';
+import { ALTERNATIVES } from '../completion/alternatives';
 import { CompletionPipeline } from '../completion/pipeline';
+import type { PipelineStats } from '../completion/stats';
+import type { NeighbourFile } from '../completion/types';
 import { clip } from '../worker/errors';
 import { registerBackgroundPrefill } from './backgroundPrefill';
 import { bundledModelsFolder, MODEL_STATE_KEY, registerCommands } from './commands';
 import { NeighbourTracker } from './neighbours';
-import { InlineProvider } from './provider';
+import { InlineProvider, requestAt } from './provider';
 import { readSettings, SECTION } from './settings';
 import { StatusBar } from './statusBar';
 
@@ -26,6 +29,8 @@ export interface UltraMemApi {
   readonly errorsShown: readonly string[];
   /** Whether a completion is being decoded right now. */
   readonly generating: boolean;
+  /** The pipeline's counters (alternatives decoded, next suggestions prepared after an accept, ...). */
+  readonly stats: Pick<PipelineStats, 'alternatives' | 'prefetches' | 'modelRequests'>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<UltraMemApi> {
@@ -67,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
       neighbourSnippets: settings.neighbourSnippets,
       contextLength: engine.modelInfo?.contextLength ?? 512,
       fimTemplate: engine.modelInfo?.fimTemplate,
+      alternatives: ALTERNATIVES,
     }),
     (m) => log.debug(m),
     (busy) => status.setBusy(busy),
@@ -101,7 +107,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     provider,
     background.disposable,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
-    ...registerCommands({ context, host: engine, pipeline, log, loadModel }),
+    ...registerCommands({ context, host: engine, pipeline, log, loadModel, afterAccept: () => prepareNext(pipeline, isEnabled, neighboursOf, log) }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       const before = settings;
@@ -123,6 +129,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     get generating() {
       return status.generating;
     },
+    stats: pipeline.stats,
   };
   const dir = await chooseModel(context, settings.modelPath);
   if (!dir) {
@@ -132,6 +139,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
   log.info(`loading model from ${dir}`);
   void loadModel(dir);
   return api;
+}
+
+/**
+ * After a whole accept, the suggestion at the new cursor starts decoding at once (as llama.vscode does). VS Code asks
+ * there too, but after its own debounce and a trip to the extension host, and the pipeline may add its debounce; its
+ * request attaches to this generation or finds it in the cache.
+ */
+function prepareNext(pipeline: CompletionPipeline, isEnabled: (languageId: string) => boolean, neighbours: (doc: vscode.TextDocument) => NeighbourFile[], log: vscode.LogOutputChannel): void {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !isEnabled(editor.document.languageId)) return;
+  log.debug(`next suggestion after an accept: ${pipeline.prefetch(requestAt(editor.document, editor.selection.active, 'automatic', neighbours))}`);
 }
 
 /** The modelPath setting, else the model chosen with Switch Model (if it still exists), else the bundled default. */

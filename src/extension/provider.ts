@@ -102,6 +102,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         onUpdate: (finished) => {
           if (finished) this.scheduleRefresh(document, version, false);
         },
+        // VS Code asks again for Show Next only after an automatic request; an explicit one's items are all it cycles
+        onAlternatives: manual ? () => this.scheduleRefresh(document, version) : undefined,
       });
       const r = answer.result;
       if (r.isEmpty) {
@@ -109,8 +111,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         return undefined;
       }
       if (token.isCancellationRequested) return undefined;
-      let text = selectedText + r.text;
-      if (document.eol === vscode.EndOfLine.CRLF) text = text.replace(/\n/g, '\r\n');
+      const inserted = (suggestion: string): string => (document.eol === vscode.EndOfLine.CRLF ? (selectedText + suggestion).replace(/\n/g, '\r\n') : selectedText + suggestion);
+      const text = inserted(r.text);
       const range = selected ? selected.range : new vscode.Range(position, position);
       this.deps.onShown?.(Date.now() - t0);
       this.deps.log.debug(`completion (${r.source}${answer.streaming ? ', streaming' : ''}): ${JSON.stringify(r.text.slice(0, 80))}`);
@@ -118,7 +120,9 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       // acceptance statistics (Show Local Statistics): what is offered where; VS Code runs the command after a whole accept
       this.deps.pipeline.stats.acceptance.offered({ languageId: document.languageId, uri: document.uri.toString(), offset: document.offsetAt(range.start), text });
       item.command = { title: 'Accepted', command: 'ultramem-complete.accepted', arguments: [document.languageId] };
-      return [item];
+      // Show Next / Previous Inline Suggestion cycles through these (src/completion/alternatives.ts)
+      const alternatives = (answer.alternatives ?? []).map((a) => new vscode.InlineCompletionItem(inserted(a), range, item.command));
+      return [item, ...alternatives];
     } catch (e) {
       this.deps.log.warn(`completion failed: ${(e as Error).message}`);
       return undefined;

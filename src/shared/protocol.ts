@@ -10,6 +10,8 @@
  * A `prefill` (background prefill) has the lowest priority: it puts a completion's prompt into the KV cache without
  * decoding, in chunks, and any other request that arrives (a newer `prefill` too) cancels it at the next chunk
  * boundary; the chunks already run stay in the cache, so the request that cancelled it reuses them.
+ * `alternatives` (decoded after a completion was shown, for VS Code's Show Next/Previous Inline Suggestion) is
+ * background work too: any request that arrives cancels it before its next decode step.
  *
  * Both sides import this file; it has no imports and no runtime dependencies.
  */
@@ -165,6 +167,36 @@ export interface PrefillResult {
   readonly ms: number;
 }
 
+/**
+ * Alternatives to a completion: the params of the `complete` it answered (the same prompt, so the KV cache holds it,
+ * and the same stop rules), each decoded greedily from another of the most likely first tokens than the greedy one.
+ */
+export interface AlternativesParams extends CompleteParams {
+  /** How many (1..MAX_ALTERNATIVES); fewer come back when fewer first tokens are allowed (token healing) or it was cancelled. */
+  readonly count: number;
+}
+
+/** The most alternatives one request decodes. */
+export const MAX_ALTERNATIVES = 4;
+
+export interface Alternative {
+  /** As CompleteResult's text: what to insert at the cursor. */
+  readonly text: string;
+  readonly stopReason: StopReason;
+}
+
+export interface AlternativesResult {
+  /** In the order of their first token's likelihood (the 2nd most likely first); those finished before a cancel. */
+  readonly alternatives: Alternative[];
+  /** Another request arrived (or a `cancel` for it) before all were decoded. */
+  readonly cancelled: boolean;
+  /** Prompt tokens not found in the KV cache (1 at least: the logits after the prompt come from running its last token). */
+  readonly prefilledTokens: number;
+  readonly generatedTokens: number;
+  /** Time the worker spent on it: prefill and decoding. */
+  readonly ms: number;
+}
+
 export interface GenerateIdsParams {
   readonly ids: readonly number[];
   readonly maxTokens: number;
@@ -213,6 +245,7 @@ export interface Methods {
   load: { params: LoadParams; result: ModelInfo };
   complete: { params: CompleteParams; result: CompleteResult };
   prefill: { params: PrefillParams; result: PrefillResult };
+  alternatives: { params: AlternativesParams; result: AlternativesResult };
   generateIds: { params: GenerateIdsParams; result: GenerateIdsResult };
   tokenize: { params: TokenizeParams; result: TokenizeResult };
   stats: { params: Empty; result: WorkerStats };

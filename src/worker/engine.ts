@@ -7,7 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { WorkerError } from './errors';
 import { loadManifest, type LoadedManifest } from './manifest';
 import {
+  MAX_ALTERNATIVES,
   PREFILL_CHUNK_MS,
+  type Alternative,
+  type AlternativesParams,
+  type AlternativesResult,
   type CompleteParams,
   type CompleteResult,
   type GenerateIdsParams,
@@ -17,6 +21,7 @@ import {
   type PrefillParams,
   type PrefillResult,
   type PromptPart,
+  type StopOptions,
   type StopReason,
   type WorkerStats,
 } from '../shared/protocol';
@@ -35,6 +40,16 @@ interface BuiltPrompt {
   ids: number[];
   /** Bytes the first generated tokens must reproduce (token healing); empty when not healing. */
   healBytes: Uint8Array;
+}
+
+/** What one greedy decode produced. */
+interface Decoded {
+  readonly text: string;
+  readonly stopReason: StopReason;
+  /** Tokens decoded, the one that hit a stop rule included. */
+  readonly generated: number;
+  /** From the request's arrival to the first non-empty partial; -1 when none. */
+  readonly firstTextMs: number;
 }
 
 function startsWithBytes(a: Uint8Array, prefix: Uint8Array): boolean {
@@ -293,17 +308,12 @@ export class Engine {
     return result(ids.length, reused, pos - reused, chunks, false);
   }
 
-  async complete(params: CompleteParams, control: DecodeControl): Promise<CompleteResult> {
-    const t0 = performance.now();
-    const stop = params.stop;
-    const maxTokens = this.maxTokensOf(params, 'complete');
-    const built = await this.buildPrompt(params.prompt, maxTokens);
-    const t1 = performance.now();
-    const stopIds = this.stopIds;
+  /**
+   * Greedy decoding from the logits after the prompt: token healing, the stop rules after every token, streaming of
+   * what no later token can cut, a cancel checked before every step. `first` forces the first token (an alternative).
+   */
+  private async decodeFrom(logits: Float32Array, built: BuiltPrompt, stop: StopOptions, maxTokens: number, control: DecodeControl, t0: number, first?: number): Promise<Decoded> {
     const healText = new TextDecoder().decode(built.healBytes);
-
-    let reused = 0;
-    let prefillMs = 0;
     let firstTextMs = -1;
     let generated = 0;
     let stopReason: StopReason = 'maxTokens';
@@ -312,80 +322,140 @@ export class Engine {
     let owed = built.healBytes;
     const decoder = new TextDecoder('utf-8');
     let decoded = '';
+    for (;;) {
+      if (control.isCancelled()) {
+        stopReason = 'cancelled';
+        break;
+      }
+      let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? this.pickHealing(logits, owed) : argmax(logits);
+      if (id < 0) {
+        owed = new Uint8Array(0); // cannot happen with a consistent vocab; fall back to free decoding
+        id = argmax(logits);
+      }
+      generated++;
+      if (this.stopIds.has(id)) {
+        stopReason = 'endToken';
+        break;
+      }
+      const bytes = this.tokenizer.tokenBytes[id]!;
+      if (owed.length > 0) owed = bytes.length >= owed.length ? new Uint8Array(0) : owed.subarray(bytes.length);
+      decoded += decoder.decode(bytes, { stream: true });
+      if (owed.length === 0 && decoded.length >= healText.length) {
+        text = decoded.slice(healText.length);
+        const check = checkStop(text, stop);
+        if (check.stop) {
+          stopReason = check.stop;
+          text = text.slice(0, check.keep);
+          break;
+        }
+        if (check.safe > streamed) {
+          streamed = check.safe;
+          if (firstTextMs < 0 && text.slice(0, streamed).trim().length > 0) firstTextMs = performance.now() - t0;
+          control.onPartial(text.slice(0, streamed), generated);
+        }
+      }
+      if (generated >= maxTokens) {
+        stopReason = 'maxTokens';
+        break;
+      }
+      if (this.session.cachedTokens + 1 >= this.info.contextLength) {
+        stopReason = 'contextFull';
+        break;
+      }
+      logits = await this.session.forward([id]);
+    }
+    return { text, stopReason, generated, firstTextMs };
+  }
 
-    if (control.isCancelled()) {
-      stopReason = 'cancelled';
-    } else {
+  async complete(params: CompleteParams, control: DecodeControl): Promise<CompleteResult> {
+    const t0 = performance.now();
+    const maxTokens = this.maxTokensOf(params, 'complete');
+    const built = await this.buildPrompt(params.prompt, maxTokens);
+    const t1 = performance.now();
+    let reused = 0;
+    let prefillMs = 0;
+    let out: Decoded = { text: '', stopReason: 'cancelled', generated: 0, firstTextMs: -1 };
+    if (!control.isCancelled()) {
       const pre = await this.prefill(built.ids);
       reused = pre.reused;
-      let logits = pre.logits;
       prefillMs = performance.now() - t1;
-      for (;;) {
-        if (control.isCancelled()) {
-          stopReason = 'cancelled';
-          break;
-        }
-        let id = owed.length > 0 ? this.pickHealing(logits, owed) : argmax(logits);
-        if (id < 0) {
-          owed = new Uint8Array(0); // cannot happen with a consistent vocab; fall back to free decoding
-          id = argmax(logits);
-        }
-        generated++;
-        if (stopIds.has(id)) {
-          stopReason = 'endToken';
-          break;
-        }
-        const bytes = this.tokenizer.tokenBytes[id]!;
-        if (owed.length > 0) owed = bytes.length >= owed.length ? new Uint8Array(0) : owed.subarray(bytes.length);
-        decoded += decoder.decode(bytes, { stream: true });
-        if (owed.length === 0 && decoded.length >= healText.length) {
-          text = decoded.slice(healText.length);
-          const check = checkStop(text, stop);
-          if (check.stop) {
-            stopReason = check.stop;
-            text = text.slice(0, check.keep);
-            break;
-          }
-          if (check.safe > streamed) {
-            streamed = check.safe;
-            if (firstTextMs < 0 && text.slice(0, streamed).trim().length > 0) firstTextMs = performance.now() - t0;
-            control.onPartial(text.slice(0, streamed), generated);
-          }
-        }
-        if (generated >= maxTokens) {
-          stopReason = 'maxTokens';
-          break;
-        }
-        if (this.session.cachedTokens + 1 >= this.info.contextLength) {
-          stopReason = 'contextFull';
-          break;
-        }
-        logits = await this.session.forward([id]);
-      }
+      out = await this.decodeFrom(pre.logits, built, params.stop, maxTokens, control, t0);
     }
     const t2 = performance.now();
     const decodeMs = Math.max(0, t2 - t1 - prefillMs);
     this.totals.requests++;
     this.totals.promptTokens += built.ids.length;
     this.totals.reusedTokens += reused;
-    this.totals.generatedTokens += generated;
+    this.totals.generatedTokens += out.generated;
     this.totals.prefillMs += prefillMs;
     this.totals.decodeMs += decodeMs;
     return {
-      text,
-      stopReason,
-      healedText: healText,
+      text: out.text,
+      stopReason: out.stopReason,
+      healedText: new TextDecoder().decode(built.healBytes),
       timings: {
         promptTokens: built.ids.length,
         reusedTokens: reused,
-        generatedTokens: generated,
+        generatedTokens: out.generated,
         tokenizeMs: t1 - t0,
         prefillMs,
         decodeMs,
-        firstTextMs: firstTextMs >= 0 ? firstTextMs : t2 - t0,
+        firstTextMs: out.firstTextMs >= 0 ? out.firstTextMs : t2 - t0,
         totalMs: t2 - t0,
       },
     };
+  }
+
+  /**
+   * The first tokens of the alternatives: the most likely first tokens after the greedy one, among those a completion
+   * may start with (text, not special; under token healing, those that agree with the healed bytes).
+   */
+  private alternativeFirsts(logits: Float32Array, healBytes: Uint8Array, count: number): number[] {
+    const greedy = healBytes.length > 0 ? this.pickHealing(logits, healBytes) : argmax(logits);
+    const table = this.tokenizer.tokenBytes;
+    const best: number[] = []; // ids by logit, highest first, at most count
+    for (let id = 0; id < table.length; id++) {
+      const b = table[id]!;
+      if (id === greedy || b.length === 0 || this.tokenizer.specialIds.has(id) || this.stopIds.has(id)) continue;
+      if (healBytes.length > 0 && !(startsWithBytes(b, healBytes) || startsWithBytes(healBytes, b))) continue;
+      const v = logits[id]!;
+      if (best.length === count && v <= logits[best[count - 1]!]!) continue;
+      let at = best.length;
+      while (at > 0 && logits[best[at - 1]!]! < v) at--;
+      best.splice(at, 0, id);
+      if (best.length > count) best.pop();
+    }
+    return best;
+  }
+
+  /**
+   * Alternatives to the completion of the same params (issue 14): the prompt comes from the KV cache (the completion
+   * just ran it), and each alternative is decoded greedily as complete() does, from one of the next most likely first
+   * tokens; the cache is rolled back to the prompt before each. Background work: a cancel stops it before the next
+   * step, and the alternatives finished by then are returned.
+   */
+  async alternatives(params: AlternativesParams, control: Pick<DecodeControl, 'isCancelled'>): Promise<AlternativesResult> {
+    const t0 = performance.now();
+    const maxTokens = this.maxTokensOf(params, 'alternatives');
+    const count = params.count;
+    if (!(Number.isInteger(count) && count >= 1 && count <= MAX_ALTERNATIVES)) throw new WorkerError('BAD_REQUEST', `alternatives count must be an integer in 1..${MAX_ALTERNATIVES}`);
+    const alternatives: Alternative[] = [];
+    let prefilledTokens = 0;
+    let generatedTokens = 0;
+    const result = (cancelled: boolean): AlternativesResult => ({ alternatives, cancelled, prefilledTokens, generatedTokens, ms: performance.now() - t0 });
+    if (control.isCancelled()) return result(true);
+    const built = await this.buildPrompt(params.prompt, maxTokens);
+    const pre = await this.prefill(built.ids);
+    prefilledTokens = built.ids.length - pre.reused;
+    const quiet: DecodeControl = { isCancelled: control.isCancelled, onPartial: () => undefined };
+    for (const first of this.alternativeFirsts(pre.logits, built.healBytes, count)) {
+      this.session.truncate(built.ids.length);
+      const d = await this.decodeFrom(pre.logits, built, params.stop, maxTokens, quiet, t0, first);
+      generatedTokens += d.generated;
+      if (d.stopReason === 'cancelled') return result(true);
+      alternatives.push({ text: d.text, stopReason: d.stopReason });
+    }
+    return result(false);
   }
 
   /** Raw greedy decoding of token ids (parity with the PyTorch reference). */

@@ -2,9 +2,9 @@
  * The model worker process (started with child_process.fork). It owns the model and serves the protocol
  * in src/shared/protocol.ts over Node IPC. Requests run one at a time, in arrival order; a newer `complete` or
  * `generateIds` cancels the running one, and a `cancel` message cancels a request by id. A `prefill` (background
- * prefill) waits behind the requests queued before it and is cancelled by any request that arrives after it (a newer
- * prefill too), running or queued: it stops at its next chunk boundary, so it never holds a request up by more
- * than one chunk.
+ * prefill) or `alternatives` waits behind the requests queued before it and is cancelled by any request that arrives
+ * after it (a newer one too), running or queued: it stops at its next chunk boundary or decode step, so it never holds a request
+ * up by more than one of those.
  * A `load` runs beside them: the current model keeps answering until the new one is checked and warmed up,
  * then replaces it between two requests. Of loads that overlap, a later one replaces an earlier one, never the
  * other way round; one that fails leaves whatever serves in place.
@@ -14,6 +14,7 @@ import { toWireError, WorkerError } from './errors';
 import {
   isHostMessage,
   PROTOCOL_VERSION,
+  type AlternativesParams,
   type CompleteParams,
   type GenerateIdsParams,
   type HostMessage,
@@ -53,7 +54,8 @@ function needEngine(): Engine {
 }
 
 const isDecoding = (r: Request): boolean => r.method === 'complete' || r.method === 'generateIds';
-const isPrefill = (r: Request): boolean => r.method === 'prefill';
+/** Background work (a prefill, alternatives) gives way to any request that comes after it. */
+const isBackground = (r: Request): boolean => r.method === 'prefill' || r.method === 'alternatives';
 
 async function handle(req: Request): Promise<unknown> {
   const control = {
@@ -70,6 +72,8 @@ async function handle(req: Request): Promise<unknown> {
       return needEngine().generateIds(req.params as GenerateIdsParams, control);
     case 'prefill':
       return needEngine().prefillPrompt(req.params as PrefillParams, control);
+    case 'alternatives':
+      return needEngine().alternatives(req.params as AlternativesParams, control);
     case 'tokenize':
       return { ids: await needEngine().tokenize((req.params as TokenizeParams).text) };
     case 'stats':
@@ -160,9 +164,8 @@ process.on('message', (raw: unknown) => {
     if (running?.id === raw.id || queue.some((q) => q.id === raw.id)) cancelled.add(raw.id);
     return;
   }
-  // A background prefill gives way to any request that comes after it.
-  if (running && isPrefill(running)) cancelled.add(running.id);
-  for (const q of queue) if (isPrefill(q)) cancelled.add(q.id);
+  if (running && isBackground(running)) cancelled.add(running.id);
+  for (const q of queue) if (isBackground(q)) cancelled.add(q.id);
   if (isDecoding(raw) || raw.method === 'shutdown') {
     // Newest wins: a new decoding request (or shutdown) supersedes the running one and any queued ones.
     if (running && isDecoding(running)) cancelled.add(running.id);

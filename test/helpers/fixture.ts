@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before } from 'node:test';
 import { WorkerClient, type WorkerClientOptions } from '../../src/client/workerClient';
+import type { PromptPart } from '../../src/shared/protocol';
 
 /** Repository root (tests run from out/test/..., sources live in test/...). */
 export const ROOT = path.resolve(__dirname, '..', '..', fs.existsSync(path.resolve(__dirname, '..', '..', 'package.json')) ? '' : '..');
@@ -58,3 +59,14 @@ export function useFixtureWorker(): () => WorkerClient {
   };
 }
 
+
+/** A FIM prompt as the pipeline sends it: the prefix kept by its end (and healed when `heal`), then the suffix. */
+export function fimPrompt(prefix: string, suffix: string, heal = false): PromptPart[] {
+  return [
+    { kind: 'special', token: 'fimPrefix' },
+    { kind: 'text', text: prefix, keep: 'end', heal },
+    { kind: 'special', token: 'fimSuffix' },
+    { kind: 'text', text: suffix },
+    { kind: 'special', token: 'fimMiddle' },
+  ];
+}

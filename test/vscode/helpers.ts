@@ -87,7 +87,7 @@ export async function settle(a: UltraMemApi, startMs = 3000): Promise<void> {
 }
 
 /** Accepts the shown suggestion with `editor.action.inlineSuggest.commit`; returns the inserted text ('' if none). */
-async function commit(editor: vscode.TextEditor): Promise<string> {
+export async function commit(editor: vscode.TextEditor): Promise<string> {
   const before = editor.document.getText();
   const offset = editor.document.offsetAt(editor.selection.active);
   await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');

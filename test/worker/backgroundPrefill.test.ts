@@ -8,24 +8,15 @@ import { EngineHost } from '../../src/client/engineHost';
 import type { WorkerClient } from '../../src/client/workerClient';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
 import { Engine } from '../../src/worker/engine';
-import type { CompleteParams, PromptPart } from '../../src/shared/protocol';
+import type { CompleteParams } from '../../src/shared/protocol';
 import { requestAt } from '../helpers/cursor';
-import { FIXTURE_DIR, requireFixture, useFixtureWorker, WORKER_PATH } from '../helpers/fixture';
+import { fimPrompt, FIXTURE_DIR, requireFixture, useFixtureWorker, WORKER_PATH } from '../helpers/fixture';
 
-function fim(prefix: string, suffix: string): PromptPart[] {
-  return [
-    { kind: 'special', token: 'fimPrefix' },
-    { kind: 'text', text: prefix, keep: 'end', heal: true },
-    { kind: 'special', token: 'fimSuffix' },
-    { kind: 'text', text: suffix },
-    { kind: 'special', token: 'fimMiddle' },
-  ];
-}
 
 /** About 300 tokens of code before the cursor (the fixture's context is 512). */
 const LONG_PREFIX = Array.from({ length: 8 }, (_, i) => `def step_${i}(values, scale=${i}):\n    return [v * scale + ${i} for v in values]\n`).join('\n') + '\ndef total(values):\n    ';
 const SUFFIX = '\n\nprint(total([1, 2, 3]))\n';
-const params = (prefix: string, maxTokens = 16): CompleteParams => ({ prompt: fim(prefix, SUFFIX), stop: { maxTokens, maxLines: 4 } });
+const params = (prefix: string, maxTokens = 16): CompleteParams => ({ prompt: fimPrompt(prefix, SUFFIX, true), stop: { maxTokens, maxLines: 4 } });
 /** Another file's prompt, to leave in the cache as a switch of files does. */
 const OTHER = params('const users = await db.query("select * from users");\nfor (const user of users) {\n  ');
 

@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkerClient } from '../../src/client/workerClient';
 import { Engine } from '../../src/worker/engine';
-import type { CompleteParams, PartialMessage, PromptPart } from '../../src/shared/protocol';
-import { FIXTURE_DIR, readGolden, startWorker } from '../helpers/fixture';
+import type { CompleteParams, PartialMessage } from '../../src/shared/protocol';
+import { fimPrompt, FIXTURE_DIR, readGolden, startWorker } from '../helpers/fixture';
 
-function fim(prefix: string, suffix: string, heal = false): PromptPart[] {
-  return [
-    { kind: 'special', token: 'fimPrefix' },
-    { kind: 'text', text: prefix, keep: 'end', heal },
-    { kind: 'special', token: 'fimSuffix' },
-    { kind: 'text', text: suffix },
-    { kind: 'special', token: 'fimMiddle' },
-  ];
-}
 
 /** No stop rule but maxTokens can fire on random-weight output except end tokens. */
 const LONG = { maxTokens: 200, maxLines: 1000 } as const;
@@ -120,7 +111,7 @@ describe('worker on the tiny fixture', () => {
   });
 
   test('complete with KV reuse equals complete from an empty cache (FIM, token healing)', async () => {
-    const params = (prefix: string): CompleteParams => ({ prompt: fim(prefix, '\n\nprint(total)\n', true), stop: { maxTokens: 24, maxLines: 4 } });
+    const params = (prefix: string): CompleteParams => ({ prompt: fimPrompt(prefix, '\n\nprint(total)\n', true), stop: { maxTokens: 24, maxLines: 4 } });
     await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in it'));
     const warm = await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in ite'));
     assert.ok(warm.timings.reusedTokens > 5);
@@ -132,16 +123,16 @@ describe('worker on the tiny fixture', () => {
   });
 
   test('token healing backs off the last prefix token and re-creates it', async () => {
-    const r = await w.request('complete', { prompt: fim('import numpy as np\nx = np.zer', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
+    const r = await w.request('complete', { prompt: fimPrompt('import numpy as np\nx = np.zer', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
     assert.ok(r.healedText.length > 0, 'a token was healed');
     assert.ok('import numpy as np\nx = np.zer'.endsWith(r.healedText));
-    const plain = await w.request('complete', { prompt: fim('import numpy as np\nx = np.zer', '\n', false), stop: { maxTokens: 8, maxLines: 1 } });
+    const plain = await w.request('complete', { prompt: fimPrompt('import numpy as np\nx = np.zer', '\n', false), stop: { maxTokens: 8, maxLines: 1 } });
     assert.equal(plain.healedText, '');
   });
 
   test('partial results arrive in order and each extends the previous one', async () => {
     const partials: PartialMessage[] = [];
-    const r = await w.request('complete', { prompt: fim('class Stack:\n    def push(self, x):\n        ', '\n'), stop: LONG }, { onPartial: (p) => partials.push(p) });
+    const r = await w.request('complete', { prompt: fimPrompt('class Stack:\n    def push(self, x):\n        ', '\n'), stop: LONG }, { onPartial: (p) => partials.push(p) });
     assert.ok(partials.length > 0, 'got partials');
     partials.forEach((p, i) => assert.equal(p.seq, i));
     for (let i = 1; i < partials.length; i++) {
@@ -156,7 +147,7 @@ describe('worker on the tiny fixture', () => {
     let tokensAtCancel = -1;
     const r = await w.request(
       'complete',
-      { prompt: fim('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
+      { prompt: fimPrompt('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
       {
         signal: ac.signal,
         onPartial: (p) => {
@@ -184,7 +175,7 @@ describe('worker on the tiny fixture', () => {
     try {
       let tokensAtCancel = -1;
       const r = await engine.complete(
-        { prompt: fim('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
+        { prompt: fimPrompt('// a long loop\nfor (let i = 0; i < n; i++) {\n', '\n}\n'), stop: { ...LONG, maxTokens: 400 } },
         {
           isCancelled: () => tokensAtCancel >= 0,
           onPartial: (_text, tokens) => {
@@ -204,8 +195,8 @@ describe('worker on the tiny fixture', () => {
   });
 
   test('a newer completion request supersedes the running one', async () => {
-    const first = w.request('complete', { prompt: fim('let a = ', ';\n'), stop: { ...LONG, maxTokens: 400 } });
-    const second = w.request('complete', { prompt: fim('let b = ', ';\n'), stop: { maxTokens: 5, maxLines: 1 } });
+    const first = w.request('complete', { prompt: fimPrompt('let a = ', ';\n'), stop: { ...LONG, maxTokens: 400 } });
+    const second = w.request('complete', { prompt: fimPrompt('let b = ', ';\n'), stop: { maxTokens: 5, maxLines: 1 } });
     const [r1, r2] = await Promise.all([first, second]);
     assert.equal(r1.stopReason, 'cancelled');
     assert.notEqual(r2.stopReason, 'cancelled');
@@ -219,7 +210,7 @@ describe('worker on the tiny fixture', () => {
     try {
       const info = await q.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
       assert.equal(info.graph, 'model.onnx');
-      const p = (prefix: string): CompleteParams => ({ prompt: fim(prefix, '\n', true), stop: { maxTokens: 16, maxLines: 2 } });
+      const p = (prefix: string): CompleteParams => ({ prompt: fimPrompt(prefix, '\n', true), stop: { maxTokens: 16, maxLines: 2 } });
       const a = await q.request('complete', p('const names = users.map((u) => u.na'));
       const b = await q.request('complete', p('const names = users.map((u) => u.nam'));
       assert.ok(a.timings.generatedTokens >= 1);
@@ -232,7 +223,7 @@ describe('worker on the tiny fixture', () => {
   test('shutdown cancels a running completion and the process exits at once', async () => {
     const s = startWorker();
     await s.request('load', { modelDir: FIXTURE_DIR, threads: 1 });
-    const running = s.request('complete', { prompt: fim('let z = ', '\n'), stop: { ...LONG, maxTokens: 400 } });
+    const running = s.request('complete', { prompt: fimPrompt('let z = ', '\n'), stop: { ...LONG, maxTokens: 400 } });
     await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();
     await s.stop(5000);

@@ -1,0 +1,68 @@
+/// <reference types="mocha" />
+/**
+ * Issue 14, point 8 in a real editor with the shipped model: after a suggestion is shown its alternatives are decoded,
+ * `editor.action.inlineSuggest.showNext` shows another one and `showPrevious` the first again; a whole accept starts
+ * the next suggestion at the new cursor at once.
+ */
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { closeAll, commit, modelReady, openWithCursor, SECTION, settle, sleep, until } from './helpers';
+import { pythonSample } from './samples';
+
+/** The ghost text shown now: accepted, read, and undone (the document is as before). */
+async function shownSuggestion(editor: vscode.TextEditor): Promise<string> {
+  const before = editor.document.getText();
+  const inserted = await commit(editor);
+  if (inserted) await vscode.commands.executeCommand('undo');
+  await until(() => editor.document.getText() === before, 'the undo of the accept');
+  return inserted;
+}
+
+suite('alternatives and the next suggestion', () => {
+  suiteSetup(async () => {
+    await modelReady();
+  });
+  teardown(closeAll);
+
+  test('Show Next Inline Suggestion cycles to an alternative and Show Previous back to the first', async () => {
+    const a = await modelReady();
+    const { editor } = await openWithCursor(pythonSample('rescale'), 'python');
+    const offered = a.stats.alternatives.offered;
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await settle(a);
+    await until(() => a.stats.alternatives.offered > offered, 'alternatives decoded after the suggestion');
+    await sleep(500); // the provider re-asks once they are decoded (its answer to the explicit trigger had none)
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+    await sleep(200);
+    const next = await shownSuggestion(editor);
+    await sleep(500); // after the undo the editor asks again (automatic) and shows the first
+    const first = await shownSuggestion(editor);
+    console.log(`    (first ${JSON.stringify(first.slice(0, 60))}, next ${JSON.stringify(next.slice(0, 60))})`);
+    assert.ok(first.length > 0, 'a suggestion is shown');
+    assert.ok(next.length > 0, 'an alternative is shown');
+    assert.notEqual(next, first);
+    await closeAll();
+    // the same cursor in a fresh editor: the cache answers the trigger with the suggestion and its alternatives
+    const again = await openWithCursor(pythonSample('rescale'), 'python');
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await sleep(500);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+    await sleep(200);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.showPrevious');
+    await sleep(200);
+    assert.equal(await shownSuggestion(again.editor), first);
+  });
+
+  test('a whole accept starts the suggestion at the new cursor at once, before any typing', async () => {
+    const a = await modelReady();
+    const { editor } = await openWithCursor(pythonSample('clip'), 'python');
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await settle(a);
+    const prefetches = a.stats.prefetches;
+    const requests = a.stats.modelRequests;
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    await until(() => a.stats.prefetches > prefetches, 'the next suggestion started after the accept');
+    assert.equal(a.stats.modelRequests, requests + 1, 'one generation, for the new cursor');
+    assert.ok(editor.document.getText().length > 0);
+  });
+});
