@@ -3,11 +3,13 @@
  * and worker with the extension's shipped settings (src/completion/defaults.ts; the other files of the language
  * are the open editors that snippets come from), and prints a table: time to first ghost text and to the whole
  * suggestion, over all keystrokes and apart for those that needed the model and those the cache answered, decode
- * and prefill tokens/s, cache and KV-reuse hit rates, worker RSS, one cold completion on a long context, and the
- * first keystroke after switching files with and without background prefill (switchKeystrokes below).
+ * and prefill tokens/s, cache and KV-reuse hit rates, worker RSS, one cold completion on a long context, the
+ * first keystroke after switching files with and without background prefill (switchKeystrokes below), the worker
+ * time that alternatives (Show Next Inline Suggestion) cost per keystroke, and the next suggestion after an accept
+ * with and without preparing it at the accept (acceptNext below).
  *
- *   node dist/bench.js [--model DIR] [--threads N] [--keystrokes N] [--switches N] [--think-ms MS] [--json FILE]
- *                      [--heldout DIR] [FILE ...]
+ *   node dist/bench.js [--model DIR] [--threads N] [--keystrokes N] [--switches N] [--think-ms MS] [--accepts N]
+ *                      [--json FILE] [--heldout DIR] [FILE ...]
  * Sources, in order: the FILEs given; else held-out files of the corpus (`data/corpus/shards/heldout/
  * <lang>-NNNNN.jsonl.xz`, read with `xz -dc`) in several languages, each typed with the next documents of its
  * shard open beside it; else some of this repository's sources.
@@ -21,6 +23,7 @@ import { BackgroundPrefiller, type PrefillTarget } from '../client/backgroundPre
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
 import { languageOf } from '../cli/files';
+import { ALTERNATIVES } from '../completion/alternatives';
 import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { percentile } from '../completion/stats';
@@ -40,6 +43,8 @@ interface Args {
   switches: number;
   /** From the switch to the first keystroke. */
   thinkMs: number;
+  /** Accepts timed with and without preparing the next suggestion at the accept (0: none). */
+  accepts: number;
   json?: string;
   heldout?: string;
   files: string[];
@@ -52,6 +57,12 @@ interface Source {
   /** Files open beside it, where the extension takes snippets from. */
   readonly neighbours: readonly NeighbourFile[];
 }
+
+/**
+ * After an accept, VS Code asks for the next suggestion once its own debounce has run out and the request has reached
+ * the extension host: about this long (its inline-completion debounce is 50 ms in VS Code 1.100).
+ */
+const ACCEPT_ASK_MS = 50;
 
 /** Held-out documents of a language that are typed or kept open beside the typed one. */
 const OPEN_BESIDE = 2;
@@ -85,7 +96,7 @@ function heldoutSources(dir: string): Source[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: SHIPPED_DEFAULTS.threads, keystrokes: 240, switches: 20, thinkMs: 1000, files: [] };
+  const a: Args = { threads: SHIPPED_DEFAULTS.threads, keystrokes: 240, switches: 20, thinkMs: 1000, accepts: 12, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--model') a.model = argv[++i];
@@ -93,6 +104,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--keystrokes') a.keystrokes = Number(argv[++i]);
     else if (arg === '--switches') a.switches = Number(argv[++i]);
     else if (arg === '--think-ms') a.thinkMs = Number(argv[++i]);
+    else if (arg === '--accepts') a.accepts = Number(argv[++i]);
     else if (arg === '--json') a.json = argv[++i];
     else if (arg === '--heldout') a.heldout = argv[++i];
     else a.files.push(arg);
@@ -193,6 +205,52 @@ async function switchKeystrokes(host: EngineHost, options: PipelineOptions, sour
   return { ...runs, background: { ...prefiller.counts } };
 }
 
+/**
+ * Accepting a suggestion, then the next one. At each spot (the first character of a line typed) the suggestion is
+ * decoded, then its alternatives, undisturbed (their worker time is the cost of one uninterrupted run), and the
+ * suggestion is accepted: the document now ends the accepted text at the cursor. 'prepared': the extension's
+ * accept handler calls prefetch() at once and the editor's request there (automatic) comes `askMs` later and
+ * attaches to it; 'onAsk': nothing until the editor's request, which starts the generation itself (the
+ * behaviour before prefetch). Timed from the accept; both at every spot, in alternating order, the cache emptied.
+ */
+async function acceptNext(host: EngineHost, options: PipelineOptions, sources: readonly Source[], count: number, askMs: number) {
+  const spots: Spot[] = sources.flatMap((source) => typingTargets(source.text.replace(/\r\n/g, '\n'), 6).map((lineNo) => ({ source, lineNo })));
+  const pipeline = new CompletionPipeline(host, () => options);
+  const runs = { prepared: new Latencies(), onAsk: new Latencies() };
+  const alternatives = { ms: [] as number[], kept: [] as number[] };
+  // every spot once at most, spread over the files (a stride prime to the count)
+  const stride = [7, 5, 3, 1].find((n) => spots.length % n !== 0) ?? 1;
+  for (let k = 0, tried = 0; k < count && tried < spots.length; tried++) {
+    const spot = spots[(tried * stride) % spots.length]!;
+    const at = requestAtSpot(spot, 1);
+    let accepted = '';
+    for (const mode of k % 2 === 0 ? (['prepared', 'onAsk'] as const) : (['onAsk', 'prepared'] as const)) {
+      pipeline.reset();
+      const msBefore = pipeline.stats.alternatives.ms;
+      const offeredBefore = pipeline.stats.alternatives.offered;
+      const first = await pipeline.complete(at, { noDebounce: true });
+      await pipeline.idle();
+      await pipeline.alternativesIdle();
+      if (first.result.isEmpty) break;
+      if (mode === 'prepared') {
+        alternatives.ms.push(pipeline.stats.alternatives.ms - msBefore);
+        alternatives.kept.push(pipeline.stats.alternatives.offered - offeredBefore);
+      }
+      accepted = first.result.text;
+      const next: CompletionRequest = { ...at, prefix: at.prefix + accepted };
+      const t0 = performance.now();
+      if (mode === 'prepared') pipeline.prefetch(next);
+      await sleep(askMs);
+      const a = await pipeline.complete(next, { early: true });
+      const firstMs = a.result.isEmpty ? undefined : performance.now() - t0;
+      await pipeline.idle();
+      runs[mode].add(firstMs, performance.now() - t0);
+    }
+    if (accepted) k++;
+  }
+  return { ...runs, alternatives };
+}
+
 const fmt = (v: number, unit = ''): string => (Number.isFinite(v) ? `${v >= 100 ? Math.round(v) : v.toFixed(1)}${unit}` : '–');
 
 async function main(): Promise<void> {
@@ -211,7 +269,7 @@ async function main(): Promise<void> {
   if (sources.length === 0) sources = fromFiles(DEFAULT_FILES.map((f) => path.join(root, f)));
   const host = new EngineHost({ threads: () => args.threads });
   const info = await host.load(modelDir);
-  const options: PipelineOptions = { ...SHIPPED_DEFAULTS, contextLength: info.contextLength, fimTemplate: info.fimTemplate };
+  const options: PipelineOptions = { ...SHIPPED_DEFAULTS, contextLength: info.contextLength, fimTemplate: info.fimTemplate, alternatives: ALTERNATIVES };
   const pipeline = new CompletionPipeline(host, () => options);
 
   // Every keystroke, and apart: those that started a generation and those the cache, a suggestion typed through
@@ -249,7 +307,9 @@ async function main(): Promise<void> {
     }
   }
 
+  const alternativesInReplay = { ...pipeline.stats.alternatives };
   const switched = await switchKeystrokes(host, options, sources, args.switches, args.thinkMs);
+  const accepts = args.accepts > 0 ? await acceptNext(host, options, sources, args.accepts, ACCEPT_ASK_MS) : null;
 
   // A cold completion on a long context (1,500 tokens, or what the model's context allows).
   const longTokens = Math.min(1500, info.contextLength - options.maxTokens - 16);
@@ -264,6 +324,7 @@ async function main(): Promise<void> {
   const s = pipeline.stats.summary();
   const worker = await host.stats();
   const hits = pipeline.stats.cacheHits + pipeline.stats.typedThroughHits + pipeline.stats.inflightReuse;
+  const pq = (xs: readonly number[]): string => `${fmt(percentile(xs, 50), ' ms')} / ${fmt(percentile(xs, 95), ' ms')}`;
   const rows: [string, string, string][] = [
     ['model', `${info.name} (${info.graph}, ${info.threads} decode / ${info.prefillThreads} prefill threads)`, `shipped settings: ${JSON.stringify(SHIPPED_DEFAULTS)}`],
     ['keystrokes replayed', String(keystrokes), `${sources.length} files: ${[...new Set(sources.map((s) => s.languageId))].join(', ')}`],
@@ -283,7 +344,6 @@ async function main(): Promise<void> {
     ['KV reuse (prompt tokens not prefilled again)', fmt(100 * s['kvReuseRate']!, ' %'), ''],
     ['worker RSS', worker ? fmt(worker.rssBytes / 2 ** 20, ' MB') : '–', 'target ≤ 400 MB'],
   ];
-  const pq = (xs: readonly number[]): string => `${fmt(percentile(xs, 50), ' ms')} / ${fmt(percentile(xs, 95), ' ms')}`;
   if (switched) {
     const note = `${args.switches} switches, ${args.thinkMs} ms from the switch to the keystroke`;
     for (const mode of ['without', 'with'] as const) {
@@ -292,6 +352,21 @@ async function main(): Promise<void> {
       rows.push([`${label}: first ghost text p50 / p95`, pq(r.latencies.firstText), `${note}; ${r.latencies.firstText.length} showed one`]);
       rows.push([`${label}: whole suggestion p50 / p95`, pq(r.latencies.whole), '']);
       rows.push([`${label}: tokens prefilled at the keystroke p50 / p95`, `${percentile(r.prefilled, 50)} / ${percentile(r.prefilled, 95)}`, mode === 'with' ? `background: ${switched.background.sent} prefills, ${switched.background.cancelled} cancelled by the keystroke, ${switched.background.prefilledTokens} tokens` : '']);
+    }
+  }
+  const ar = alternativesInReplay;
+  rows.push([
+    'alternatives: worker time per keystroke (replay)',
+    fmt(ar.ms / Math.max(1, keystrokes), ' ms'),
+    `${ALTERNATIVES} per suggestion, decoded after it; ${ar.runs} runs, ${ar.cancelled} cancelled by the next keystroke, ${ar.generatedTokens} tokens, ${ar.offered} kept`,
+  ]);
+  if (accepts) {
+    rows.push(['alternatives: worker time of one undisturbed run p50 / p95', pq(accepts.alternatives.ms), `${accepts.alternatives.ms.length} suggestions; kept after the filters: ${accepts.alternatives.kept.reduce((x, y) => x + y, 0)}`]);
+    for (const mode of ['prepared', 'onAsk'] as const) {
+      const r = accepts[mode];
+      const label = `next suggestion after an accept, ${mode === 'prepared' ? 'prepared at the accept' : 'started when the editor asks'}`;
+      rows.push([`${label}: first ghost text p50 / p95`, pq(r.firstText), `from the accept; the editor asks ${ACCEPT_ASK_MS} ms after it; ${r.firstText.length} of ${r.whole.length} showed one`]);
+      rows.push([`${label}: whole suggestion p50 / p95`, pq(r.whole), '']);
     }
   }
   console.log('| measure | value | note |\n|---|---|---|');
@@ -309,7 +384,15 @@ async function main(): Promise<void> {
     ? { switches: args.switches, thinkMs: args.thinkMs, without: switchJson(switched.without), with: switchJson(switched.with), background: switched.background }
     : null;
   if (args.json) {
-    fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, firstKeystrokeAfterSwitch, cpu, loadAverage: { before: loadBefore, after: os.loadavg() }, date: new Date().toISOString() }, null, 2));
+    const latencyJson = (l: Latencies) => ({ samples: l.whole.length, firstTextP50Ms: percentile(l.firstText, 50), firstTextP95Ms: percentile(l.firstText, 95), wholeP50Ms: percentile(l.whole, 50), wholeP95Ms: percentile(l.whole, 95) });
+    const alternatives = {
+      count: ALTERNATIVES,
+      replay: { ...alternativesInReplay, msPerKeystroke: alternativesInReplay.ms / Math.max(1, keystrokes) },
+      undisturbedMsP50: accepts ? percentile(accepts.alternatives.ms, 50) : null,
+      undisturbedMsP95: accepts ? percentile(accepts.alternatives.ms, 95) : null,
+    };
+    const nextAfterAccept = accepts ? { askMs: ACCEPT_ASK_MS, prepared: latencyJson(accepts.prepared), onAsk: latencyJson(accepts.onAsk) } : null;
+    fs.writeFileSync(args.json, JSON.stringify({ rows, settings: SHIPPED_DEFAULTS, summary: s, worker, firstKeystrokeAfterSwitch, alternatives, nextAfterAccept, cpu, loadAverage: { before: loadBefore, after: os.loadavg() }, date: new Date().toISOString() }, null, 2));
   }
   await host.stop();
 }

@@ -13,6 +13,7 @@ import { CompletionPipeline } from '../completion/pipeline';
 import type { PipelineStats } from '../completion/stats';
 import type { NeighbourFile } from '../completion/types';
 import { clip } from '../worker/errors';
+import { registerAlternativeKeys } from './alternatives';
 import { registerBackgroundPrefill } from './backgroundPrefill';
 import { bundledModelsFolder, MODEL_STATE_KEY, registerCommands } from './commands';
 import { NeighbourTracker } from './neighbours';
@@ -108,6 +109,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<UltraM
     background.disposable,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
     ...registerCommands({ context, host: engine, pipeline, log, loadModel, afterAccept: () => prepareNext(pipeline, isEnabled, neighboursOf, log) }),
+    ...registerAlternativeKeys(provider, pipeline),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       const before = settings;

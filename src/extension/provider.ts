@@ -72,6 +72,8 @@ export function requestAt(
 
 export class InlineProvider implements vscode.InlineCompletionItemProvider {
   private refreshTimer: NodeJS.Timeout | null = null;
+  /** The last suggestion returned: where, and whether alternatives came with it (src/extension/alternatives.ts). */
+  private lastShown: { readonly document: vscode.TextDocument; readonly version: number; readonly offset: number; readonly items: number } | null = null;
 
   constructor(private readonly deps: ProviderDeps) {}
 
@@ -122,6 +124,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       item.command = { title: 'Accepted', command: 'ultramem-complete.accepted', arguments: [document.languageId] };
       // Show Next / Previous Inline Suggestion cycles through these (src/completion/alternatives.ts)
       const alternatives = (answer.alternatives ?? []).map((a) => new vscode.InlineCompletionItem(inserted(a), range, item.command));
+      this.lastShown = { document, version, offset: document.offsetAt(position), items: 1 + alternatives.length };
       return [item, ...alternatives];
     } catch (e) {
       this.deps.log.warn(`completion failed: ${(e as Error).message}`);
@@ -149,6 +152,12 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
       if (hide) void vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }, STREAM_REFRESH_MS);
+  }
+
+  /** Whether the suggestion last returned, here, came without alternatives. */
+  shownAlone(document: vscode.TextDocument, position: vscode.Position): boolean {
+    const last = this.lastShown;
+    return !!last && last.items === 1 && last.document === document && last.version === document.version && last.offset === document.offsetAt(position);
   }
 
   dispose(): void {

@@ -289,12 +289,20 @@ export class Engine {
     if (control.isCancelled()) return result(0, 0, 0, 0, true);
     const { ids } = await this.buildPrompt(params.prompt, maxTokens);
     const reused = this.session.commonPrefix(ids);
-    let pos = reused;
+    const { pos, chunks } = await this.forwardInChunks(ids, reused, control.isCancelled, fixed);
+    return result(ids.length, reused, pos - reused, chunks, pos < ids.length);
+  }
+
+  /**
+   * Runs ids[from..] into the KV cache in chunks of about PREFILL_CHUNK_MS (or `fixed` tokens), checking for a cancel
+   * before each; the cache is rolled back to `from` only once the first chunk goes ahead. Returns how far it got.
+   */
+  private async forwardInChunks(ids: readonly number[], from: number, isCancelled: () => boolean, fixed?: number): Promise<{ pos: number; chunks: number }> {
+    let pos = from;
     let chunks = 0;
     let chunk = fixed ?? PREFILL_FIRST_CHUNK;
-    while (pos < ids.length) {
-      if (control.isCancelled()) return result(ids.length, reused, pos - reused, chunks, true);
-      if (chunks === 0) this.session.truncate(pos); // the cache is rolled back only once the prefill goes ahead
+    while (pos < ids.length && !isCancelled()) {
+      if (chunks === 0) this.session.truncate(pos);
       const n = Math.min(chunk, ids.length - pos);
       const t = performance.now();
       await this.session.forward(ids.slice(pos, pos + n));
@@ -305,7 +313,7 @@ export class Engine {
         chunk = Math.max(PREFILL_MIN_CHUNK, Math.min(PREFILL_MAX_CHUNK, Math.round(PREFILL_CHUNK_MS / perToken)));
       }
     }
-    return result(ids.length, reused, pos - reused, chunks, false);
+    return { pos, chunks };
   }
 
   /**
@@ -445,8 +453,15 @@ export class Engine {
     const result = (cancelled: boolean): AlternativesResult => ({ alternatives, cancelled, prefilledTokens, generatedTokens, ms: performance.now() - t0 });
     if (control.isCancelled()) return result(true);
     const built = await this.buildPrompt(params.prompt, maxTokens);
+    // Normally the completion just ran this prompt; otherwise (alternatives for a cached suggestion) the prompt goes
+    // in by chunks as a background prefill does, so that a keystroke never waits behind a whole prefill.
+    const last = built.ids.length - 1;
+    const reused = Math.min(last, this.session.commonPrefix(built.ids));
+    const { pos } = await this.forwardInChunks(built.ids.slice(0, last), reused, control.isCancelled);
+    prefilledTokens = pos - reused;
+    if (pos < last) return result(true);
     const pre = await this.prefill(built.ids);
-    prefilledTokens = built.ids.length - pre.reused;
+    prefilledTokens += built.ids.length - pre.reused;
     const quiet: DecodeControl = { isCancelled: control.isCancelled, onPartial: () => undefined };
     for (const first of this.alternativeFirsts(pre.logits, built.healBytes, count)) {
       this.session.truncate(built.ids.length);

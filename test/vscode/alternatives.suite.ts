@@ -1,11 +1,14 @@
 /// <reference types="mocha" />
 /**
  * Issue 14, point 8 in a real editor with the shipped model: after a suggestion is shown its alternatives are decoded,
- * `editor.action.inlineSuggest.showNext` shows another one and `showPrevious` the first again; a whole accept starts
- * the next suggestion at the new cursor at once.
+ * Alt+] (ultramem-complete.showNextSuggestion) and `editor.action.inlineSuggest.showNext` show another one and
+ * `showPrevious` the first again; a whole accept starts the next suggestion at the new cursor at once.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { SHOW_NEXT_COMMAND } from '../../src/extension/alternatives';
 import { closeAll, commit, modelReady, openWithCursor, SECTION, settle, sleep, until } from './helpers';
 import { pythonSample } from './samples';
 
@@ -31,8 +34,8 @@ suite('alternatives and the next suggestion', () => {
     await vscode.commands.executeCommand(`${SECTION}.trigger`);
     await settle(a);
     await until(() => a.stats.alternatives.offered > offered, 'alternatives decoded after the suggestion');
-    await sleep(500); // the provider re-asks once they are decoded (its answer to the explicit trigger had none)
-    await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+    // Alt+]: the answer to the explicit trigger came before its alternatives; the key has VS Code ask again first
+    await vscode.commands.executeCommand(SHOW_NEXT_COMMAND);
     await sleep(200);
     const next = await shownSuggestion(editor);
     await sleep(500); // after the undo the editor asks again (automatic) and shows the first
@@ -42,7 +45,8 @@ suite('alternatives and the next suggestion', () => {
     assert.ok(next.length > 0, 'an alternative is shown');
     assert.notEqual(next, first);
     await closeAll();
-    // the same cursor in a fresh editor: the cache answers the trigger with the suggestion and its alternatives
+    // the same cursor in a fresh editor: the cache answers the trigger with the suggestion and its alternatives, and
+    // VS Code's own commands cycle through them
     const again = await openWithCursor(pythonSample('rescale'), 'python');
     await vscode.commands.executeCommand(`${SECTION}.trigger`);
     await sleep(500);
@@ -64,5 +68,33 @@ suite('alternatives and the next suggestion', () => {
     await until(() => a.stats.prefetches > prefetches, 'the next suggestion started after the accept');
     assert.equal(a.stats.modelRequests, requests + 1, 'one generation, for the new cursor');
     assert.ok(editor.document.getText().length > 0);
+  });
+
+  test('a screenshot of cycling for the README (only with ULTRAMEM_SCREENSHOT_DIR)', async function () {
+    const dir = process.env.ULTRAMEM_SCREENSHOT_DIR;
+    if (!dir) this.skip();
+    const a = await modelReady();
+    const toolbar = vscode.workspace.getConfiguration('editor.inlineSuggest');
+    await toolbar.update('showToolbar', 'always', vscode.ConfigurationTarget.Global); // the "2/3" beside the ghost text
+    try {
+      for (const c of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel']) {
+        await vscode.commands.executeCommand(c).then(undefined, () => undefined);
+      }
+      await openWithCursor(pythonSample('rescale'), 'python');
+      const { runs, offered } = a.stats.alternatives;
+      await vscode.commands.executeCommand(`${SECTION}.trigger`);
+      await settle(a);
+      // the first test left this suggestion's alternatives in the cache; alone, this test waits for them
+      await until(() => a.stats.alternatives.runs === runs || a.stats.alternatives.offered > offered, 'alternatives');
+      await sleep(800);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+      await sleep(1000);
+      const file = path.join(dir, 'alternatives-cycling.png');
+      fs.rmSync(file, { force: true });
+      console.log('[screenshot] alternatives-cycling.png');
+      await until(() => fs.existsSync(file) && fs.statSync(file).size > 0, 'the screenshot', 20_000);
+    } finally {
+      await toolbar.update('showToolbar', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 });

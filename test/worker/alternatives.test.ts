@@ -60,6 +60,15 @@ describe('alternatives in the worker (tiny fixture)', () => {
     assert.deepEqual(order, ['alternatives', 'complete']);
   });
 
+  test('for a prompt the cache lacks (alternatives of a cached suggestion) they prefill it first, as a background prefill does', async () => {
+    const w = worker();
+    await w.request('complete', { prompt: fimPrompt('const users = await db.query("select * from users");\nfor (const user of users) {\n  ', '\n}\n'), stop: { maxTokens: 8, maxLines: 1 } });
+    const alt = await w.request('alternatives', { ...params(), count: 2 });
+    assert.equal(alt.cancelled, false);
+    assert.ok(alt.prefilledTokens > 10, `prefilled ${alt.prefilledTokens}`);
+    assert.equal(alt.alternatives.length, 2);
+  });
+
   test('a bad count is refused', async () => {
     const w = worker();
     await assert.rejects(w.request('alternatives', { ...params(), count: 0 }), /count/);
