@@ -297,7 +297,8 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
     await openFile('stats.py');
     const f = await newPythonFunction('def normalize(values):');
     const { prefix, suffix } = f;
-    const g = await watchGhost();
+    // 3 s without a change: long enough to see the grown ghost text stay while its alternatives are decoded
+    const g = await watchGhost(3000);
     timings.push(['python: keystroke → first ghost text', g.first.t - g.lastKey]);
     timings.push(['python: keystroke → whole ghost text', g.final.t - g.lastKey]);
     console.log(`  python ghost text ${describeGhost(g)}`);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { EngineHost } from '../../src/client/engineHost';
+import { ALTERNATIVES } from '../../src/completion/alternatives';
 import { CompletionPipeline, type PipelineOptions } from '../../src/completion/pipeline';
 import { InlineProvider } from '../../src/extension/provider';
 import { requestAt } from '../helpers/cursor';
@@ -124,8 +125,15 @@ describe('inline provider', () => {
 
   test('a streamed suggestion grows in one step: when decoding ends, one trigger without hiding it', async () => {
     // A long generation (many tokens allowed) so that decoding is still running when the first piece is shown.
-    const long = new CompletionPipeline(host, () => ({ ...OPTIONS, maxTokens: 200, maxLines: 64 }));
+    const long = new CompletionPipeline(host, () => ({ ...OPTIONS, maxTokens: 200, maxLines: 64, alternatives: ALTERNATIVES }));
     const streamer = new InlineProvider({ pipeline: long, log: silent, isEnabled: () => true, neighbours: () => [] });
+    /** Waits until an alternatives run started since `before` has ended (decoded or cancelled). */
+    const alternativesEnded = async (before: typeof long.stats.alternatives): Promise<void> => {
+      const s = long.stats.alternatives;
+      const ended = (): boolean => s.runs > before.runs && (s.ms > before.ms || s.generatedTokens > before.generatedTokens || s.cancelled > before.cancelled);
+      for (const deadline = Date.now() + 10_000; !ended() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    };
+    let withAlternatives = 0;
     const ask = async (doc: FakeDocument, pos: Position, ctx: vscode.InlineCompletionContext): Promise<string> =>
       ((await streamer.provideInlineCompletionItems(doc as never, pos as never, ctx, token() as never))?.[0]?.insertText as string | undefined) ?? '';
     let checked = 0;
@@ -135,6 +143,7 @@ describe('inline provider', () => {
         fake.window.activeTextEditor = { document: doc, options: { tabSize: 2, insertSpaces: true } };
         executed.length = 0;
         long.reset();
+        const before = { ...long.stats.alternatives };
         const first = await ask(doc, pos, AUTO);
         await long.idle();
         await new Promise((r) => setTimeout(r, 100));
@@ -146,12 +155,18 @@ describe('inline provider', () => {
         // asks again only after a hide, so the provider triggers once, with the whole text.
         assert.deepEqual(executed, ['editor.action.inlineSuggest.trigger']);
         assert.ok(whole.startsWith(first.trimEnd()), `${JSON.stringify(first)} then ${JSON.stringify(whole)}`);
+        // nor once its alternatives are decoded: asking for them again would hide the grown ghost text
+        await alternativesEnded(before);
+        await new Promise((r) => setTimeout(r, 100));
+        if (long.stats.alternatives.offered > before.offered) withAlternatives++;
+        assert.deepEqual(executed, ['editor.action.inlineSuggest.trigger']);
         // an explicit request (Trigger Completion) is answered with the whole text at once
         long.reset();
         assert.equal(await ask(doc, pos, MANUAL), whole);
         checked++;
       }
       assert.ok(checked > 0, 'at least one sample streamed');
+      assert.ok(withAlternatives > 0, 'at least one streamed sample had alternatives');
     } finally {
       fake.window.activeTextEditor = undefined;
       streamer.dispose();
