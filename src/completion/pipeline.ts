@@ -68,11 +68,6 @@ export interface CompleteOptions {
   readonly onUpdate?: (finished: boolean) => void;
   /** Skip the debounce (tests, CLI, bench replays that pace themselves). */
   readonly noDebounce?: boolean;
-  /**
-   * Called once when the alternatives of the suggestion this request was answered with are decoded, if the answer
-   * came without them; only the latest such request, and not after a request for another prompt.
-   */
-  readonly onAlternatives?: () => void;
 }
 
 export interface PipelineAnswer {
@@ -176,9 +171,8 @@ export class CompletionPipeline {
   private generation: Generation | null = null;
   /** The params of the last prompt sent to the worker (a completion or a finished prefill): its KV cache holds it. */
   private lastPrompt: string | null = null;
-  /** The alternatives of the last finished suggestion, and the request to tell when they are decoded. */
+  /** The alternatives of the last finished suggestion. */
   private alternatives: AlternativesRun | null = null;
-  private alternativesWatcher: { readonly key: string; readonly notify: () => void } | null = null;
 
   constructor(
     private readonly backend: CompletionBackend,
@@ -303,7 +297,7 @@ export class CompletionPipeline {
         const answer = { result: CompletionResult.of(text, hit.typed ? 'typedThrough' : 'cache', hit.raw.stopReason), streaming: false };
         if (hit.typed) return answer;
         this.startAlternatives(req.languageId, ctx, () => this.paramsFor(req, prepared), text);
-        return this.withAlternatives(answer, req.languageId, ctx, opts);
+        return this.withAlternatives(answer, req.languageId, ctx);
       }
       // The same prompt again: greedy decoding would give the same text, which the filters discard again.
       if (!hit.typed) return this.skip('filteredOut');
@@ -321,7 +315,7 @@ export class CompletionPipeline {
       // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
       // than no suggestion, or the rest of a suggestion that was never shown.
       diverged = !attached.gen.failed && !this.goesThrough(attached.gen, attached.typed) && !opts.signal?.aborted;
-      if (!diverged) return attached.typed ? answer : this.withAlternatives(answer, req.languageId, ctx, opts);
+      if (!diverged) return attached.typed ? answer : this.withAlternatives(answer, req.languageId, ctx);
     }
 
     if (req.trigger === 'automatic' && !opts.noDebounce && !diverged) {
@@ -335,7 +329,7 @@ export class CompletionPipeline {
       gen.counted.add('');
       this.stats.shown(performance.now() - t0, 'model');
     }
-    return this.withAlternatives(answer, req.languageId, ctx, opts);
+    return this.withAlternatives(answer, req.languageId, ctx);
   }
 
   /**
@@ -358,13 +352,12 @@ export class CompletionPipeline {
     return 'started';
   }
 
-  /** Typing cancels alternatives: a request for another prompt (null: any) stops those of the last one and forgets who waits for them. */
+  /** Typing cancels alternatives: a request for another prompt (null: any) stops those of the last one. */
   private keepAlternativesOf(key: string | null): void {
     if (this.alternatives && this.alternatives.key !== key) {
       this.alternatives.controller.abort();
       this.alternatives = null;
     }
-    if (this.alternativesWatcher && this.alternativesWatcher.key !== key) this.alternativesWatcher = null;
   }
 
   /**
@@ -397,11 +390,6 @@ export class CompletionPipeline {
         run.texts = texts;
         if (!r.cancelled) this.cache.setAlternatives(languageId, ctx.prefix, ctx.suffix, texts);
         this.log(`alternatives: ${texts.length} of ${r.alternatives.length} kept, ${r.generatedTokens} tokens, ${r.ms.toFixed(0)} ms${r.cancelled ? ', cancelled' : ''}`);
-        const w = this.alternativesWatcher;
-        if (texts.length > 0 && w?.key === key) {
-          this.alternativesWatcher = null;
-          w.notify();
-        }
       })
       .catch((e: unknown) => {
         if (this.alternatives === run) this.alternatives = null;
@@ -409,14 +397,12 @@ export class CompletionPipeline {
       });
   }
 
-  /** An answer at the cursor where its suggestion was decoded: with the alternatives when they are decoded, else its caller hears when they are. */
-  private withAlternatives(answer: PipelineAnswer, languageId: string, ctx: CursorContext, opts: CompleteOptions): PipelineAnswer {
+  /** An answer at the cursor where its suggestion was decoded: with its alternatives, once they are decoded. */
+  private withAlternatives(answer: PipelineAnswer, languageId: string, ctx: CursorContext): PipelineAnswer {
     if (answer.result.isEmpty) return answer;
     const key = cacheKey(languageId, ctx.prefix, ctx.suffix);
     const texts = this.cache.alternativesOf(languageId, ctx.prefix, ctx.suffix) ?? (this.alternatives?.key === key ? this.alternatives.texts : null);
-    if (texts && texts.length > 0) return { ...answer, alternatives: texts };
-    if (opts.onAlternatives) this.alternativesWatcher = { key, notify: opts.onAlternatives };
-    return answer;
+    return texts && texts.length > 0 ? { ...answer, alternatives: texts } : answer;
   }
 
   /** The cursor context of a request, and the budgets its prompt is built with. */

@@ -74,8 +74,6 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
   private refreshTimer: NodeJS.Timeout | null = null;
   /** The last suggestion returned: where, and whether alternatives came with it (src/extension/alternatives.ts). */
   private lastShown: { readonly document: vscode.TextDocument; readonly version: number; readonly offset: number; readonly items: number } | null = null;
-  /** Where the provider last had VS Code replace a suggestion in place (scheduleRefresh); the next request answers it. */
-  private inPlaceRefresh: { readonly document: vscode.TextDocument; readonly version: number } | null = null;
 
   constructor(private readonly deps: ProviderDeps) {}
 
@@ -87,8 +85,6 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const t0 = Date.now();
     const manual = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
-    const refresh = manual && this.inPlaceRefresh?.document === document && this.inPlaceRefresh.version === document.version;
-    this.inPlaceRefresh = null;
     if (!manual && !this.deps.isEnabled(document.languageId)) {
       this.deps.log.debug(`no completion: disabled for ${document.languageId}`);
       return undefined;
@@ -106,12 +102,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
         signal,
         early: !manual,
         onUpdate: (finished) => {
-          if (finished) this.scheduleRefresh(document, version, false);
+          if (finished) this.scheduleRefresh(document, version);
         },
-        // VS Code asks again for Show Next only after an automatic request; an explicit one's items are all it cycles.
-        // Not for the in-place refresh of a streamed suggestion: asking again after it hid the grown ghost text for
-        // frames when the alternatives came (UI test); Alt+] asks again if the user cycles (./alternatives.ts).
-        onAlternatives: manual && !refresh ? () => this.scheduleRefresh(document, version) : undefined,
       });
       const r = answer.result;
       if (r.isEmpty) {
@@ -149,14 +141,12 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider {
    * focused editor), and the ghost text is missing until the answer arrives (15-330 ms on 2 busy cores).
    * test/e2e/ui.test.mjs counts those frames.
    */
-  private scheduleRefresh(document: vscode.TextDocument, version: number, hide = true): void {
+  private scheduleRefresh(document: vscode.TextDocument, version: number): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.document !== document || document.version !== version) return;
-      if (hide) void vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
-      else this.inPlaceRefresh = { document, version };
       void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }, STREAM_REFRESH_MS);
   }

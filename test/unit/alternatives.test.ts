@@ -118,30 +118,6 @@ describe('pipeline alternatives', () => {
     await settle();
     assert.equal(pipeline.stats.alternatives.cancelled, 1);
   });
-
-  test('the latest caller answered without them hears once when they are decoded; a request for another prompt in between silences it', async () => {
-    const backend = scripted('return w * h;', ['return h * w;']);
-    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
-    let heard = 0;
-    await pipeline.complete(requestAt(DOC), { noDebounce: true, onAlternatives: () => heard++ });
-    await settle();
-    backend.release();
-    await settle();
-    assert.equal(heard, 1);
-    const withThem = await pipeline.complete(requestAt(DOC), { onAlternatives: () => heard++ });
-    assert.deepEqual(withThem.alternatives, ['return h * w;']);
-    assert.equal(heard, 1, 'an answer that carried them is not called');
-
-    const other = scripted('return w * h;', ['return h * w;']);
-    const p2 = new CompletionPipeline(other, () => OPTIONS);
-    let silenced = 0;
-    await p2.complete(requestAt(DOC), { noDebounce: true, onAlternatives: () => silenced++ });
-    await settle();
-    p2.prefetch(requestAt(DOC.replace('║', '// note\n    ║')));
-    other.release();
-    await settle();
-    assert.equal(silenced, 0);
-  });
 });
 
 describe('pipeline prefetch (the next suggestion after an accept)', () => {

@@ -29,7 +29,7 @@ suite('alternatives and the next suggestion', () => {
 
   test('Show Next Inline Suggestion cycles to an alternative and Show Previous back to the first', async () => {
     const a = await modelReady();
-    const { editor } = await openWithCursor(pythonSample('rescale'), 'python');
+    const { editor } = await openWithCursor(pythonSample('spread'), 'python');
     const offered = a.stats.alternatives.offered;
     await vscode.commands.executeCommand(`${SECTION}.trigger`);
     await settle(a);
@@ -47,7 +47,7 @@ suite('alternatives and the next suggestion', () => {
     await closeAll();
     // the same cursor in a fresh editor: the cache answers the trigger with the suggestion and its alternatives, and
     // VS Code's own commands cycle through them
-    const again = await openWithCursor(pythonSample('rescale'), 'python');
+    const again = await openWithCursor(pythonSample('spread'), 'python');
     await vscode.commands.executeCommand(`${SECTION}.trigger`);
     await sleep(500);
     await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
@@ -77,10 +77,10 @@ suite('alternatives and the next suggestion', () => {
     const toolbar = vscode.workspace.getConfiguration('editor.inlineSuggest');
     await toolbar.update('showToolbar', 'always', vscode.ConfigurationTarget.Global); // the "2/3" beside the ghost text
     try {
-      for (const c of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel']) {
+      for (const c of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel', 'notifications.clearAll']) {
         await vscode.commands.executeCommand(c).then(undefined, () => undefined);
       }
-      await openWithCursor(pythonSample('rescale'), 'python');
+      await openWithCursor(pythonSample('spread'), 'python');
       const { runs, offered } = a.stats.alternatives;
       await vscode.commands.executeCommand(`${SECTION}.trigger`);
       await settle(a);
