@@ -108,3 +108,21 @@ def test_4bit_value_tables_are_read_back_as_the_graph_holds_them(tmp_path):
         values = memory.values.detach()
         step = values.abs().max(dim=1, keepdim=True).values / 7  # one 4-bit step of each row
         assert ((torch.as_tensor(state[f"memories.{k}.values"]) - values).abs() <= step / 2 + 1e-6).all()
+
+
+def test_graphs_of_the_earlier_memory_layout_import_too(tmp_path):
+    """The committed fixture's float graph predates the current memory layer (each side's per-rank keys in their own
+    gathered table, the filter keys a 4-D matmul constant), as the shipped model's graph does: it imports into a
+    model with PyTorch's logits (golden.json, within the key reconstruction's LayerNorm eps, onnx_import.py)."""
+    import os
+    import shutil
+    fixture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
+    shutil.copyfile(os.path.join(fixture, "config.json"), tmp_path / "config.json")
+    shutil.copyfile(os.path.join(fixture, "model.float.onnx"), tmp_path / "model.onnx")
+    model = load_model_folder(str(tmp_path)).eval()
+    with open(os.path.join(fixture, "golden.json")) as f:
+        prompts = json.load(f)["prompts"]
+    for prompt in prompts:
+        with torch.no_grad():
+            got = model(torch.tensor([prompt["ids"]]))[0][0, -1]
+        assert torch.allclose(got, torch.tensor(prompt["firstLogits"]), atol=1e-3), prompt["text"]

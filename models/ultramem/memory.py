@@ -17,6 +17,10 @@ the fp32 graph the extension runs. There is no softmax over the scores (§1.6). 
   - training: all per-rank scores S (r*n per side), then gathers; gradients reach the keys through S;
   - inference (`fold_for_inference`): the key LayerNorm and u, t are folded into constant tables, one n-wide
     matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered (notes §5.1).
+    Written for onnxruntime on a CPU at batch 1: a true matmul over all tokens for the filter and one batched
+    matmul over gathered key rows for the candidates, both sides together (not one tiny matmul per token and
+    candidate, which made a prefill's memory layers cost as much as the rest of the network), and few small nodes
+    (README.md, "The engine against llama.cpp").
 """
 from __future__ import annotations
 
@@ -88,15 +92,16 @@ class UltraMemLayer(nn.Module):
         return self._norm(q, self.query_norm)
 
     def _grid(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Exact scores on the candidate grid. a, b: (T, r, m_f) -> per-core scores (T, h, m_f*m_f)."""
+        """Exact scores on the candidate grid. a, b: (T, 1, m_f, r) -> per-core scores (T, h, m_f*m_f)."""
         mf = self.cfg.n_filter
         if self.cfg.retrieval == "pkm":
-            return (a[:, 0, :, None] + b[:, 0, None, :]).view(-1, 1, mf * mf)
-        aC = torch.matmul(a.transpose(1, 2).unsqueeze(1), self.cores)  # (T, h, m_f, r)
-        return torch.matmul(aC, b.unsqueeze(1)).view(-1, self.cfg.mcs_cores, mf * mf)  # (T, h, m_f*m_f)
+            return (a + b.transpose(2, 3)).view(-1, 1, mf * mf)
+        aC = torch.matmul(a, self.cores)  # (T, h, m_f, r)
+        return torch.matmul(aC, b.transpose(2, 3)).view(-1, self.cfg.mcs_cores, mf * mf)  # (T, h, m_f*m_f)
 
     def _select(self, i_row, i_col, a, b):
-        """Top-m over the candidate grid. Returns virtual addresses (T, m) and per-core scores (T, h, m)."""
+        """Top-m over the candidate grid. i_row, i_col: (T, m_f) key indices; a, b as in `_grid`.
+        Returns virtual addresses (T, m) and per-core scores (T, h, m)."""
         m, mf, n = self.cfg.topk, self.cfg.n_filter, self.cfg.n_keys
         grid = self._grid(a, b)  # (T, h, mf*mf)
         _, j = torch.topk(grid.sum(1), m, dim=-1)  # rank on the summed cores (MCS)
@@ -134,11 +139,11 @@ class UltraMemLayer(nn.Module):
     # ---- forward ----------------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (..., d) pre-FFN normed states -> memory output (..., d)."""
-        addr, w = self.retrieve(x.reshape(-1, self.query.in_features))
+        addr, w = self.retrieve(x)
         return self._read_values(addr, w).view_as(x)
 
     def retrieve(self, x: torch.Tensor):
-        """x: (T, d) -> virtual addresses (T, H*m) and per-core scores (T, h, H*m), computed in fp32."""
+        """x: (..., d), T states -> virtual addresses (T, H*m) and per-core scores (T, h, H*m), computed in fp32."""
         with _without_autocast(x):
             xf = x if x.dtype == torch.float32 else x.float()
             addr, w = self._retrieve_folded(xf) if self.folded is not None else self._retrieve(xf)
@@ -175,12 +180,13 @@ class UltraMemLayer(nn.Module):
         i_col = torch.topk(s_col, mf, dim=-1).indices
         a = torch.gather(S[0], 2, i_row.unsqueeze(1).expand(-1, r, -1))  # (T, r, mf)
         b = torch.gather(S[1], 2, i_col.unsqueeze(1).expand(-1, r, -1))
-        return self._select(i_row, i_col, a, b)
+        return self._select(i_row, i_col, a.transpose(1, 2).unsqueeze(1), b.transpose(1, 2).unsqueeze(1))
 
     # ---- inference folding ---------------------------------------------------------------------------------
     @torch.no_grad()
     def fold_for_inference(self) -> None:
-        """Precompute what is constant at inference: normed keys, filter keys u^T K, t^T K (notes §5.1)."""
+        """Precompute what is constant at inference (notes §5.1): the rank-1 filter keys u^T K, t^T K, and the normed
+        keys of every rank with row i of side s at s*n + i, so that one gather fetches both sides' candidates."""
         cfg = self.cfg
         keys = self._norm(self.keys, self.key_norm)  # (2, r, n, D_k)
         if cfg.retrieval == "pkm":
@@ -191,27 +197,27 @@ class UltraMemLayer(nn.Module):
                 (self.filter_t.view(-1, 1, 1) * keys[1]).sum(0),
             ])
         self.folded = {
-            "filter_keys_t": filt.transpose(1, 2).contiguous(),             # (2, D_k, n)
-            "rank_keys": keys.permute(0, 2, 3, 1).contiguous(),              # (2, n, D_k, r)
+            "filter_keys_t": filt.transpose(1, 2).contiguous(),                            # (2, D_k, n)
+            # (2n, r, D_k): 3-D, so that quantize.py keeps it in float (it quantizes 2-D row tables)
+            "rank_keys": keys.permute(0, 2, 1, 3).reshape(2 * cfg.n_keys, cfg.tucker_rank, -1).contiguous(),
+            "side_offset": torch.tensor([0, cfg.n_keys]).view(1, 2, 1),
         }
 
     def unfold(self) -> None:
         self.folded = None
 
     def _retrieve_folded(self, x: torch.Tensor):
-        """Inference path: one n-wide matmul per side, then the m selected per-rank keys only."""
+        """Inference path: one n-wide matmul per side ranks the keys for all tokens at once, then one gather takes
+        the m selected keys' rows of every rank, both sides together, and one batched matmul scores them."""
         cfg = self.cfg
-        mf = cfg.n_filter
-        q = self._queries(x).transpose(0, 1).unsqueeze(2)  # (2, T, 1, D_k)
-        # select, not squeeze: the exporter turns a squeeze of a dimension it cannot size into an If
-        s_bar = torch.matmul(q, self.folded["filter_keys_t"].unsqueeze(1)).select(2, 0)  # (2, T, n)
-        idx = torch.topk(s_bar, mf, dim=-1).indices  # (2, T, mf)
-        rank_keys = self.folded["rank_keys"]
-        exact = []
-        for side in range(2):
-            k_sel = rank_keys[side][idx[side]]  # (T, mf, D_k, r)
-            exact.append(torch.matmul(q[side].unsqueeze(1), k_sel).select(2, 0).transpose(1, 2))  # (T, r, mf)
-        return self._select(idx[0], idx[1], exact[0], exact[1])
+        mf, r = cfg.n_filter, cfg.tucker_rank
+        q = self._queries(x)  # (T, 2, D_k)
+        s_bar = torch.matmul(q.transpose(0, 1), self.folded["filter_keys_t"])  # (2, T, n)
+        idx = torch.topk(s_bar, mf, dim=-1).indices.transpose(0, 1)  # (T, 2, mf)
+        k_sel = self.folded["rank_keys"][idx + self.folded["side_offset"]]  # (T, 2, mf, r, D_k)
+        cand = torch.matmul(k_sel.view(-1, 2, mf * r, cfg.key_dim), q.unsqueeze(-1)).view(-1, 2, mf, r)
+        a, b = cand.split(1, dim=1)  # (T, 1, mf, r) each
+        return self._select(idx[:, 0], idx[:, 1], a, b)
 
 
 def _without_autocast(x: torch.Tensor):

@@ -102,10 +102,17 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
             continue
         elif memory and node.op_type == "Gather" and node.input[0] in tensors \
                 and tensors[node.input[0]].ndim == 3 and tensors[node.input[0]].dtype == np.float32:
-            rank_keys.setdefault(int(memory.group(1)), []).append(tensors[node.input[0]])  # side 0, then 1
+            keys = tensors[node.input[0]]
+            if keys.shape[0] == 2 * cfg.memory.n_keys:  # (2n, r, D_k): both sides, gathered by the candidates
+                rank_keys[int(memory.group(1))] = list(keys.reshape(2, cfg.memory.n_keys, *keys.shape[1:])
+                                                       .transpose(0, 1, 3, 2))
+            else:  # graphs exported before 2026-12-06: (n, D_k, r) per side
+                rank_keys.setdefault(int(memory.group(1)), []).append(keys)  # side 0, then 1
             continue
-        elif memory and node.op_type == "MatMul" and tensors.get(node.input[1], np.empty(0)).ndim == 4:
-            filter_keys[int(memory.group(1))] = tensors[node.input[1]][:, 0]  # (2, D_k, n)
+        elif memory and node.op_type == "MatMul" and tensors.get(node.input[1], np.empty(0)).ndim in (3, 4) \
+                and tensors[node.input[1]].shape[-1] == cfg.memory.n_keys:
+            keys_t = tensors[node.input[1]]  # (2, D_k, n), before 2026-12-06 (2, 1, D_k, n)
+            filter_keys[int(memory.group(1))] = keys_t if keys_t.ndim == 3 else keys_t[:, 0]
             continue
         else:
             continue
