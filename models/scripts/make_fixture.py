@@ -54,7 +54,8 @@ def fixture_config(vocab_size: int) -> ModelConfig:
 
 
 def greedy_path(model, ids):
-    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way."""
+    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way: the
+    reference that the worker's decoding is checked against (test/worker/worker.test.ts)."""
     with torch.no_grad():
         logits, past = model(torch.tensor([ids]), num_logits=1)
         first, greedy, margin = logits[0, -1].clone(), [], float("inf")
