@@ -1,7 +1,8 @@
 // ORT CPU timing of one graph at batch 1, with the worker's session options (ort_session.mjs reads them from
 // src/worker/sessionOptions.json): prefill of 512, 1024 and 2048 tokens; decode ms/token after a 512- and a
-// 1,536-token prefill; and a keystroke at those contexts (roll the last token back, feed two, as a typed character
-// that re-tokenizes does). Graphs of either KV layout (concat or capacity). Prints one JSON line.
+// 1,536-token prefill (forward passes of one given token each: no token is chosen, decoding is the worker's); and a
+// keystroke at those contexts (roll the last token back, feed two, as a typed character that re-tokenizes does).
+// Graphs of either KV layout (concat or capacity). Prints one JSON line.
 // Usage: node models/scripts/bench_ort.mjs model.onnx THREADS VOCAB
 import { openDecoder } from './ort_session.mjs';
 

@@ -74,9 +74,10 @@ def load(run_dir: str):
 
 
 def prompt_order(run_dir: str, summary: dict) -> str:
-    """"psm" or "spm" (the --template given, else the exported manifest's), and ", healed" where the harness healed
-    the last prefix token as the extension does (evaluations from 2026-11-29 on), or ", extension pipeline" where
-    the extension's whole pipeline made the completions (evaluate.py --backend extension)."""
+    """"psm" or "spm" (the --template given then, else the exported manifest's), then how the completions were made:
+    ", extension pipeline" by the extension's own pipeline and worker (dist/cli.js, evaluate.py's only path since
+    2026-12-06), else ", retired harness": evaluate.py's own greedy decoders and prompt builder, removed 2026-12-06
+    (", healed" where they healed the last prefix token as the extension does, from 2026-11-29 on)."""
     order = summary.get("template", "manifest")
     if order not in ("psm", "spm"):
         manifests = [os.path.join(run_dir, "folders", r, "manifest.json") for r, name, _ in MODELS
@@ -85,7 +86,7 @@ def prompt_order(run_dir: str, summary: dict) -> str:
         order = json.load(open(manifest)).get("fim", {}).get("template", "psm") if manifest else "psm"
     if summary.get("decoding") == "extension":
         return order + ", extension pipeline"
-    return order + (", healed" if summary.get("token_healing") else "")
+    return order + (", healed" if summary.get("token_healing") else "") + ", retired harness"
 
 
 def evaluations_of(name: str, evals: dict) -> dict:
@@ -131,13 +132,13 @@ def main_table(runs, bench) -> str:
 
 def language_table(runs) -> str:
     """Per language: validation loss of every run's models, and held-out line / multi-line edit similarity of the
-    evaluations decoded as the extension decodes (healed, or through its pipeline)."""
+    evaluations decoded as the extension decodes (its pipeline, or the retired harness with healing)."""
     langs = sorted({k for _, val, _ in runs for v in val.values() for k in v if k != "mean"})
     losses = [(f"{run} ({label})", val[run]) for label, val, _ in runs for run, _, _ in MODELS if run in val]
     fim = [(f"{run} ({label}, {order})", evals[key]) for label, val, evals in runs
            for run, name, _ in MODELS if run in val and name
            for order, key in evaluations_of(name, evals).items()
-           if order in ("spm, healed", "spm, extension pipeline")
+           if order in ("spm, healed, retired harness", "spm, extension pipeline")
            and any(k.startswith("line/") for k in evals[key]["suites"])]
     rows = ["| language | " + " | ".join(f"val loss {label}" for label, _ in losses) + " | "
             + " | ".join(f"line ES {label}" for label, _ in fim) + " | "

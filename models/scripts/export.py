@@ -22,7 +22,8 @@ def main():
     ap.add_argument("--display-name", required=True)
     ap.add_argument("--description", default="")
     ap.add_argument("--fim-template", choices=["psm", "spm"], default="psm",
-                    help="the FIM prompt order the extension uses with this model (choose by scripts/evaluate.py)")
+                    help="the FIM prompt order the extension uses with this model (to choose, evaluate a folder of "
+                         "each with scripts/evaluate.py)")
     ap.add_argument("--keep-float", action="store_true", help="also write model.float.onnx")
     ap.add_argument("--value-bits", type=int, choices=[4, 8], default=8,
                     help="bits per value-table entry (4 halves the tables; scripts/table_bits.py measures the cost)")

@@ -23,9 +23,9 @@
 #   export   exports the model folders of the runs in RUN_LIST as each finishes, while others still train
 #   finish   the held-out shards, if carried now in data/gpu/heldout/ (the corpus build packs them last), are
 #            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per
-#            language; exports the model folders not exported yet; tokenizer parity samples; starts the FIM
-#            evaluation of the folders on the CPUs in the background
-#   collect  waits for the evaluation; packs metrics, logs, losses, evaluation and plots into $OUT
+#            language; exports the model folders not exported yet; tokenizer parity samples (the FIM evaluation
+#            runs on the workstation, through the extension: models/README.md step 4b)
+#   collect  packs metrics, logs, losses and plots into $OUT
 #   model    the graph of MODEL_RUN (default ultramem) in 15 MiB parts into $OUT (joined here with cat)
 #   ddp      like train, but the first run of RUN_LIST alone, data-parallel over every GPU (torchrun; the global batch
 #            BATCH is split over the GPUs, the data order is the one-GPU order); MAX_S caps its training time (a
@@ -111,8 +111,6 @@ part)
     fi
     if [ "${SMOKE:-1}" = 1 ]; then
       (cd models && timeout 120 python3 -m pytest -q -x -s tests/test_model.py -k moe 2>&1 | tail -8) || true
-      timeout 120 python3 models/scripts/evaluate.py --model models/tiny-fixture --evals "$W/evals" --backend python \
-        --suites he-single,safim-api --limit 3 --workers 2 --out "$W/eval_smoke" || true
     fi
   fi
   wait_for "$W/tokenizer.json" 300
@@ -242,35 +240,16 @@ finish)
   wait
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
-  # every model in its manifest's order (SPM, the shipped order), then PSM on a subset, to compare the orders
-  evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
-            --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
-  models=()
-  for r in "${RUNS[@]}"; do models+=(--model "$W/folders/$r"); done
-  for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || models+=(--model "$W/init/$r"); done
-  mkdir -p "$W/eval"
-  if [ "${FIM_EVAL:-1}" = 0 ]; then   # FIM_EVAL=0: evaluated on the workstation instead (models/README.md step 4)
-    echo "FIM evaluation skipped (FIM_EVAL=0)" > "$W/eval.log"
-  else
-    setsid nohup bash -c "${evaluate[*]} ${models[*]} --per-lang ${PER_LANG:-40} --limit ${LIMIT:-600} \
-        --deadline ${DEADLINE:-100};
-      ${evaluate[*]} ${models[*]} --template psm --name-suffix=-psm --per-lang 20 --limit 300 \
-        --suites he-single,he-multi,safim-control,line,multiline --deadline ${PSM_DEADLINE:-60}" \
-      > "$W/eval.log" 2>&1 < /dev/null &
-  fi
-  sleep "${WAIT_S:-5}"
   ;;
 collect)
-  while pgrep -f scripts/evaluate.py > /dev/null; do sleep 5; done
-  cat "$W/eval.log" || true
   dirs=()
   for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
   python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
   cd "$W"
   optional=()   # the probe and the tokenizer parity samples are skipped in some runs
   for f in probe.json tokenizer_parity.json; do [ ! -f "$f" ] || optional+=("$f"); done
-  tar czf "$OUT/results.tgz" val_loss.json "${optional[@]}" eval tokens/*/tokens.json \
-    folders/*/manifest.json folders/*/config.json export_*.log eval.log \
+  tar czf "$OUT/results.tgz" val_loss.json "${optional[@]}" tokens/*/tokens.json \
+    folders/*/manifest.json folders/*/config.json export_*.log \
     "${RUNS[@]/%//metrics.jsonl}" "${RUNS[@]/%//config.json}" "${RUNS[@]/%/.log}"
   cp tokenizer.json "$OUT/"
   ls -la "$OUT"

@@ -6,7 +6,8 @@ same tokens as PyTorch (a random-init model walks through near ties: models/LOG.
 
 Usage (from the repo root, after `npm ci`):  python3 models/scripts/make_fixture.py [--out models/tiny-fixture]
 golden.json holds, for a few prompts, the prompt ids, the PyTorch greedy continuation and the first logits.
-The script checks that both exported graphs reproduce the greedy tokens in onnxruntime-node before it writes.
+The script checks that both exported graphs give the greedy tokens as their argmax along that path (teacher-forced,
+in onnxruntime-node) before it writes; the worker decodes them in test/worker/worker.test.ts.
 """
 import argparse
 import json
@@ -21,7 +22,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from ultramem import MemoryConfig, ModelConfig  # noqa: E402
 from ultramem.model_folder import write_manifest, write_model_folder  # noqa: E402
-from ultramem.ort_check import run_graph, tokenize  # noqa: E402
+from ultramem.ort_check import argmax_along, tokenize  # noqa: E402
 from ultramem.train import TrainConfig, load_checkpoint, train  # noqa: E402
 
 CANDIDATE_PROMPTS = [
@@ -53,7 +54,8 @@ def fixture_config(vocab_size: int) -> ModelConfig:
 
 
 def greedy_path(model, ids):
-    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way."""
+    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way: the
+    reference that the worker's decoding is checked against (test/worker/worker.test.ts)."""
     with torch.no_grad():
         logits, past = model(torch.tensor([ids]), num_logits=1)
         first, greedy, margin = logits[0, -1].clone(), [], float("inf")
@@ -99,9 +101,9 @@ def main():
         if margin < MIN_MARGIN:
             continue
         decisive += 1
-        _, got = run_graph(os.path.join(args.out, "model.float.onnx"), [], greedy={"prompt": ids, "steps": GREEDY_STEPS})
-        assert got == greedy, f"float graph greedy {got} != PyTorch {greedy} for {text!r}"
-        _, got = run_graph(os.path.join(args.out, "model.onnx"), [], greedy={"prompt": ids, "steps": GREEDY_STEPS})
+        got = argmax_along(os.path.join(args.out, "model.float.onnx"), ids, greedy)
+        assert got == greedy, f"float graph argmax {got} != PyTorch greedy {greedy} for {text!r}"
+        got = argmax_along(os.path.join(args.out, "model.onnx"), ids, greedy)
         if got != greedy:  # a retrieval top-m flip upstream can move logits past the margin (models/LOG.md)
             print(f"int8 graph differs from PyTorch for {text!r}: {got} vs {greedy}")
             continue

@@ -1,11 +1,11 @@
-// Runs an exported graph through onnxruntime-node: the same runtime the extension uses.
+// Runs forward passes of an exported graph through onnxruntime-node, the runtime the extension uses, for parity
+// checks, held-out loss and benchmarks; it decodes nothing (decoding is the worker's, src/worker/engine.ts).
 // Usage: node models/scripts/ort_session.mjs request.json response.json
-//   request: { model, threads?, calls: [{ ids: number[], numLogits?: number, keep?: number }],
-//              greedy?: { prompt: number[], steps: number } }
+//   request: { model, threads?, calls: [{ ids: number[], numLogits?: number, keep?: number }] }
 //   A call continues from the previous call's cache; `keep` first rolls the cache back to its first `keep` tokens.
 //   A call with `targets` (one next token per returned position) answers { nll, argmax } per position instead of
 //   the logits, for held-out loss without shipping every logit through JSON.
-//   response: { calls: [{ dims, logits } | { nll, argmax }], greedy: number[] }
+//   response: { calls: [{ dims, logits } | { nll, argmax }] }
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ export async function openDecoder(modelPath, threads = 1, capacity = 512) {
     return { logits: out.logits, cache: next };
   }
 
-  return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };
+  return { session, emptyCache, truncate, step };
 }
 
 /** The same helpers over capacity buffers: one [1, H, capacity, D] buffer per past tensor, fed as it is; each call
@@ -91,33 +91,7 @@ function capacityDecoder(session, layers, heads, headDim, capacity) {
     return { logits: out.logits, cache: { length: cache.length + T, buffers } };
   }
 
-  return { session, emptyCache, truncate, step, greedy: greedyWith(emptyCache, step) };
-}
-
-/** Greedy decoding from an empty cache: the prompt, then one token a call (parity checks, golden paths). */
-function greedyWith(emptyCache, step) {
-  return async (prompt, steps) => {
-    let cache = emptyCache();
-    let ids = prompt;
-    const tokens = [];
-    for (let s = 0; s < steps; s++) {
-      const r = await step(cache, ids);
-      cache = r.cache;
-      tokens.push(argmaxLast(r.logits));
-      ids = [tokens[tokens.length - 1]];
-    }
-    return tokens;
-  };
-}
-
-/** The argmax of the last position's logits, over every id or only over `ids` (token healing). */
-export function argmaxLast(logits, ids = null) {
-  const v = logits.dims[2];
-  const row = logits.data.subarray(logits.data.length - v);
-  if (ids) return ids.reduce((best, id) => (row[id] > row[best] ? id : best), ids[0]);
-  let best = 0;
-  for (let i = 1; i < v; i++) if (row[i] > row[best]) best = i;
-  return best;
+  return { session, emptyCache, truncate, step };
 }
 
 /** Per position: the negative log-likelihood of its target token and the argmax id. */
@@ -140,7 +114,7 @@ function scoreTargets(logits, targets) {
 async function main(requestPath, responsePath) {
   const request = JSON.parse(readFileSync(requestPath, 'utf8'));
   const decoder = await openDecoder(request.model, request.threads ?? 1, request.capacity ?? 512);
-  const response = { calls: [], greedy: [] };
+  const response = { calls: [] };
   let cache = decoder.emptyCache();
   for (const call of request.calls ?? []) {
     if (call.keep !== undefined) cache = decoder.truncate(cache, call.keep);
@@ -149,7 +123,6 @@ async function main(requestPath, responsePath) {
     response.calls.push(call.targets ? scoreTargets(r.logits, call.targets)
       : { dims: r.logits.dims, logits: Array.from(r.logits.data) });
   }
-  if (request.greedy) response.greedy = await decoder.greedy(request.greedy.prompt, request.greedy.steps);
   writeFileSync(responsePath, JSON.stringify(response));
 }
 

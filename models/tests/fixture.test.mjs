@@ -1,5 +1,6 @@
 // The committed tiny fixture through onnxruntime-node and the npm `tokenizers` binding reproduces the PyTorch
-// golden data: same prompt ids, same greedy tokens from both graphs, and the int8 graph's first logits close.
+// golden data: same prompt ids, and the int8 graph's first logits close. Both graphs' greedy tokens are checked
+// through the worker's decoding (generateIds, test/worker/worker.test.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,15 +20,6 @@ test('the tokenizer gives the golden prompt ids', async () => {
     assert.deepEqual(ids, prompt.ids, prompt.text);
   }
 });
-
-for (const graph of ['model.onnx', 'model.float.onnx']) {
-  test(`${graph} reproduces the PyTorch greedy tokens`, async () => {
-    const decoder = await openDecoder(join(fixture, graph));
-    for (const prompt of golden.prompts) {
-      assert.deepEqual(await decoder.greedy(prompt.ids, golden.greedySteps), prompt.greedy, prompt.text);
-    }
-  });
-}
 
 // the int8 tolerance stated in models/tests/test_export.py
 const INT8_MEAN_TOLERANCE = 0.15;

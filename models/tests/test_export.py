@@ -4,7 +4,8 @@ Tolerances: float32 export: 1e-4 on every logit. int8 export (8-bit block-quanti
 embedding, value tables and experts, int8 activations inside the matmuls): mean |logit difference| <= 0.15 and
 max <= 1.0 (a memory layer's top-m can
 flip when its input moves a little, which shifts that position's logits as a whole; models/LOG.md), and the same
-greedy tokens as PyTorch on the committed fixture's prompts.
+greedy tokens as PyTorch on the committed fixture's prompts (here as the argmax along that path; the worker decodes
+them in test/worker/worker.test.ts).
 """
 import json
 import os
@@ -18,7 +19,7 @@ from conftest import tiny_config, tiny_memory
 from ultramem import Transformer
 from ultramem.export import export_float
 from ultramem.presets import laptop
-from ultramem.ort_check import run_graph
+from ultramem.ort_check import argmax_along, run_graph
 from ultramem.quantize import quantize_file
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
@@ -59,7 +60,7 @@ ROLLED = list(range(5, 14)) + [40, 42, 43, 44, 45]
 
 def graph_and_reference_logits(model, path):
     """Both sides of every call, stacked: the graph's logits and PyTorch's full-sequence logits."""
-    got, _ = run_graph(path, CALLS)
+    got = run_graph(path, CALLS)
     full, rolled = reference_logits(model, SEQUENCE), reference_logits(model, ROLLED)
     graph = np.concatenate([got[0][0], got[1][0], got[2][0], got[3][0]])
     reference = np.concatenate([full[0, :11], rolled[0, 10:]])
@@ -112,18 +113,18 @@ def load_golden():
 
 
 @pytest.mark.parametrize("graph", ["model.float.onnx", "model.onnx"])
-def test_committed_fixture_reproduces_pytorch_greedy_tokens(graph):
-    golden = load_golden()
-    for prompt in golden["prompts"]:
-        _, greedy = run_graph(os.path.join(FIXTURE, graph), [], greedy={"prompt": prompt["ids"],
-                                                                         "steps": golden["greedySteps"]})
-        assert greedy == prompt["greedy"], prompt["text"]
+def test_committed_fixture_gives_pytorch_greedy_tokens_as_its_argmax(graph):
+    """Teacher-forced: the graph's argmax along PyTorch's greedy path is that path (the worker decodes it:
+    test/worker/worker.test.ts)."""
+    for prompt in load_golden()["prompts"]:
+        assert argmax_along(os.path.join(FIXTURE, graph), prompt["ids"], prompt["greedy"]) == prompt["greedy"], \
+            prompt["text"]
 
 
 def test_committed_fixture_first_logits_match_pytorch_reference():
     golden = load_golden()
     for prompt in golden["prompts"]:
-        got, _ = run_graph(os.path.join(FIXTURE, "model.float.onnx"), [{"ids": prompt["ids"], "numLogits": 1}])
+        got = run_graph(os.path.join(FIXTURE, "model.float.onnx"), [{"ids": prompt["ids"], "numLogits": 1}])
         np.testing.assert_allclose(got[0][0, 0], np.asarray(prompt["firstLogits"]), atol=1e-4, rtol=0)
 
 

@@ -77,10 +77,17 @@ def fim_chunk_pieces(text: str, rng: random.Random, cfg: FimConfig, neighbours: 
             window = snippet_window(other, rng, cfg.snippet_lines, cfg.snippet_chars // len(chosen))
             pieces += [Special("fileSeparator"), f"{path}\n{window}\n"]
     prefix, middle, suffix = split_document(text, rng)
-    pre, suf, mid = Special("fimPrefix"), Special("fimSuffix"), Special("fimMiddle")
-    if rng.random() < cfg.spm_rate:
-        return pieces + [pre, suf, suffix, mid, prefix, middle, Special("endOfText")]
-    return pieces + [pre, prefix, suf, suffix, mid, middle, Special("endOfText")]
+    return pieces + fim_layout(prefix, middle, suffix, spm=rng.random() < cfg.spm_rate)
+
+
+def fim_layout(prefix: str, middle: str, suffix: str, spm: bool) -> list:
+    """PSM or SPM order of one example, ending with <endoftext>. Up to the middle it is the extension's prompt
+    (src/completion/prompt.ts, without the prefix's last token, which the worker heals): tests/test_fim_prompt.py
+    checks both against one golden prompt (tests/data/fim_prompt.json)."""
+    pre, suf, mid, end = Special("fimPrefix"), Special("fimSuffix"), Special("fimMiddle"), Special("endOfText")
+    if spm:
+        return [pre, suf, suffix, mid, prefix, middle, end]
+    return [pre, prefix, suf, suffix, mid, middle, end]
 
 
 def fim_pieces(text: str, rng: random.Random, cfg: FimConfig, neighbours: Sequence[Neighbour] = ()) -> list:

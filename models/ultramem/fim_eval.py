@@ -8,8 +8,8 @@ Suites (one `FimTask` per hole):
   line, multiline         infilling on held-out files of every language (the corpus split by package): exact match
                           and edit similarity of one line's code, or of 2-6 whole lines
 
-Generation is greedy; a `line` hole stops at the first newline, a `block` hole at the end-of-text token. The model
-runs elsewhere (scripts/evaluate.py); this module only builds tasks and scores completions, so it runs anywhere.
+The completions come from the extension's pipeline (scripts/evaluate.py); a `line` hole keeps their first line. This
+module only builds tasks and scores completions, so it runs anywhere.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class FimTask:
     prefix: str
     suffix: str
     reference: str                 # the removed middle
-    mode: str                      # "line" (stop at the first newline) or "block" (stop at end of text)
+    mode: str                      # "line" (the completion's first line) or "block" (all of it)
     keep_newline: bool = False     # a whole-line hole (he-single): the completion keeps its final newline
     check: Dict = field(default_factory=dict)   # what scoring needs: tests, entry point, unit tests
 
@@ -127,8 +127,8 @@ def _pick_hole(text: str, multiline: bool, rng: random.Random):
 
 
 def cut_completion(task: FimTask, generated: str) -> str:
-    """The completion as the editor would insert it: a line hole ends at the first newline (kept for a whole-line
-    hole); a block hole is what came before the end-of-text token."""
+    """The completion scored for the hole: a line hole ends at the first newline (kept for a whole-line hole); a
+    block hole takes the completion as it came."""
     if task.mode == "line":
         head, newline, _ = generated.partition("\n")
         return head + ("\n" if task.keep_newline and newline else "")

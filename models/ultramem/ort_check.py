@@ -1,6 +1,7 @@
-"""Runs an exported graph for parity checks: in onnxruntime-node (scripts/ort_session.mjs), the runtime the
-extension uses and the one `npm ci` brings (CI, developer machines); where node is absent but Python's onnxruntime
-is installed (the GPU machine), in that instead, with the same request semantics."""
+"""Forward passes of an exported graph for parity checks (logits, argmax, loss; decoding is the worker's): in
+onnxruntime-node (scripts/ort_session.mjs), the runtime the extension uses and the one `npm ci` brings (CI,
+developer machines); where node is absent but Python's onnxruntime is installed (the GPU machine), in that instead,
+with the same request semantics."""
 from __future__ import annotations
 
 import json
@@ -8,21 +9,28 @@ import os
 import shutil
 import subprocess
 import tempfile
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
 
 
-def run_graph(model_path: str, calls: List[dict], greedy: Optional[dict] = None):
+def run_graph(model_path: str, calls: List[dict]) -> List[np.ndarray]:
     """calls: [{"ids": [...], "numLogits": n, "keep": k?}] run in order on one cache (see ort_session.mjs).
-    Returns (list of logits arrays (1, n, V), greedy token list)."""
+    Returns the logits of each call, arrays (1, n, V)."""
     if shutil.which("node") is None:
-        return _run_graph_python(model_path, calls, greedy)
-    out = _node_request({"model": os.path.abspath(model_path), "calls": calls, "greedy": greedy})
-    logits = [np.asarray(c["logits"], dtype=np.float32).reshape(c["dims"]) for c in out["calls"]]
-    return logits, out["greedy"]
+        return _run_graph_python(model_path, calls)
+    out = _node_request({"model": os.path.abspath(model_path), "calls": calls})
+    return [np.asarray(c["logits"], dtype=np.float32).reshape(c["dims"]) for c in out["calls"]]
+
+
+def argmax_along(model_path: str, prompt: List[int], tokens: List[int]) -> List[int]:
+    """The graph's argmax after the prompt and after each of `tokens` but the last, in one forward pass that is given
+    the tokens (teacher forcing): it equals `tokens` exactly when greedy decoding would produce them, without a
+    decoding loop here (decoding is the worker's, src/worker/engine.ts)."""
+    [logits] = run_graph(model_path, [{"ids": prompt + tokens[:-1], "numLogits": len(tokens)}])
+    return logits[0].argmax(-1).tolist()
 
 
 def score_windows(model_path: str, windows: List[List[int]], threads: int = 2):
@@ -55,7 +63,7 @@ def tokenize(tokenizer_path: str, texts: List[str]) -> List[List[int]]:
     return json.loads(proc.stdout)
 
 
-def _run_graph_python(model_path: str, calls: List[dict], greedy: Optional[dict]):
+def _run_graph_python(model_path: str, calls: List[dict]):
     import onnxruntime as ort
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     past_names = [i.name for i in session.get_inputs() if i.name.startswith("past_")]
@@ -74,14 +82,7 @@ def _run_graph_python(model_path: str, calls: List[dict], greedy: Optional[dict]
             cache = {n: t[:, :, :call["keep"]] for n, t in cache.items()}
         out, cache = step(cache, call["ids"], call.get("numLogits", 1))
         logits.append(out)
-    tokens = []
-    if greedy:
-        cache, ids = dict(empty), greedy["prompt"]
-        for _ in range(greedy["steps"]):
-            out, cache = step(cache, ids)
-            tokens.append(int(out[0, -1].argmax()))
-            ids = [tokens[-1]]
-    return logits, tokens
+    return logits
 
 
 def cpu_flags() -> str:

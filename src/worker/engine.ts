@@ -36,7 +36,7 @@ export interface DecodeControl {
   readonly onPartial: (text: string, tokens: number) => void;
 }
 
-interface BuiltPrompt {
+export interface BuiltPrompt {
   ids: number[];
   /** Bytes the first generated tokens must reproduce (token healing); empty when not healing. */
   healBytes: Uint8Array;
@@ -176,8 +176,11 @@ export class Engine {
     };
   }
 
-  /** Tokenizes the parts, applies per-part budgets, the context limit and token healing. */
-  private async buildPrompt(parts: readonly PromptPart[], reserve: number): Promise<BuiltPrompt> {
+  /**
+   * Tokenizes the parts, applies per-part budgets, the context limit and token healing. Public for the golden
+   * prompt that the Python side checks too (models/tests/data/fim_prompt.json, test/worker/shippedModel.test.ts).
+   */
+  async buildPrompt(parts: readonly PromptPart[], reserve: number): Promise<BuiltPrompt> {
     const tokenized: { ids: number[]; part: PromptPart }[] = [];
     let healIndex = -1;
     for (const part of parts) {

@@ -33,6 +33,6 @@ test("every runner of our graphs opens its sessions with the worker's options (s
     for (const options of calls) assert.match(options, /^\{ \.\.\.WORKER_SESSION_OPTIONS, intraOpNumThreads: \w+ \}$/, file);
   }
   assert.match(read('models/scripts/ort_session.mjs'), /WORKER_SESSION_OPTIONS = require\('\.\.\/\.\.\/src\/worker\/sessionOptions\.json'\)/);
-  // bench_ort.mjs and the evaluation open graphs through ort_session.mjs
+  // bench_ort.mjs and the parity checks (models/ultramem/ort_check.py) open graphs through ort_session.mjs
   assert.match(read('models/scripts/bench_ort.mjs'), /from '\.\/ort_session\.mjs'/);
 });
