@@ -5,9 +5,9 @@ per worker process, many workers), prompts built like the extension's (the manif
 suffix cut to a token budget, token healing of the prefix's last token as in src/worker/engine.ts), then scoring by ultramem/fim_eval.py. Python `onnxruntime` and `tokenizers` run it where installed (the GPU machine), else onnxruntime-node and the npm
 `tokenizers` through scripts/fim_server.mjs (this machine, CI).
 
-  python3 models/scripts/evaluate.py --model models/ultramem-code-s --heldout data/corpus/shards/heldout \
+  python3 -m models.scripts.evaluate --model models/ultramem-code-s --heldout data/corpus/shards/heldout \
       --per-lang 100 --workers 60 --out data/eval
-  python3 models/scripts/evaluate.py --model FOLDER --suites he-single --limit 50 --workers 2 --out /tmp/eval
+  python3 -m models.scripts.evaluate --model FOLDER --suites he-single --limit 50 --workers 2 --out /tmp/eval
 
 Writes OUT/<model name>.summary.json (per suite, and per language for the held-out suites: n, pass@1, EM, ES)
 and OUT/<model name>.records.jsonl.gz (every task's completion and verdict), and prints the summary. Tasks run in
@@ -21,15 +21,13 @@ import multiprocessing as mp
 import os
 import random
 import subprocess
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import fim_eval  # noqa: E402
-from ultramem.bpe import ByteLevelBPE  # noqa: E402
-from ultramem.fim_eval import FimTask  # noqa: E402
+from models.ultramem import fim_eval
+from models.ultramem.bpe import ByteLevelBPE
+from models.ultramem.fim_eval import FimTask
 
 EVALS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "evals")
 

@@ -73,7 +73,7 @@ take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_to
   rm -rf "$W/shards/heldout_only/heldout" && mv data/gpu/heldout "$W/shards/heldout_only/heldout"
   ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
 }
-heldout_tokens=(python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json"
+heldout_tokens=(python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json"
                 --shards "$W/shards/heldout_only" --out "$W/tokens/heldout")
 export_run() {  # run name -> its model folder in $W/folders (once: the export phase may have made it already)
   [ ! -f "$W/folders/$1/manifest.json" ] || return 0
@@ -87,7 +87,7 @@ export_run() {  # run name -> its model folder in $W/folders (once: the export p
     grown) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
              --description "UltraMem code model sized for a 2-core laptop: 12 blocks, 13M activated MACs/token" ;;
   esac
-  python3 models/scripts/export.py --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+  python3 -m models.scripts.export --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
     --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${@:2}" > "$W/export_$1.log" 2>&1
 }
 wait_for() {  # file, seconds
@@ -107,17 +107,17 @@ part)
     if [ -n "${TOKENIZER:-}" ]; then
       cp "$TOKENIZER" "$W/tokenizer.json"
     else
-      time python3 models/scripts/train_tokenizer.py --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
+      time python3 -m models.scripts.train_tokenizer --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
     fi
     if [ "${SMOKE:-1}" = 1 ]; then
       (cd models && timeout 120 python3 -m pytest -q -x -s tests/test_model.py -k moe 2>&1 | tail -8) || true
-      timeout 120 python3 models/scripts/evaluate.py --model models/tiny-fixture --evals "$W/evals" --backend python \
+      timeout 120 python3 -m models.scripts.evaluate --model models/tiny-fixture --evals "$W/evals" --backend python \
         --suites he-single,safim-api --limit 3 --workers 2 --out "$W/eval_smoke" || true
     fi
   fi
   wait_for "$W/tokenizer.json" 300
   mkdir -p "$W/tokens/part$n"
-  setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
+  setsid nohup python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
   if [ -d data/gpu/heldout ]; then
     take_heldout
@@ -148,7 +148,7 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
     setsid nohup bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
         --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' \
         ${SITECORPUS_FLAGS:-} &&
-      python3 models/scripts/prepare_tokens.py --tokenizer $W/tokenizer.json --shards $W/shards/site \
+      python3 -m models.scripts.prepare_tokens --tokenizer $W/tokenizer.json --shards $W/shards/site \
         --out $W/tokens/partsite --seed 99" > "$W/tokens/partsite.log" 2>&1 < /dev/null &
   fi
   sleep "${WAIT_S:-60}"
@@ -159,7 +159,7 @@ probe)
   wait_for "$W/tokens/part1/tokens.json" 400
   for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" --steps 40 \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") python3 -m models.scripts.train $(run_flags "$r") "${common[@]}" --steps 40 \
       --log-every 10 --data "$W/tokens/part1/train.bin" --out "$W/probe/$r" > "$W/probe_$r.log" 2>&1 &
   done
   wait
@@ -186,7 +186,7 @@ train)
   echo "steps: $STEPS"
   for r in "${RUNS[@]}"; do
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 -m models.scripts.train $(run_flags "$r") "${common[@]}" \
       $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
@@ -197,7 +197,7 @@ ddp)
   r=${RUNS[0]}
   n=$(python3 -c 'import torch; print(torch.cuda.device_count())')
   # shellcheck disable=SC2046
-  setsid nohup torchrun --standalone --nproc_per_node "$n" models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+  setsid nohup torchrun --standalone --nproc_per_node "$n" -m models.scripts.train $(run_flags "$r") "${common[@]}" \
     $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "${STEPS:?ddp needs STEPS (the length of the whole run)}" --max-seconds "${MAX_S:-0}" --log-every 25 \
     --health-every 500 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
@@ -225,15 +225,15 @@ finish)
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
   for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
   [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
-  python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
+  python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done
-  python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
+  python3 -m models.scripts.tokenizer_parity --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
     --out "$W/tokenizer_parity.json" || echo "tokenizer parity samples failed (needs Python tokenizers)"
   wait
   tail -n 3 "$W"/export_*.log
   cat "$W/val_loss.json"
   # every model in its manifest's order (SPM, the shipped order), then PSM on a subset, to compare the orders
-  evaluate=(python3 models/scripts/evaluate.py --evals "$W/evals" --heldout "$W/shards/heldout"
+  evaluate=(python3 -m models.scripts.evaluate --evals "$W/evals" --heldout "$W/shards/heldout"
             --workers "${EVAL_WORKERS:-60}" --out "$W/eval")
   models=()
   for r in "${RUNS[@]}"; do models+=(--model "$W/folders/$r"); done
@@ -251,11 +251,11 @@ finish)
   sleep "${WAIT_S:-5}"
   ;;
 collect)
-  while pgrep -f scripts/evaluate.py > /dev/null; do sleep 5; done
+  while pgrep -f models.scripts.evaluate > /dev/null; do sleep 5; done
   cat "$W/eval.log" || true
   dirs=()
   for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
-  python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
+  python3 -m models.scripts.plot_losses --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
   cd "$W"
   optional=()   # the probe and the tokenizer parity samples are skipped in some runs
   for f in probe.json tokenizer_parity.json; do [ ! -f "$f" ] || optional+=("$f"); done
@@ -275,17 +275,17 @@ study)
   gpus=$(python3 -c 'import torch; print(",".join(map(str, range(torch.cuda.device_count()))))')
   groups=()
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
-  setsid nohup python3 models/scripts/study.py run --plan models/study/scaling.json "${groups[@]}" \
+  setsid nohup python3 -m models.scripts.study run --plan models/study/scaling.json "${groups[@]}" \
     --tokens "${STUDY_TOKENS:-40e6}" --data "$W"/tokens/part*/train.bin --heldout "$W/tokens/heldout" \
     --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-3}" > "$W/study.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
   tail -n 5 "$W/study.log"; tail -qn 1 "$W"/study/*/metrics.jsonl 2>/dev/null | cut -c1-200
   ;;
 study-collect)
-  while pgrep -f scripts/study.py > /dev/null; do sleep 5; done
+  while pgrep -f models.scripts.study > /dev/null; do sleep 5; done
   groups=()
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
-  python3 models/scripts/study.py report --plan models/study/scaling.json "${groups[@]}" --out "$W/study" \
+  python3 -m models.scripts.study report --plan models/study/scaling.json "${groups[@]}" --out "$W/study" \
     --plot "$OUT/study.png" | tee "$OUT/study.md"
   (cd "$W" && tar czf "$OUT/study.tgz" study.log study/study.json study/val_loss.json study/*/metrics.jsonl \
     study/*/config.json study/*/train.log)
@@ -294,7 +294,7 @@ study-collect)
 ckpt)
   parts=$W/ckptparts/${CKPT_RUN:-ultramem}
   # shellcheck disable=SC2086
-  [ -f "$parts/parts.json" ] || python3 models/scripts/checkpoint_parts.py split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
+  [ -f "$parts/parts.json" ] || python3 -m models.scripts.checkpoint_parts split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
     "$parts" ${CKPT_FLAGS:---weights-only --bf16}
   cp "$parts/parts.json" "$OUT/"
   ls "$parts" | grep '\.part' | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 4))p" | while read -r f; do

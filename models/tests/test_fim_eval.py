@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ultramem import fim_eval
-from ultramem.fim_eval import FimTask
+from models.ultramem import fim_eval
+from models.ultramem.fim_eval import FimTask
 
 MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVALS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "evals")
@@ -107,10 +107,10 @@ def test_summarize_percentages():
 
 def evaluate_fixture(out, suites: str, backend: str):
     """Runs scripts/evaluate.py on the tiny fixture (2 tasks per suite); returns its summary and records."""
-    proc = subprocess.run([sys.executable, os.path.join(MODELS, "scripts", "evaluate.py"), "--model",
+    proc = subprocess.run([sys.executable, "-m", "models.scripts.evaluate", "--model",
                            os.path.join(MODELS, "tiny-fixture"), "--suites", suites, "--limit", "2",
                            "--workers", "1", "--backend", backend, "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=os.path.dirname(MODELS))
     assert proc.returncode == 0, proc.stderr[-2000:]
     name = json.load(open(os.path.join(MODELS, "tiny-fixture", "manifest.json")))["name"]
     with gzip.open(out / f"{name}.records.jsonl.gz", "rt") as f:
@@ -133,8 +133,7 @@ def test_evaluate_script_runs_the_fixture_model(tmp_path):
 def test_generation_heals_the_last_prefix_token_like_the_worker():
     """The prompt leaves out the prefix's last token; the first generated tokens must reproduce its bytes, and the
     completion starts after them (src/worker/engine.ts does the same)."""
-    sys.path.insert(0, os.path.join(MODELS, "scripts"))
-    import evaluate
+    from models.scripts import evaluate
     gen = evaluate.FimGenerator(os.path.join(MODELS, "tiny-fixture"), "node", 256, {"line": 12, "block": 12}, "psm")
     try:
         task = FimTask(suite="line", task_id="t", lang="python", mode="line",
