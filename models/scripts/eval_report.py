@@ -1,6 +1,6 @@
 """Writes the evaluation tables into models/README.md and the completion examples into the shipped model's card.
 
-Reads what GPU runs brought back (scripts/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
+Reads what GPU runs brought back (gpu/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
 (evaluate.py), and the ORT CPU benchmark rows (bench_ort.py --json). Several --run folders give one table, the
 first run's models first (the shipped model's run: its records give the examples), e.g. a continued model's run and
 the run whose twins it was compared with. Replaces the text between
