@@ -3,7 +3,6 @@
 Usage: python3 -m models.scripts.accounting --preset laptop | --config path/to/config.json [--experts 16]
 """
 import argparse
-import os
 
 from models.ultramem import ModelConfig, count, model_twins
 from models.ultramem.presets import PRESETS

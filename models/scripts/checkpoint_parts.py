@@ -6,7 +6,6 @@ train.py --resume takes the folder of parts as it is; `join` is for tools that w
 """
 import argparse
 import json
-import os
 
 import torch
 

@@ -5,7 +5,6 @@ Usage: python3 -m models.scripts.export --checkpoint runs/um/ckpt.pt --tokenizer
 """
 import argparse
 import json
-import os
 
 from models.ultramem.model_folder import write_model_folder
 from models.ultramem.train import load_checkpoint

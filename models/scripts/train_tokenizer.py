@@ -9,7 +9,6 @@ import argparse
 import gzip
 import json
 import lzma
-import os
 
 from models.ultramem.model_folder import SPECIAL_TOKENS
 

@@ -1,5 +1,4 @@
 """Shared fixtures: tiny configs of each architecture. Run: python3 -m pytest -q models/tests"""
-import os
 
 import pytest
 import torch

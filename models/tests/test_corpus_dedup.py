@@ -1,7 +1,6 @@
 """Exact and near-duplicate detection, decontamination and the held-out split (models/corpus)."""
 import gzip
 import json
-import os
 import random
 
 import numpy as np

@@ -1,5 +1,4 @@
 """License judge (models/corpus/licenses.py): SPDX expressions, Debian DEP-5, package.json, dist-info."""
-import os
 
 from models.corpus import licenses as L
 

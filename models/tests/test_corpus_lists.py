@@ -1,5 +1,4 @@
 """Package-list generation (models/corpus/lists.py) from local indexes, on synthetic input."""
-import os
 
 from models.corpus import lists
 
