@@ -64,7 +64,7 @@ function loadAverage(): number[] {
   return os.loadavg().map((x) => Math.round(x * 100) / 100);
 }
 
-/** The first python3 with torch and onnx (the model tests' rule, models/scripts/test_models.mjs). */
+/** The first python3 with torch and onnx (the model tests' rule, models/tests/run.mjs). */
 function pythonWithTorch(): string {
   for (const candidate of [process.env['ULTRAMEM_PYTHON'], 'python3', '/usr/bin/python3']) {
     if (candidate && spawnSync(candidate, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0) return candidate;
