@@ -81,11 +81,13 @@ def make_inputs(work: str) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "um-dry"))
-    ap.add_argument("--phases", help="comma-separated, of: " + ", ".join(p for p, _, _ in PHASES))
+    ap.add_argument("--phases", help="comma-separated, of: " + ", ".join(p for p, _, _ in PHASES) +
+                    " (default all, from a clean work folder; named phases go on from the state there)")
     args = ap.parse_args()
     staged = os.path.join(ROOT, "data", "gpu")
     assert not os.path.exists(staged), f"{staged} holds a staged call: move it away first (the dry run stages there)"
-    shutil.rmtree(args.work, ignore_errors=True)
+    if not args.phases:
+        shutil.rmtree(args.work, ignore_errors=True)
     env = {**os.environ, **make_inputs(args.work)}
     wanted = args.phases.split(",") if args.phases else [p for p, _, _ in PHASES]
     try:
