@@ -1,5 +1,5 @@
 // `npm test`: builds the bundles, type-checks and compiles the TypeScript tests, lints, runs the tests with node's test runner
-// (unit, golden, worker and provider tests), then the model tests (models/scripts/test_models.mjs), then the tests in a
+// (unit, golden, worker and provider tests), then the model tests (models/tests/run.mjs), then the tests in a
 // real VS Code (code-server, installed on first use: scripts/codeServer.mjs): the extension-host suites through
 // `vscode-test` (.vscode-test.mjs) and the UI tests (test/e2e/ui.test.mjs, with the packaged VSIX), and checks that
 // those left no process, port, temp folder or file under the home folder behind. Prints one summary and ends with
@@ -108,7 +108,7 @@ if (built && !onlyTs) {
 
 if (runModelTests) {
   const summary = path.join(root, 'out/model-tests.json');
-  step('model tests (models/scripts/test_models.mjs)', process.execPath, ['models/scripts/test_models.mjs', '--summary', summary]);
+  step('model tests (models/tests/run.mjs)', process.execPath, ['models/tests/run.mjs', '--summary', summary]);
   const models = fs.existsSync(summary) ? JSON.parse(fs.readFileSync(summary, 'utf8')) : { passed: 0, failed: 1 };
   totals.passed += models.passed;
   totals.failed += models.failed;

@@ -1,14 +1,11 @@
 """Print activated MACs/token and parameter counts of a config and of its dense and MoE twins of equal compute.
 
-Usage: python3 models/scripts/accounting.py --preset laptop | --config path/to/config.json [--experts 16]
+Usage: python3 -m models.scripts.accounting --preset laptop | --config path/to/config.json [--experts 16]
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import ModelConfig, count, model_twins  # noqa: E402
-from ultramem.presets import PRESETS  # noqa: E402
+from models.ultramem import ModelConfig, count, model_twins
+from models.ultramem.presets import PRESETS
 
 
 def main():

@@ -5,20 +5,18 @@
   capacity  GroupQueryAttention over capacity buffers written in place (ultramem/gqa.py)
 Both int8, exported from the same weights (the folder's graph read back with onnx_import). Prints the CPU flags,
 the load and a table; writes the rows as JSON with --json.
-Usage: python3 models/scripts/bench_kv_layout.py [--model models/ultramem-code-s] [--rounds 3] [--json FILE]
+Usage: python3 -m models.scripts.bench_kv_layout [--model models/ultramem-code-s] [--rounds 3] [--json FILE]
 """
 import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.export import export_float  # noqa: E402
-from ultramem.onnx_import import load_model_folder  # noqa: E402
-from ultramem.ort_check import cpu_flags  # noqa: E402
-from ultramem.quantize import quantize_file  # noqa: E402
+from models.ultramem.export import export_float
+from models.ultramem.onnx_import import load_model_folder
+from models.ultramem.ort_check import cpu_flags
+from models.ultramem.quantize import quantize_file
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 FIELDS = ["prefill512Ms", "prefill2048Ms", "decodeMsPerToken", "decode1536MsPerToken", "keystroke512Ms",

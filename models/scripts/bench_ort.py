@@ -5,21 +5,19 @@ then times them with onnxruntime-node (scripts/bench_ort.mjs, with the extension
 with 1 and 2 threads:
 decode ms/token after a 512-token prefill, and prefill ms for 512, 1024 and 2048 tokens. Prints a markdown table
 (and writes the rows as JSON with --json, which scripts/eval_report.py reads).
-Usage: python3 models/scripts/bench_ort.py [--out-dir /tmp/ultramem-bench] [--json bench.json]
+Usage: python3 -m models.scripts.bench_ort [--out-dir /tmp/ultramem-bench] [--json bench.json]
 """
 import argparse
 import json
 import os
 import subprocess
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import Transformer, count, model_twins  # noqa: E402
-from ultramem.presets import laptop  # noqa: E402
-from ultramem.export import export_float  # noqa: E402
-from ultramem.quantize import quantize_file  # noqa: E402
+from models.ultramem import Transformer, count, model_twins
+from models.ultramem.presets import laptop
+from models.ultramem.export import export_float
+from models.ultramem.quantize import quantize_file
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 

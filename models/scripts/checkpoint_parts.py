@@ -1,18 +1,15 @@
 """Split a training checkpoint into parts for the GPU machine's transfers, or join them back into a .pt.
 
-  python3 models/scripts/checkpoint_parts.py split runs/um/ckpt.pt data/ckpt [--weights-only] [--bf16]
-  python3 models/scripts/checkpoint_parts.py join data/ckpt runs/um/ckpt.pt
+  python3 -m models.scripts.checkpoint_parts split runs/um/ckpt.pt data/ckpt [--weights-only] [--bf16]
+  python3 -m models.scripts.checkpoint_parts join data/ckpt runs/um/ckpt.pt
 train.py --resume takes the folder of parts as it is; `join` is for tools that want one file.
 """
 import argparse
 import json
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.checkpoint_parts import read_parts, write_parts  # noqa: E402
+from models.ultramem.checkpoint_parts import read_parts, write_parts
 
 
 def main():

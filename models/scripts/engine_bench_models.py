@@ -6,22 +6,20 @@ project's own path (`model_folder.write_model_folder`: float export, then the sa
 model) with the shipped tokenizer; `gemm.onnx`, one fp32 MatMul (M x K times a constant K x N) for the GEMM peak;
 and `models.json` with each model's activated MACs per token (`accounting.count`). Timing does not depend on
 weight values, so random weights time like trained ones.
-Usage: python3 models/scripts/engine_bench_models.py --out DIR [--tokenizer models/ultramem-code-s/tokenizer.json]
+Usage: python3 -m models.scripts.engine_bench_models --out DIR [--tokenizer models/ultramem-code-s/tokenizer.json]
 """
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import Transformer, count, model_twins  # noqa: E402
-from ultramem.model_folder import write_model_folder  # noqa: E402
-from ultramem.presets import laptop  # noqa: E402
+from models.ultramem import Transformer, count, model_twins
+from models.ultramem.model_folder import write_model_folder
+from models.ultramem.presets import laptop
 
 MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEMM_SHAPE = (512, 512, 512)  # M (tokens), K, N: the issue's 512-wide reference matrices

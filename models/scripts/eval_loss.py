@@ -1,20 +1,18 @@
 """Validation loss per language of checkpoints on held-out token files (heldout_<lang>.bin).
 
-Usage: python3 models/scripts/eval_loss.py --tokens data/tokens --out val.json CKPT|FOLDER [...]
+Usage: python3 -m models.scripts.eval_loss --tokens data/tokens --out val.json CKPT|FOLDER [...]
 Each file is read as consecutive windows of --seq-len tokens (at most --max-windows per language).
 """
 import argparse
 import glob
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.train import load_weights  # noqa: E402
+from models.ultramem.train import load_weights
 
 
 @torch.no_grad()

@@ -1,6 +1,6 @@
 """Writes the evaluation tables into models/README.md and the completion examples into the shipped model's card.
 
-Reads what GPU runs brought back (scripts/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
+Reads what GPU runs brought back (gpu/gpu_run.sh): validation losses (eval_loss.py), FIM summaries and records
 (evaluate.py), and the ORT CPU benchmark rows (bench_ort.py --json). Several --run folders give one table, the
 first run's models first (the shipped model's run: its records give the examples), e.g. a continued model's run and
 the run whose twins it was compared with. Replaces the text between
@@ -11,7 +11,7 @@ Examples are chosen by rule, not by hand: for every language, the first --per-la
 hole in the order the seeded task builder drew them (fim_eval.heldout_tasks, the same draw evaluate.py made),
 whatever their score; a completion is shown up to the extension's default maxLines.
 
-  python3 models/scripts/eval_report.py --run models/logs/RUN [--run models/logs/EARLIER_RUN] \
+  python3 -m models.scripts.eval_report --run models/logs/RUN [--run models/logs/EARLIER_RUN] \
       --bench models/logs/RUN/bench_ort.json --heldout data/corpus/shards/heldout \
       --readme models/README.md --card models/ultramem-code-s/README.md
 """
@@ -21,10 +21,8 @@ import gzip
 import json
 import os
 import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import fim_eval  # noqa: E402
+from models.ultramem import fim_eval
 
 # (run name in gpu_run.sh, model folder name, bench_ort.py model name); `grown` is the sixth run's (grow.py), a shape
 # bench_ort.py has no row for

@@ -6,9 +6,9 @@ user is shown: the same FIM prompt (the manifest's order and the shipped budgets
 stop rules, post-filters and at most 8 lines. Then scoring by ultramem/fim_eval.py. Needs node; the GPU machine has
 none, so models are evaluated here after they come back (models/README.md).
 
-  python3 models/scripts/evaluate.py --model models/ultramem-code-s --heldout data/corpus/shards/heldout \
+  python3 -m models.scripts.evaluate --model models/ultramem-code-s --heldout data/corpus/shards/heldout \
       --per-lang 14 --limit 210 --workers 2 --out data/eval
-  python3 models/scripts/evaluate.py --model FOLDER --suites he-single --limit 50 --workers 2 --out /tmp/eval
+  python3 -m models.scripts.evaluate --model FOLDER --suites he-single --limit 50 --workers 2 --out /tmp/eval
 
 Writes OUT/<model name>.summary.json (per suite, and per language for the held-out suites: n, pass@1, EM, ES)
 and OUT/<model name>.records.jsonl.gz (every task's completion and verdict), and prints the summary. Tasks run in
@@ -22,12 +22,10 @@ import multiprocessing as mp
 import os
 import random
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import fim_eval  # noqa: E402
-from ultramem.fim_eval import FimTask  # noqa: E402
+from models.ultramem import fim_eval
+from models.ultramem.fim_eval import FimTask
 
 EVALS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "evals")
 

@@ -1,16 +1,13 @@
 """Export a training checkpoint to a model folder the extension loads (models/README.md, the contract).
 
-Usage: python3 models/scripts/export.py --checkpoint runs/um/ckpt.pt --tokenizer tokenizer.json \
+Usage: python3 -m models.scripts.export --checkpoint runs/um/ckpt.pt --tokenizer tokenizer.json \
          --out models/my-model --name my-model --display-name "My model" [--keep-float]
 """
 import argparse
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.model_folder import write_model_folder  # noqa: E402
-from ultramem.train import load_checkpoint  # noqa: E402
+from models.ultramem.model_folder import write_model_folder
+from models.ultramem.train import load_checkpoint
 
 
 def main():

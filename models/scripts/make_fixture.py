@@ -4,7 +4,7 @@ The tokenizer and the weights are trained on two files of this repository's mode
 init overfit for about a minute of CPU), which gives greedy paths decisive logit margins, so that the int8 graph picks the
 same tokens as PyTorch (a random-init model walks through near ties: models/LOG.md).
 
-Usage (from the repo root, after `npm ci`):  python3 models/scripts/make_fixture.py [--out models/tiny-fixture]
+Usage (from the repo root, after `npm ci`):  python3 -m models.scripts.make_fixture [--out models/tiny-fixture]
 golden.json holds, for a few prompts, the prompt ids, the PyTorch greedy continuation and the first logits.
 The script checks that both exported graphs give the greedy tokens as their argmax along that path (teacher-forced,
 in onnxruntime-node) before it writes; the worker decodes them in test/worker/worker.test.ts.
@@ -13,17 +13,15 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import MemoryConfig, ModelConfig  # noqa: E402
-from ultramem.model_folder import write_manifest, write_model_folder  # noqa: E402
-from ultramem.ort_check import argmax_along, tokenize  # noqa: E402
-from ultramem.train import TrainConfig, load_checkpoint, train  # noqa: E402
+from models.ultramem import MemoryConfig, ModelConfig
+from models.ultramem.model_folder import write_manifest, write_model_folder
+from models.ultramem.ort_check import argmax_along, tokenize
+from models.ultramem.train import TrainConfig, load_checkpoint, train
 
 CANDIDATE_PROMPTS = [
     "class RMSNorm(nn.Module):\n",

@@ -1,6 +1,6 @@
 """Plot training-loss curves of runs (their metrics.jsonl) into one PNG.
 
-Usage: python3 models/scripts/plot_losses.py --out curves.png RUN_DIR [RUN_DIR ...]
+Usage: python3 -m models.scripts.plot_losses --out curves.png RUN_DIR [RUN_DIR ...]
 """
 import argparse
 import json

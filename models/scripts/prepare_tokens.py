@@ -4,7 +4,7 @@
                           with snippets from other files of the same package
   heldout_<lang>.bin      each language's held-out documents, plain (for validation loss per language)
   tokens.json             tokens and documents per file, and the FIM settings
-Usage: python3 models/scripts/prepare_tokens.py --tokenizer tokenizer.json --shards data/corpus/shards --out data/tokens
+Usage: python3 -m models.scripts.prepare_tokens --tokenizer tokenizer.json --shards data/corpus/shards --out data/tokens
 """
 import argparse
 import glob
@@ -12,16 +12,14 @@ import json
 import lzma
 import os
 import random
-import sys
 from dataclasses import asdict
 from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.bpe import ByteLevelBPE  # noqa: E402
-from ultramem.fim import FimConfig, Special, fim_pieces  # noqa: E402
-from ultramem.model_folder import special_token_ids  # noqa: E402
+from models.ultramem.bpe import ByteLevelBPE
+from models.ultramem.fim import FimConfig, Special, fim_pieces
+from models.ultramem.model_folder import special_token_ids
 
 
 def read_records(paths):

@@ -1,21 +1,19 @@
 """Run a scaling study described as data (models/study/scaling.json): train, evaluate, summarize, report.
 
-  python3 models/scripts/study.py run --plan models/study/scaling.json --groups ablation --tokens 40e6 \
+  python3 -m models.scripts.study run --plan models/study/scaling.json --groups ablation --tokens 40e6 \
       --data tokens/part*/train.bin --heldout tokens/heldout --out /tmp/um/study --gpus 0 --per-gpu 3
-  python3 models/scripts/study.py report --plan models/study/scaling.json --out /tmp/um/study [--plot study.png]
-  python3 models/scripts/study.py budget --plan models/study/scaling.json --groups backbone,memory --out budget.json
+  python3 -m models.scripts.study report --plan models/study/scaling.json --out /tmp/um/study [--plot study.png]
+  python3 -m models.scripts.study budget --plan models/study/scaling.json --groups backbone,memory --out budget.json
 `run` trains what is not done yet, evaluates and writes study.json; `report` prints the Markdown table; `budget`
 times each shape on this CPU with random weights (no GPU), the CPU side of choosing the default.
 """
 import argparse
 import json
 import os
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import study  # noqa: E402
-from ultramem.ort_check import cpu_flags  # noqa: E402
+from models.ultramem import study
+from models.ultramem.ort_check import cpu_flags
 
 
 def main():

@@ -1,6 +1,6 @@
 """Held-out loss of a model folder with its value tables stored in 8 and in 4 bits (quantize.py value_bits).
 
-Usage: python3 models/scripts/table_bits.py --model models/ultramem-code-s --out models/logs/<run>/table_bits.json
+Usage: python3 -m models.scripts.table_bits --model models/ultramem-code-s --out models/logs/<run>/table_bits.json
 The folder's graph is read back (onnx_import), exported again and quantized both ways; both graphs score the
 same windows of this repository's own code (not in the training corpus) in onnxruntime-node, teacher-forced.
 """
@@ -8,16 +8,14 @@ import argparse
 import glob
 import json
 import os
-import sys
 import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.export import export_float  # noqa: E402
-from ultramem.onnx_import import load_model_folder  # noqa: E402
-from ultramem.ort_check import score_windows, tokenize  # noqa: E402
-from ultramem.quantize import quantize_file  # noqa: E402
+from models.ultramem.export import export_float
+from models.ultramem.onnx_import import load_model_folder
+from models.ultramem.ort_check import score_windows, tokenize
+from models.ultramem.quantize import quantize_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

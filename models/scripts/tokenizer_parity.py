@@ -5,7 +5,7 @@ Picks the first --per-lang files (by package and path) of each held-out shard se
 with their ids and the tokenizer's sha256 to --out. models/tests/tokenizer_parity.test.mjs then checks that the
 npm `tokenizers` binding, the extension's tokenizer, gives the same ids and round-trips too.
 
-  python3 models/scripts/tokenizer_parity.py --tokenizer models/ultramem-code-s/tokenizer.json \
+  python3 -m models.scripts.tokenizer_parity --tokenizer models/ultramem-code-s/tokenizer.json \
       --heldout data/corpus/shards/heldout --out models/tests/data/tokenizer_parity.json
 """
 import argparse

@@ -1,21 +1,19 @@
 """Train an UltraMem, dense or MoE model on token files. Runs on CPU, or on GPUs under torchrun (DDP).
 
 Examples:
-  python3 models/scripts/train.py --preset laptop --data data/train.bin --out runs/um --steps 2000
-  torchrun --nproc_per_node 4 models/scripts/train.py --preset laptop --twin dense --data ... --dtype bfloat16
-  python3 models/scripts/train.py --config runs/um/config.json ...        (any saved ModelConfig)
+  python3 -m models.scripts.train --preset laptop --data data/train.bin --out runs/um --steps 2000
+  torchrun --nproc_per_node 4 -m models.scripts.train --preset laptop --twin dense --data ... --dtype bfloat16
+  python3 -m models.scripts.train --config runs/um/config.json ...        (any saved ModelConfig)
 `--twin dense|moe` trains the equal-activated-compute twin of the chosen UltraMem config (accounting.model_twins).
 """
 import argparse
 import dataclasses
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem import ModelConfig, count, model_twins  # noqa: E402
-from ultramem.presets import PRESETS  # noqa: E402
-from ultramem.train import TrainConfig, train  # noqa: E402
+from models.ultramem import ModelConfig, count, model_twins
+from models.ultramem.presets import PRESETS
+from models.ultramem.train import TrainConfig, train
 
 
 def main():

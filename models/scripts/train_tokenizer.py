@@ -1,6 +1,6 @@
 """Train the byte-level BPE code tokenizer with Hugging Face `tokenizers` (Python; the GPU machine has it).
 
-Usage: python3 models/scripts/train_tokenizer.py --vocab 16384 --out tokenizer.json SAMPLE_FILES...
+Usage: python3 -m models.scripts.train_tokenizer --vocab 16384 --out tokenizer.json SAMPLE_FILES...
 Samples are text files or corpus shards (*.jsonl.xz / *.jsonl.gz with a "text" field). The FIM special tokens
 come last, with the ids the model folder's manifest records. Whitespace: the ByteLevel pre-tokenizer keeps runs of
 spaces together, so BPE learns indentation tokens (2, 4, 8 spaces, tabs) instead of one token per space.
@@ -9,11 +9,8 @@ import argparse
 import gzip
 import json
 import lzma
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ultramem.model_folder import SPECIAL_TOKENS  # noqa: E402
+from models.ultramem.model_folder import SPECIAL_TOKENS
 
 
 def texts(paths):

@@ -1,13 +1,9 @@
 """Shared fixtures: tiny configs of each architecture. Run: python3 -m pytest -q models/tests"""
-import os
-import sys
 
 import pytest
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from ultramem import MemoryConfig, ModelConfig, MoEConfig  # noqa: E402
+from models.ultramem import MemoryConfig, ModelConfig, MoEConfig
 
 
 def tiny_memory(**overrides) -> MemoryConfig:

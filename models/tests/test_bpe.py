@@ -4,7 +4,7 @@ import hashlib
 import json
 import os
 
-from ultramem.bpe import ByteLevelBPE
+from models.ultramem.bpe import ByteLevelBPE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED = os.path.join(HERE, "..", "ultramem-code-s", "tokenizer.json")

@@ -1,16 +1,12 @@
 """Exact and near-duplicate detection, decontamination and the held-out split (models/corpus)."""
 import gzip
 import json
-import os
 import random
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from models.corpus import dedup, split  # noqa: E402
-from models.corpus.decontam import DecontamIndex, eval_texts  # noqa: E402
+from models.corpus import dedup, split
+from models.corpus.decontam import DecontamIndex, eval_texts
 
 
 def program(seed, n=60):

@@ -1,11 +1,8 @@
 """Corpus file filters and language detection (models/corpus/filters.py, langs.py)."""
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from models.corpus import filters  # noqa: E402
-from models.corpus.langs import language_of, resolve_headers  # noqa: E402
+from models.corpus import filters
+from models.corpus.langs import language_of, resolve_headers
 
 CODE = "def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b\n\n\nprint(add(1, 2))\n"
 

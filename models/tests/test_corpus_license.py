@@ -1,10 +1,6 @@
 """License judge (models/corpus/licenses.py): SPDX expressions, Debian DEP-5, package.json, dist-info."""
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from models.corpus import licenses as L  # noqa: E402
+from models.corpus import licenses as L
 
 
 def ok(expr):

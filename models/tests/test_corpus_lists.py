@@ -1,10 +1,6 @@
 """Package-list generation (models/corpus/lists.py) from local indexes, on synthetic input."""
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from models.corpus import lists  # noqa: E402
+from models.corpus import lists
 
 SOURCES = """Package: python-foo
 Section: python

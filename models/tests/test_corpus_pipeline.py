@@ -4,14 +4,10 @@ import gzip
 import io
 import json
 import lzma
-import os
 import random
-import sys
 import tarfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from models.corpus import build, sources  # noqa: E402
+from models.corpus import build, sources
 
 
 def program(seed, n=40):

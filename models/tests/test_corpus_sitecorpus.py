@@ -6,18 +6,15 @@ import json
 import lzma
 import os
 import shutil
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+from models.corpus import licenses, sitecorpus, sources
+from models.corpus.installed import DpkgFiles
+from models.scripts import prepare_tokens
+from models.tests.test_corpus_pipeline import make_build_inputs, program
 
-import prepare_tokens  # noqa: E402
-from models.corpus import licenses, sitecorpus, sources  # noqa: E402
-from models.corpus.installed import DpkgFiles  # noqa: E402
-from test_corpus_pipeline import make_build_inputs, program  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 TOKENIZER = os.path.join(HERE, "..", "ultramem-code-s", "tokenizer.json")
 DIST_PACKAGES = "/usr/lib/python3/dist-packages"

@@ -15,12 +15,12 @@ import onnx
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_memory
-from ultramem import Transformer
-from ultramem.export import export_float
-from ultramem.presets import laptop
-from ultramem.ort_check import argmax_along, run_graph
-from ultramem.quantize import quantize_file
+from models.tests.conftest import tiny_config, tiny_memory
+from models.ultramem import Transformer
+from models.ultramem.export import export_float
+from models.ultramem.presets import laptop
+from models.ultramem.ort_check import argmax_along, run_graph
+from models.ultramem.quantize import quantize_file
 
 FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
 INT8_MEAN_TOLERANCE, INT8_MAX_TOLERANCE = 0.15, 1.0  # also in fixture.test.mjs
@@ -129,7 +129,7 @@ def test_committed_fixture_first_logits_match_pytorch_reference():
 
 
 def test_committed_fixture_is_small_and_its_manifest_checks_out():
-    from ultramem.model_folder import sha256
+    from models.ultramem.model_folder import sha256
     with open(os.path.join(FIXTURE, "manifest.json")) as f:
         manifest = json.load(f)
     total = 0
@@ -144,8 +144,8 @@ def test_4bit_value_rows_read_back_as_their_quantized_tables(tmp_path):
     """quantize_file(value_bits=4): the graph's unpacking (float ops after the gather) gives the same table values
     as the packing's own inverse (onnx_import), within the int8 backbone's tolerance, at under 60% of the bytes."""
     import copy
-    from ultramem.onnx_import import _row_values
-    from ultramem.quantize import _quantize_rows
+    from models.ultramem.onnx_import import _row_values
+    from models.ultramem.quantize import _quantize_rows
     torch.manual_seed(1)
     model = Transformer(tiny_config(memory=tiny_memory(value_dim=64))).eval()
     float_path, int8_path, int4_path = (str(tmp_path / n) for n in ("f.onnx", "q8.onnx", "q4.onnx"))
@@ -167,7 +167,7 @@ def test_4bit_value_rows_read_back_as_their_quantized_tables(tmp_path):
 
 def test_the_studys_folder_size_estimate_matches_the_shipped_shape(exported):
     """study.folder_mb sizes candidate shapes against the folder budget without exporting them."""
-    from ultramem.study import folder_mb
+    from models.ultramem.study import folder_mb
     model, _, int8_path = exported
     if model.cfg != laptop():
         pytest.skip("sized on the shipped shape only (tiny graphs are mostly structure)")

@@ -2,7 +2,7 @@
 example."""
 import random
 
-from ultramem.fim import FimConfig, fim_example, line_chunks, split_document
+from models.ultramem.fim import FimConfig, fim_example, line_chunks, split_document
 
 SPECIAL = {"fimPrefix": 1000, "fimSuffix": 1001, "fimMiddle": 1002, "endOfText": 1003, "fileSeparator": 1004}
 DOC = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n"

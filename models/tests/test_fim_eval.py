@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ultramem import fim_eval
-from ultramem.fim_eval import FimTask
+from models.ultramem import fim_eval
+from models.ultramem.fim_eval import FimTask
 
 MODELS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVALS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "evals")
@@ -111,9 +111,10 @@ def test_summarize_percentages():
 def test_evaluate_script_runs_the_extension_pipeline(tmp_path):
     """scripts/evaluate.py end to end on the tiny fixture (2 tasks per suite): completions from the extension's own
     pipeline (dist/cli.js --jsonl), then scoring."""
-    proc = subprocess.run([sys.executable, os.path.join(MODELS, "scripts", "evaluate.py"), "--model",
+    proc = subprocess.run([sys.executable, "-m", "models.scripts.evaluate", "--model",
                            os.path.join(MODELS, "tiny-fixture"), "--suites", "he-single,safim-control", "--limit", "2",
-                           "--workers", "1", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+                           "--workers", "1", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300,
+                          cwd=os.path.dirname(MODELS))
     assert proc.returncode == 0, proc.stderr[-2000:]
     name = json.load(open(os.path.join(MODELS, "tiny-fixture", "manifest.json")))["name"]
     with gzip.open(tmp_path / f"{name}.records.jsonl.gz", "rt") as f:

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from ultramem.bpe import ByteLevelBPE
-from ultramem.fim import Special, fim_layout
+from models.ultramem.bpe import ByteLevelBPE
+from models.ultramem.fim import Special, fim_layout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED = os.path.join(HERE, "..", "ultramem-code-s")

@@ -3,10 +3,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import tiny_config, tiny_memory
-from ultramem import Transformer
-from ultramem.grow import grow, grown_config, old_block_positions
-from ultramem.presets import laptop
+from models.tests.conftest import tiny_config, tiny_memory
+from models.ultramem import Transformer
+from models.ultramem.grow import grow, grown_config, old_block_positions
+from models.ultramem.presets import laptop
 
 
 def test_new_blocks_are_spread_evenly_with_the_last_at_the_end():

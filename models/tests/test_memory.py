@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import tiny_memory
-from ultramem.memory import UltraMemLayer
+from models.tests.conftest import tiny_memory
+from models.ultramem.memory import UltraMemLayer
 
 D_MODEL = 64
 

@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_memory
-from ultramem import Transformer
-from ultramem.accounting import count
-from ultramem.memory import UltraMemLayer
-from ultramem.presets import laptop
+from models.tests.conftest import tiny_config, tiny_memory
+from models.ultramem import Transformer
+from models.ultramem.accounting import count
+from models.ultramem.memory import UltraMemLayer
+from models.ultramem.presets import laptop
 
 D_MODEL = 64
 

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_memory
-from ultramem import ModelConfig, Transformer, count, model_twins
-from ultramem.train import TrainConfig, param_groups, set_lrs, value_lr_multiplier
+from models.tests.conftest import tiny_config, tiny_memory
+from models.ultramem import ModelConfig, Transformer, count, model_twins
+from models.ultramem.train import TrainConfig, param_groups, set_lrs, value_lr_multiplier
 
 ARCHS = ["ultramem", "dense", "moe"]
 
@@ -151,7 +151,7 @@ def test_moe_sorted_training_dispatch_matches_the_per_expert_loop():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the grouped GEMM path runs on CUDA under bf16 autocast")
 def test_moe_grouped_gemm_training_dispatch_matches_the_loop_on_cuda():
-    from ultramem import moe as moe_module
+    from models.ultramem import moe as moe_module
     torch.manual_seed(0)
     moe = Transformer(tiny_config("moe", d_model=128)).blocks[0].ffn.cuda()
     x = torch.randn(4, 64, 128, device="cuda")

@@ -5,11 +5,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import tiny_config
-from ultramem import Transformer
-from ultramem.export import export_float
-from ultramem.onnx_import import load_model_folder
-from ultramem.quantize import quantize_file
+from models.tests.conftest import tiny_config
+from models.ultramem import Transformer
+from models.ultramem.export import export_float
+from models.ultramem.onnx_import import load_model_folder
+from models.ultramem.quantize import quantize_file
 
 IDS = torch.tensor([[5, 17, 42, 99, 3, 250, 7, 8, 120, 64, 11, 200]])
 
@@ -97,7 +97,7 @@ def test_a_folder_that_does_not_match_its_config_is_refused_clearly(tmp_path):
 
 
 def test_4bit_value_tables_are_read_back_as_the_graph_holds_them(tmp_path):
-    from ultramem.onnx_import import state_from_graph
+    from models.ultramem.onnx_import import state_from_graph
     torch.manual_seed(0)
     cfg = tiny_config()
     model = Transformer(cfg).eval()

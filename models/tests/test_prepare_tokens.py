@@ -4,15 +4,14 @@ the held-out file stays plain."""
 import json
 import lzma
 import os
-import sys
 
 import numpy as np
 
+from models.scripts import prepare_tokens
+from models.ultramem.bpe import ByteLevelBPE
+from models.ultramem.model_folder import special_token_ids
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
-import prepare_tokens  # noqa: E402
-from ultramem.bpe import ByteLevelBPE  # noqa: E402
-from ultramem.model_folder import special_token_ids  # noqa: E402
 
 TOKENIZER = os.path.join(HERE, "..", "ultramem-code-s", "tokenizer.json")
 

@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from conftest import tiny_config
-from ultramem import study
-from ultramem.accounting import count
+from models.tests.conftest import tiny_config
+from models.ultramem import study
+from models.ultramem.accounting import count
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "ultramem", "model.py")

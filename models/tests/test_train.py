@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from conftest import tiny_config, tiny_memory
-from ultramem.train import TrainConfig, load_checkpoint, train
+from models.tests.conftest import tiny_config, tiny_memory
+from models.ultramem.train import TrainConfig, load_checkpoint, train
 
 # 1 KB of this repository's model code as byte tokens: memorized in about 25 s per model on 2 cores
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ultramem", "config.py")
@@ -32,7 +32,7 @@ def test_short_cpu_run_overfits_a_tiny_corpus(arch, tmp_path):
 
 
 def test_data_order_is_the_same_on_one_or_two_processes():
-    from ultramem.train import random_batches
+    from models.ultramem.train import random_batches
     tokens = np.arange(5000, dtype=np.uint16)
     single = random_batches(tokens, 8, 16, seed=3)
     halves = [random_batches(tokens, 8, 16, seed=3, rank=r, world=2) for r in range(2)]
@@ -43,8 +43,8 @@ def test_data_order_is_the_same_on_one_or_two_processes():
 
 def test_a_run_continues_from_a_model_folder(tmp_path):
     """init_from: an overfit model, exported as a shipped folder (int8), starts the next run near its own loss."""
-    from ultramem.export import export_float
-    from ultramem.quantize import quantize_file
+    from models.ultramem.export import export_float
+    from models.ultramem.quantize import quantize_file
     tokens = np.frombuffer(open(CORPUS, "rb").read()[:1024], dtype=np.uint8).astype(np.uint16)
     cfg = overfit_config("ultramem")
     first = TrainConfig(out_dir=str(tmp_path / "first"), steps=STEPS, batch_size=16, seq_len=64, lr=1e-2,
@@ -90,7 +90,7 @@ def test_a_run_stopped_by_its_time_budget_resumes_as_if_never_stopped(tmp_path):
 
 def test_checkpoint_parts_round_trip_and_catch_damage(tmp_path):
     import torch
-    from ultramem.checkpoint_parts import read_parts, write_parts
+    from models.ultramem.checkpoint_parts import read_parts, write_parts
     cfg = overfit_config("ultramem")
     train(cfg, short_run(tmp_path, "run", steps=2), tokens=byte_tokens())
     ckpt = str(tmp_path / "run" / "ckpt.pt")
@@ -108,7 +108,7 @@ def test_checkpoint_parts_round_trip_and_catch_damage(tmp_path):
     torch.testing.assert_close(light["model"]["memories.0.values"], original["model"]["memories.0.values"],
                                rtol=1e-2, atol=1e-6)
     assert torch.equal(light["model"]["memories.0.cores"], original["model"]["memories.0.cores"])
-    from ultramem.train import load_weights  # eval_loss.py measures where a resumed run started from its parts
+    from models.ultramem.train import load_weights  # eval_loss.py measures where a resumed run started from its parts
     assert torch.equal(load_weights(str(tmp_path / "small")).state_dict()["memories.0.cores"],
                        original["model"]["memories.0.cores"])
     with open(tmp_path / "full" / "ckpt.part001", "r+b") as f:
@@ -118,7 +118,7 @@ def test_checkpoint_parts_round_trip_and_catch_damage(tmp_path):
 
 
 def test_a_run_resumes_from_weights_only_parts_with_a_new_warm_up(tmp_path):
-    from ultramem.checkpoint_parts import write_parts
+    from models.ultramem.checkpoint_parts import write_parts
     cfg = overfit_config("ultramem")
     first = train(cfg, short_run(tmp_path, "first", steps=40, lr=1e-2, log_every=10), tokens=byte_tokens())
     write_parts(str(tmp_path / "first" / "ckpt.pt"), str(tmp_path / "parts"), weights_only=True, bf16=True)
@@ -152,16 +152,17 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
     tokens.tofile(tmp_path / "tokens.bin")
     cfg = overfit_config("ultramem")
     cfg.save(str(tmp_path / "config.json"))
-    script = os.path.join(os.path.dirname(CORPUS), "..", "scripts", "train.py")
+    root = os.path.join(os.path.dirname(CORPUS), "..", "..")   # python3 -m models.scripts.train runs from there
     flags = ["--config", str(tmp_path / "config.json"), "--data", str(tmp_path / "tokens.bin"), "--steps", "4",
              "--batch-size", "4", "--seq-len", "32", "--lr", "3e-3", "--warmup-steps", "1", "--log-every", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, script, *flags, "--out", str(tmp_path / "one")], check=True, env=env,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "models.scripts.train", *flags, "--out", str(tmp_path / "one")], check=True,
+                   env=env, capture_output=True, cwd=root)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    ranks = [subprocess.Popen([sys.executable, script, *flags, "--out", str(tmp_path / "two")],
+    ranks = [subprocess.Popen([sys.executable, "-m", "models.scripts.train", *flags, "--out", str(tmp_path / "two")],
+                              cwd=root,
                               env={**env, "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": "2",
                                    "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for r in range(2)]
@@ -182,7 +183,7 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
 def test_a_grown_run_starts_where_its_smaller_model_stopped(tmp_path):
     """grow: the deeper, wider-FFN model's first loss is the trained model's own on the same batch."""
     import torch
-    from ultramem.grow import grown_config
+    from models.ultramem.grow import grown_config
     cfg = overfit_config("ultramem")
     train(cfg, short_run(tmp_path, "small", steps=20, lr=1e-2), tokens=byte_tokens())
     ckpt = str(tmp_path / "small" / "ckpt.pt")
@@ -201,7 +202,7 @@ def test_a_fitted_schedule_ends_the_run_on_its_own_clock(tmp_path, monkeypatch):
     import itertools
     import types
     import torch
-    import ultramem.train as loop
+    import models.ultramem.train as loop
     ticks = itertools.count()
     monkeypatch.setattr(loop, "time", types.SimpleNamespace(time=lambda: next(ticks) * 0.01))
     rows = train(overfit_config("ultramem"), short_run(tmp_path, "fit", steps=10**9, warmup_steps=50,

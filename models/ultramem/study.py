@@ -23,7 +23,9 @@ from typing import Dict, List, Optional
 from .accounting import count, model_twins
 from .config import ModelConfig
 
-SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+# the repository root: the scripts run as modules of the `models` package from there (python3 -m models.scripts.X)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPTS = os.path.join(ROOT, "models", "scripts")
 
 
 @dataclass
@@ -89,7 +91,7 @@ def launch(runs: List[StudyRun], data: List[str], out_dir: str, tokens: int, per
 
 def _start(run: StudyRun, data: List[str], out_dir: str, tokens: int, gpu: Optional[str], max_seconds: float,
            python: str) -> subprocess.Popen:
-    folder = os.path.join(out_dir, run.name)
+    folder = os.path.abspath(os.path.join(out_dir, run.name))
     os.makedirs(folder, exist_ok=True)
     run.config.save(os.path.join(folder, "config.json"))
     flags = []
@@ -99,17 +101,19 @@ def _start(run: StudyRun, data: List[str], out_dir: str, tokens: int, gpu: Optio
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     log = open(os.path.join(folder, "train.log"), "w")
-    return subprocess.Popen([python, os.path.join(SCRIPTS, "train.py"), "--config", os.path.join(folder, "config.json"),
-                             "--data", *data, "--out", folder, *flags], stdout=log, stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen([python, "-m", "models.scripts.train", "--config", os.path.join(folder, "config.json"),
+                             "--data", *map(os.path.abspath, data), "--out", folder, *flags], stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
 def evaluate(runs: List[StudyRun], out_dir: str, heldout_tokens: str, max_windows: int = 64,
              python: str = sys.executable) -> None:
     """Held-out loss of every finished run into out_dir/val_loss.json (one process, so GPUs are not contended)."""
-    ckpts = [os.path.join(out_dir, r.name, "ckpt.pt") for r in runs
+    ckpts = [os.path.abspath(os.path.join(out_dir, r.name, "ckpt.pt")) for r in runs
              if os.path.exists(os.path.join(out_dir, r.name, "ckpt.pt"))]
-    subprocess.run([python, os.path.join(SCRIPTS, "eval_loss.py"), "--tokens", heldout_tokens, "--max-windows",
-                    str(max_windows), "--out", os.path.join(out_dir, "val_loss.json"), *ckpts], check=True)
+    subprocess.run([python, "-m", "models.scripts.eval_loss", "--tokens", os.path.abspath(heldout_tokens),
+                    "--max-windows", str(max_windows), "--out", os.path.abspath(os.path.join(out_dir, "val_loss.json")),
+                    *ckpts], check=True, cwd=ROOT)
 
 
 def folder_mb(cfg: ModelConfig, value_bits: int = 8) -> float:

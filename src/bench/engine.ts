@@ -64,7 +64,7 @@ function loadAverage(): number[] {
   return os.loadavg().map((x) => Math.round(x * 100) / 100);
 }
 
-/** The first python3 with torch and onnx (the model tests' rule, models/scripts/test_models.mjs). */
+/** The first python3 with torch and onnx (the model tests' rule, models/tests/run.mjs). */
 function pythonWithTorch(): string {
   for (const candidate of [process.env['ULTRAMEM_PYTHON'], 'python3', '/usr/bin/python3']) {
     if (candidate && spawnSync(candidate, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0) return candidate;
@@ -99,7 +99,8 @@ function ensureModels(cache: string): ModelListing {
     fs.rmSync(cache, { recursive: true, force: true });
     fs.mkdirSync(cache, { recursive: true });
     log(`exporting the random-weight models into ${cache} (about a minute)`);
-    const r = spawnSync(pythonWithTorch(), [path.join(ROOT, 'models', 'scripts', 'engine_bench_models.py'), '--out', cache], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+    // a module of the models package, run from the repository root (python3 -m models.scripts.engine_bench_models)
+    const r = spawnSync(pythonWithTorch(), ['-m', 'models.scripts.engine_bench_models', '--out', cache], { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`engine_bench_models.py failed:\n${r.stderr.slice(-3000)}`);
     fs.writeFileSync(stamp, hash);
   }

@@ -6,7 +6,7 @@
 # parts.json and up to 3 parts (15 MiB each) of CKPT_PARTS (a folder written by checkpoint_parts.py split) from
 # PART_FROM (0, 3, 6, ...). Prints what will travel: the working tree plus data/gpu must stay under 64 MiB, so
 # move models/ultramem-code-s/model.onnx out of the tree for these calls.
-# Usage: bash models/scripts/stage_gpu_part.sh N|heldout|init|ckpt [heldout]
+# Usage (repository root): bash models/gpu/stage_gpu_part.sh N|heldout|init|ckpt [heldout]
 set -euo pipefail
 shards=${SHARDS:-data/corpus/shards}
 rm -rf data/gpu && mkdir -p data/gpu

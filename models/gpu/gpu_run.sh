@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The model run on the GPU machine (4 x H200, nvidia-h200-x4), one device call per phase, state in /tmp/um, run back
-# to back so the machine stays held. Usage (repository root): bash models/scripts/gpu_run.sh PHASE [N]
+# to back so the machine stays held. Usage (repository root): bash models/gpu/gpu_run.sh PHASE [N]
 #   part N   the train shard carried in data/gpu/train/ goes to /tmp/um/shards/partN (and ../shared/evals, carried
 #            in data/gpu/evals with part 1); part 1 also trains the tokenizer on its shard (or copies TOKENIZER, a
 #            path in the repository) and, with SMOKE=1 (the default), runs the GPU tests. Each part is then
@@ -37,8 +37,11 @@
 #            4 parts per call from PART_FROM (0, 4, 8, ...) into $OUT with parts.json (a call brings back 64 MiB)
 #   resume   checkpoint parts carried in data/gpu/ckpt (stage_gpu_part.sh ckpt, as many calls as it takes) go to
 #            /tmp/um/resume/RESUME_RUN; the train phase then continues that run from them (train.py --resume)
+# The runs are data: models/gpu/runs.json holds each run's training flags and model-folder names, read by
+# models/gpu/phases.py with the phases' other Python steps. Dry run of the phases on a CPU machine (tiny models,
+# minutes): python3 -m models.gpu.dry_run, which sets UM_WORK, UM_RUNS (its runs file) and SEQ_LEN.
 set -euo pipefail
-W=${UM_WORK:-/tmp/um}   # UM_WORK: another folder, for a dry run of the phases on a CPU machine
+W=${UM_WORK:-/tmp/um}   # UM_WORK: another folder (the dry run's)
 OUT=${OUT:-$W/out}
 mkdir -p "$W" "$OUT"
 export PYTHONUNBUFFERED=1
@@ -49,17 +52,14 @@ read -r -a RUNS <<< "${RUN_LIST:-ultramem dense moe pkm}"   # RUN_LIST drops run
 # GPU_MAP='ultramem:0 dense:1 moe:1' (UltraMem trains slowest, so it gets a GPU of its own)
 GPU_MAP=${GPU_MAP:-ultramem:0 dense:1 moe:2 pkm:3}
 gpu_of() { tr ' ' '\n' <<< "$GPU_MAP" | sed -n "s/^$1://p"; }
-run_flags() {  # the model flags of one run: a preset, or the config models/study/runs/<run>.json
-  case $1 in
-    ultramem) echo "--preset laptop" ;;
-    dense) echo "--preset laptop --twin dense" ;;
-    moe) echo "--preset laptop --twin moe --experts 16" ;;
-    pkm) echo "--preset laptop-pkm" ;;
-    *) echo "--config models/study/runs/$1.json" ;;
-  esac
+flags_of() {  # train|export RUN: the run's flags (models/gpu/runs.json, read by phases.py) into the array FLAGS
+  local text
+  text=$(python3 -m models.gpu.phases "$1" "$2")
+  FLAGS=()
+  [ -z "$text" ] || mapfile -t FLAGS <<< "$text"
 }
 # COMPILE=1 adds torch.compile (measure it with the probe phase first: its tokens/s and MFU are in the probe logs)
-common=(--vocab 16384 --batch-size "${BATCH:-32}" --seq-len 2048 --fit-seconds "${FIT_S:-0}" --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
+common=(--vocab 16384 --batch-size "${BATCH:-32}" --seq-len "${SEQ_LEN:-2048}" --fit-seconds "${FIT_S:-0}" --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
         --seed "${SEED:-1}" "--$([ "${COMPILE:-0}" = 1 ] || echo no-)compile")
 init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
   # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already; or resumed from carried
@@ -73,22 +73,13 @@ take_heldout() {  # the carried held-out shards -> $W/shards/heldout (prepare_to
   rm -rf "$W/shards/heldout_only/heldout" && mv data/gpu/heldout "$W/shards/heldout_only/heldout"
   ln -sfn "$W/shards/heldout_only/heldout" "$W/shards/heldout"
 }
-heldout_tokens=(python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json"
+heldout_tokens=(python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json"
                 --shards "$W/shards/heldout_only" --out "$W/tokens/heldout")
 export_run() {  # run name -> its model folder in $W/folders (once: the export phase may have made it already)
   [ ! -f "$W/folders/$1/manifest.json" ] || return 0
-  local laptop="sized for a 2-core laptop: 7M activated MACs/token"
-  case $1 in
-    ultramem) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
-                --description "UltraMem code model $laptop, 45M parameters" ;;
-    dense) set -- "$1" --name dense-twin-s --display-name "Dense twin S" ;;
-    moe) set -- "$1" --name moe-twin-s --display-name "MoE twin S" ;;
-    pkm) set -- "$1" --name pkm-ablation-s --display-name "PKM ablation S" ;;
-    grown) set -- "$1" --name ultramem-code-s --display-name "UltraMem code S (laptop)" \
-             --description "UltraMem code model sized for a 2-core laptop: 12 blocks, 13M activated MACs/token" ;;
-  esac
-  python3 models/scripts/export.py --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
-    --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${@:2}" > "$W/export_$1.log" 2>&1
+  flags_of export "$1"
+  python3 -m models.scripts.export --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
+    --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${FLAGS[@]}" > "$W/export_$1.log" 2>&1
 }
 wait_for() {  # file, seconds
   local t=0
@@ -102,12 +93,12 @@ part)
   mv data/gpu/train/*.jsonl.xz "$W/shards/part$n/train/"
   if [ -d data/gpu/evals ]; then rm -rf "$W/evals" && mv data/gpu/evals "$W/evals"; fi
   if [ "$n" = 1 ]; then
-    nvidia-smi --query-gpu=name,memory.total --format=csv
-    python3 -c 'import torch, onnxruntime, tokenizers; print(torch.__version__, onnxruntime.__version__, tokenizers.__version__, torch.cuda.device_count(), "GPUs")' || true
+    nvidia-smi --query-gpu=name,memory.total --format=csv || true
+    python3 -m models.gpu.phases versions || true
     if [ -n "${TOKENIZER:-}" ]; then
       cp "$TOKENIZER" "$W/tokenizer.json"
     else
-      time python3 models/scripts/train_tokenizer.py --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
+      time python3 -m models.scripts.train_tokenizer --vocab 16384 --out "$W/tokenizer.json" "$W"/shards/part1/train/*.jsonl.xz
     fi
     if [ "${SMOKE:-1}" = 1 ]; then
       (cd models && timeout 120 python3 -m pytest -q -x -s tests/test_model.py -k moe 2>&1 | tail -8) || true
@@ -115,7 +106,7 @@ part)
   fi
   wait_for "$W/tokenizer.json" 300
   mkdir -p "$W/tokens/part$n"
-  setsid nohup python3 models/scripts/prepare_tokens.py --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
+  setsid nohup python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
   if [ -d data/gpu/heldout ]; then
     take_heldout
@@ -130,14 +121,8 @@ init)
   folder=${INIT_FOLDER:-models/ultramem-code-s}
   cp "$folder/config.json" "$folder/tokenizer.json" "$d/"
   xz -dc data/gpu/init/model.onnx.xz > "$d/model.onnx"
-  # the starting model under its own name, so that its evaluation sits beside the new one's
-  python3 - "$folder/manifest.json" "$d/manifest.json" <<'EOF'
-import json, sys
-manifest = json.load(open(sys.argv[1]))
-manifest["name"] += "-start"
-json.dump(manifest, open(sys.argv[2], "w"), indent=2)
-EOF
-  (cd models && python3 -c "from ultramem.onnx_import import load_model_folder as l; m = l('$d'); print(sum(p.numel() for p in m.parameters()), 'parameters from $d')")
+  python3 -m models.gpu.phases start-manifest "$folder/manifest.json" "$d/manifest.json"
+  python3 -m models.gpu.phases parameters "$d"
   ;;
 sitecorpus)   # models/corpus/README.md, "The site corpus"
   if ! pgrep -f "$W/shards/site " > /dev/null && [ ! -f "$W/tokens/partsite/tokens.json" ]; then
@@ -146,7 +131,7 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
     setsid nohup bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
         --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' \
         ${SITECORPUS_FLAGS:-} &&
-      python3 models/scripts/prepare_tokens.py --tokenizer $W/tokenizer.json --shards $W/shards/site \
+      python3 -m models.scripts.prepare_tokens --tokenizer $W/tokenizer.json --shards $W/shards/site \
         --out $W/tokens/partsite --seed 99" > "$W/tokens/partsite.log" 2>&1 < /dev/null &
   fi
   sleep "${WAIT_S:-60}"
@@ -156,21 +141,12 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
 probe)
   wait_for "$W/tokens/part1/tokens.json" 400
   for r in "${RUNS[@]}"; do
-    # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" --steps 40 \
+    flags_of train "$r"
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") python3 -m models.scripts.train "${FLAGS[@]}" "${common[@]}" --steps 40 \
       --log-every 10 --data "$W/tokens/part1/train.bin" --out "$W/probe/$r" > "$W/probe_$r.log" 2>&1 &
   done
   wait
-  python3 - "$W" "${RUNS[@]}" <<'EOF' | tee "$W/probe.json"
-import json, sys
-w, runs = sys.argv[1], sys.argv[2:]
-rates = {}
-for r in runs:
-    rows = [json.loads(l) for l in open(f"{w}/probe/{r}/metrics.jsonl")]
-    a, b = rows[1], rows[-1]   # skip the first logged step (warm-up, allocator)
-    rates[r] = round((b["tokens"] - a["tokens"]) / (b["elapsed_s"] - a["elapsed_s"]))
-print(json.dumps({"tokens_per_s": rates}))
-EOF
+  python3 -m models.gpu.phases probe-rates "$W" "${RUNS[@]}" | tee "$W/probe.json"
   ;;
 train)
   # the carried parts are waited for; the site corpus only SITE_WAIT_S seconds (it is built here and may be slow):
@@ -186,14 +162,14 @@ train)
     wait_for "$W/tokens/$p/tokens.json" 400
     data+=("$W/tokens/$p/train.bin")
   done
-  cat "$W"/tokens/part*/tokens.json | python3 -c 'import sys; print(sys.stdin.read()[:3000])'
-  if [ -z "${STEPS:-}" ]; then
-    STEPS=$(python3 -c "import json; r=json.load(open('$W/probe.json'))['tokens_per_s']; print(int(min(r.values()) * ${TRAIN_S:-480} / 65536) // 100 * 100)")
-  fi
+  summaries=$(cat "$W"/tokens/part*/tokens.json)
+  echo "${summaries:0:3000}"
+  [ -n "${STEPS:-}" ] || STEPS=$(python3 -m models.gpu.phases steps "$W/probe.json" "${TRAIN_S:-480}")
   echo "steps: $STEPS"
   for r in "${RUNS[@]}"; do
+    flags_of train "$r"
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
       $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "${data[@]}" --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
@@ -202,9 +178,10 @@ train)
 ddp)
   for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
   r=${RUNS[0]}
-  n=$(python3 -c 'import torch; print(torch.cuda.device_count())')
+  n=$(python3 -m models.gpu.phases gpus --count)
+  flags_of train "$r"
   # shellcheck disable=SC2046
-  setsid nohup torchrun --standalone --nproc_per_node "$n" models/scripts/train.py $(run_flags "$r") "${common[@]}" \
+  setsid nohup torchrun --standalone --nproc_per_node "$n" -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
     $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "${STEPS:?ddp needs STEPS (the length of the whole run)}" --max-seconds "${MAX_S:-0}" --log-every 25 \
     --health-every 500 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
@@ -233,9 +210,9 @@ finish)
   for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
   for r in "${RUNS[@]}"; do [ ! -f "$W/resume/$r/parts.json" ] || ckpts+=("$W/resume/$r"); done  # where resumed ones did
   [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
-  python3 models/scripts/eval_loss.py --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
+  python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done
-  python3 models/scripts/tokenizer_parity.py --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
+  python3 -m models.scripts.tokenizer_parity --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
     --out "$W/tokenizer_parity.json" || echo "tokenizer parity samples failed (needs Python tokenizers)"
   wait
   tail -n 3 "$W"/export_*.log
@@ -244,7 +221,7 @@ finish)
 collect)
   dirs=()
   for r in "${RUNS[@]}"; do dirs+=("$W/$r"); done
-  python3 models/scripts/plot_losses.py --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
+  python3 -m models.scripts.plot_losses --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
   cd "$W"
   optional=()   # the probe and the tokenizer parity samples are skipped in some runs
   for f in probe.json tokenizer_parity.json; do [ ! -f "$f" ] || optional+=("$f"); done
@@ -261,20 +238,20 @@ model)
 study)
   wait_for "$W/tokens/heldout/tokens.json" 300
   for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
-  gpus=$(python3 -c 'import torch; print(",".join(map(str, range(torch.cuda.device_count()))))')
+  gpus=$(python3 -m models.gpu.phases gpus)
   groups=()
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
-  setsid nohup python3 models/scripts/study.py run --plan models/study/scaling.json "${groups[@]}" \
+  setsid nohup python3 -m models.scripts.study run --plan models/study/scaling.json "${groups[@]}" \
     --tokens "${STUDY_TOKENS:-40e6}" --data "$W"/tokens/part*/train.bin --heldout "$W/tokens/heldout" \
     --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-3}" > "$W/study.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
   tail -n 5 "$W/study.log"; tail -qn 1 "$W"/study/*/metrics.jsonl 2>/dev/null | cut -c1-200
   ;;
 study-collect)
-  while pgrep -f scripts/study.py > /dev/null; do sleep 5; done
+  while pgrep -f models.scripts.study > /dev/null; do sleep 5; done
   groups=()
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
-  python3 models/scripts/study.py report --plan models/study/scaling.json "${groups[@]}" --out "$W/study" \
+  python3 -m models.scripts.study report --plan models/study/scaling.json "${groups[@]}" --out "$W/study" \
     --plot "$OUT/study.png" | tee "$OUT/study.md"
   (cd "$W" && tar czf "$OUT/study.tgz" study.log study/study.json study/val_loss.json study/*/metrics.jsonl \
     study/*/config.json study/*/train.log)
@@ -283,7 +260,7 @@ study-collect)
 ckpt)
   parts=$W/ckptparts/${CKPT_RUN:-ultramem}
   # shellcheck disable=SC2086
-  [ -f "$parts/parts.json" ] || python3 models/scripts/checkpoint_parts.py split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
+  [ -f "$parts/parts.json" ] || python3 -m models.scripts.checkpoint_parts split "$W/${CKPT_RUN:-ultramem}/ckpt.pt" \
     "$parts" ${CKPT_FLAGS:---weights-only --bf16}
   cp "$parts/parts.json" "$OUT/"
   ls "$parts" | grep '\.part' | sed -n "$((${PART_FROM:-0} + 1)),$((${PART_FROM:-0} + 4))p" | while read -r f; do
