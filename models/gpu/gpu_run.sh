@@ -62,8 +62,8 @@ flags_of() {  # train|export RUN: the run's flags (models/gpu/runs.json, read by
 common=(--vocab 16384 --batch-size "${BATCH:-32}" --seq-len "${SEQ_LEN:-2048}" --fit-seconds "${FIT_S:-0}" --lr "${LR:-1e-3}" --warmup-steps "${WARMUP:-100}" --dtype bfloat16
         --seed "${SEED:-1}" "--$([ "${COMPILE:-0}" = 1 ] || echo no-)compile")
 init_flags() {  # a run continued from a carried model folder (init phase): its weights, and the value tables' lr
-  # multiplier (notes §1.8) at VALUE_LR_MULT, since the tables are trained already; or resumed from carried
-  # checkpoint parts (resume phase) on its own schedule
+  # multiplier (models/ARCHITECTURE.md, "Value-table learning rate") at VALUE_LR_MULT, since the tables are
+  # trained already; or resumed from carried checkpoint parts (resume phase) on its own schedule
   if [ -f "$W/resume/$1/parts.json" ]; then echo "--resume $W/resume/$1"; return; fi
   if [ -d "$W/init/$1" ]; then echo "--init-from $W/init/$1 --value-lr-mult ${VALUE_LR_MULT:-1}"
   elif [ -n "${GROW_FROM:-}" ]; then echo "--init-from $W/init/$GROW_FROM --grow --value-lr-mult ${VALUE_LR_MULT:-1}"; fi

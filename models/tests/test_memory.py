@@ -47,7 +47,8 @@ def test_retrieval_equals_brute_force_top_m_when_filter_keeps_every_key(override
 
 
 def test_default_filter_gives_exact_top_m_of_the_candidate_grid():
-    """With m candidates per side, the result is the exact top-m over rows I_row x columns I_col (§1.3)."""
+    """With m candidates per side, the result is the exact top-m over rows I_row x columns I_col
+    (models/ARCHITECTURE.md, "TDQKR")."""
     layer = make_layer(signed_cores=False)
     cfg = layer.cfg
     x = torch.randn(16, D_MODEL)

@@ -1,8 +1,8 @@
 """Activated compute and parameter counts, analytic so that multi-GB configs need not be built to be counted.
 
 MACs are per token and exclude attention over the context (the same for every architecture on one backbone)
-and the LM head (reported apart), as in the notes' §6.4 matching. `model_twins` sizes a dense and an MoE model to
-the activated MACs of an UltraMem config.
+and the LM head (reported apart), as in models/ARCHITECTURE.md, "Cost". `model_twins` sizes a dense and an MoE
+model to the activated MACs of an UltraMem config.
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def _attention_params(cfg: ModelConfig) -> int:
 
 
 def memory_layer_counts(cfg: ModelConfig):
-    """(inference MACs, params excluding the table, table params) of one memory layer (notes §5.4)."""
+    """(inference MACs, params excluding the table, table params) of one memory layer
+    (models/ARCHITECTURE.md, "Cost")."""
     m, d = cfg.memory, cfg.d_model
     r, n, mf, dk, h, H = m.tucker_rank, m.n_keys, m.n_filter, m.key_dim, m.mcs_cores, m.heads
     n_proj = 1 if m.single_projector else m.expansion

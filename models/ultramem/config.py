@@ -15,24 +15,26 @@ from typing import List, Optional, Tuple
 
 @dataclass
 class MemoryConfig:
-    """UltraMem memory layers (Huang et al., ICLR 2025). Defaults follow the notes' UM-M config (§6.3)."""
-    # "s:t" pairs: input = pre-FFN normed state of block s, output added to the residual after block t (§1.1).
+    """UltraMem memory layers (Huang et al., ICLR 2025). Defaults are UM-M. Names in quotes below are sections of
+    models/ARCHITECTURE.md ("UM-M and its twins" for the defaults)."""
+    # "s:t" pairs: input = pre-FFN normed state of block s, output added to the residual after block t
+    # ("Skip-layer placement").
     placement: str = "1:3,4:6,7:9,10:11"
     n_keys: int = 1448          # keys per side n; the key grid addresses n*n virtual slots
-    expansion: int = 4          # IVE E: virtual slots per physical row; physical rows N = n*n / E (§1.5)
-    single_projector: bool = False  # IVE ablation: one D_v->d projector for every group (UltraMemV2 §4.1)
+    expansion: int = 4          # IVE E: virtual slots per physical row; physical rows N = n*n / E ("IVE")
+    single_projector: bool = False  # IVE ablation: one D_v->d projector for every group (UltraMemV2; "IVE")
     key_dim: int = 128          # D_k per half (row / column)
     value_dim: int = 256        # D_v, width of a physical value row
     topk: int = 64              # m: values read per token per layer and head
-    heads: int = 1              # query heads sharing the keys and the table; each reads its own top-m (PKM, §1.6)
-    filter_topk: int = 0        # candidates kept per side by the rank-1 filter; 0 means `topk` (§1.3 step 2)
-    retrieval: str = "tdqkr"    # "tdqkr" (Tucker-decomposed, §1.3) or "pkm" (additive product keys, §1.2)
+    heads: int = 1              # query heads sharing keys and table, each with its own top-m ("Scores, heads, norms")
+    filter_topk: int = 0        # candidates kept per side by the rank-1 filter; 0 means `topk` ("TDQKR")
+    retrieval: str = "tdqkr"    # "tdqkr" (Tucker-decomposed) or "pkm" (additive product keys)
     tucker_rank: int = 2        # r
-    mcs_cores: int = 2          # h: multi-core scoring, each core weights its share of the value row (§1.4)
-    qk_norm: bool = True        # LayerNorm on query halves and key rows (§1.7)
-    score_softmax: bool = False # the paper removes the softmax over the top-m scores (§1.6)
+    mcs_cores: int = 2          # h: multi-core scoring, each core weights its share of the value row ("MCS")
+    qk_norm: bool = True        # LayerNorm on query halves and key rows ("Scores, heads, norms")
+    score_softmax: bool = False # the paper removes the softmax over the top-m scores ("Scores, heads, norms")
     value_init_std: float = 0.0  # 0: scaled at init so that the output RMS matches the FFN's (UltraMemV2 App. A)
-    perm_seed: int = 1234       # seed of the fixed virtual->physical permutation pi (§1.5)
+    perm_seed: int = 1234       # seed of the fixed virtual->physical permutation pi ("IVE")
 
     @property
     def n_values(self) -> int:
@@ -54,7 +56,8 @@ class MemoryConfig:
 
 @dataclass
 class MoEConfig:
-    """Top-k mixture of experts replacing every FFN (the equal-compute baseline, notes §6.4)."""
+    """Top-k mixture of experts replacing every FFN (the equal-compute baseline, models/ARCHITECTURE.md,
+    "UM-M and its twins")."""
     n_experts: int = 32
     top_k: int = 2
     expert_hidden: int = 928     # SwiGLU inner width of one expert
@@ -135,7 +138,7 @@ class ModelConfig:
 
     def initial_value_std(self) -> float:
         """The value tables' init std before `Transformer` matches the memory output to the FFN's (when 0 is
-        configured): the paper's MLP-style sqrt(E / (2 m H L)) (notes §1.7)."""
+        configured): the paper's MLP-style sqrt(E / (2 m H L)) (models/ARCHITECTURE.md, "Initialisation")."""
         m = self.memory
         if m.value_init_std > 0:
             return m.value_init_std

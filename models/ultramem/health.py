@@ -1,4 +1,5 @@
-"""Memory health, logged during training (notes §6.6 item 3): is every memory layer read, and is it heard?
+"""Memory health, logged during training (models/ARCHITECTURE.md, "Memory health"): is every memory layer read,
+and is it heard?
 
 Per memory layer, on a sample of training tokens:
   top1, topm       mean of the best and of all top-m ranking scores (summed MCS cores); the init sets topm to 1

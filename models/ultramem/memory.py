@@ -1,22 +1,24 @@
 """The UltraMem memory layer (Huang et al., "Ultra-Sparse Memory Network", ICLR 2025).
 
-Section numbers refer to shared/docs/ultramem-notes.md. One layer, per token x (the pre-FFN normed state of block s):
+Names in quotes are sections of models/ARCHITECTURE.md. One layer, per token x (the pre-FFN normed state of block s):
 
-  q = LN(W_q x) = [q_row; q_col]                                   query halves (§1.7)
-  S_row^(rho) = LN(K_row^(rho)) q_row,  S_col^(rho) likewise         per-rank scores, rho = 1..r (TDQKR, §1.3)
-  I_row = TopM(u^T S_row),  I_col = TopM(t^T S_col)                  rank-1 filter from SVD(sum_c C_c) (§1.3 step 1-2)
-  G_c[i, j] = S_row[:, I_row_i]^T C_c S_col[:, I_col_j]              exact grid on the m x m candidates, per core c (§1.4)
+  q = LN(W_q x) = [q_row; q_col]                                   query halves ("Scores, heads, norms")
+  S_row^(rho) = LN(K_row^(rho)) q_row,  S_col^(rho) likewise         per-rank scores, rho = 1..r ("TDQKR")
+  I_row = TopM(u^T S_row),  I_col = TopM(t^T S_col)                  rank-1 filter from SVD(sum_c C_c) ("TDQKR")
+  G_c[i, j] = S_row[:, I_row_i]^T C_c S_col[:, I_col_j]              exact grid on the m x m candidates, core c ("MCS")
   (w, J) = TopM(sum_c G_c)                                           final m slots, ranked on the summed cores
-  a = I_row[J // m] * n + I_col[J % m];  z = pi(a)                   virtual address, fixed permutation (IVE, §1.5)
+  a = I_row[J // m] * n + I_col[J % m];  z = pi(a)                   virtual address, fixed permutation ("IVE")
   phys = z mod N, group = z div N
   o = W_out^T concat_g( sum_{i: group_i = g} sum_c w_i^(c) V[phys_i]^(c) )   MCS halves, IVE pooling (eq. 9 of [U2])
 
 With `heads` > 1, each head has its own query and its own top-m over the same keys; the heads' slots are read and
 pooled together. Retrieval always runs in fp32, also under bf16 autocast, so that training picks the same slots as
-the fp32 graph the extension runs. There is no softmax over the scores (§1.6). Two retrieval paths compute the same thing:
+the fp32 graph the extension runs. There is no softmax over the scores ("Scores, heads, norms"). Two retrieval
+paths compute the same thing:
   - training: all per-rank scores S (r*n per side), then gathers; gradients reach the keys through S;
   - inference (`fold_for_inference`): the key LayerNorm and u, t are folded into constant tables, one n-wide
-    matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered (notes §5.1).
+    matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered ("Inference
+    folding").
     Written for onnxruntime on a CPU at batch 1: a true matmul over all tokens for the filter and one batched
     matmul over gathered key rows for the candidates, both sides together (not one tiny matmul per token and
     candidate, which made a prefill's memory layers cost as much as the rest of the network), and few small nodes
@@ -43,13 +45,13 @@ class UltraMemLayer(nn.Module):
         self.query = nn.Linear(d_model, cfg.heads * 2 * dk, bias=False)  # [q_row; q_col] per head
         # keys: (side, rank, n, D_k), side 0 = rows, 1 = columns
         self.keys = nn.Parameter(torch.randn(2, r, n, dk) / math.sqrt(dk))
-        ln_gain = dk ** -0.33  # official code's gain (§1.7); keeps the top-m scores near 1
+        ln_gain = dk ** -0.33  # official code's gain ("Initialisation"); keeps the top-m scores near 1
         self.query_norm = nn.Parameter(torch.full((dk,), ln_gain)) if cfg.qk_norm else None
         self.key_norm = nn.Parameter(torch.full((dk,), ln_gain)) if cfg.qk_norm else None
-        # Tucker cores C_c (h, r, r), U(0, 1) init as in the official code (§1.3)
+        # Tucker cores C_c (h, r, r), U(0, 1) init as in the official code ("TDQKR")
         self.cores = nn.Parameter(torch.rand(h, r, r))
         self.values = nn.Parameter(torch.randn(cfg.n_values, cfg.value_dim) * value_init_std)
-        self.values.is_memory_value = True  # the trainer gives these their own lr group (§1.8)
+        self.values.is_memory_value = True  # the trainer gives these their own lr group ("Value-table learning rate")
         n_proj = 1 if cfg.single_projector else E
         self.out_proj = nn.Linear(n_proj * cfg.value_dim, d_model, bias=False)
         nn.init.normal_(self.out_proj.weight, std=1.0 / math.sqrt(n_proj * cfg.value_dim))
@@ -65,7 +67,7 @@ class UltraMemLayer(nn.Module):
     # ---- the rank-1 filter ---------------------------------------------------------------------------
     @torch.no_grad()
     def refresh_tucker_filter(self) -> None:
-        """u, t = leading singular vectors of sum_c C_c, signs kept closest to the previous step (§1.3)."""
+        """u, t = leading singular vectors of sum_c C_c, signs kept closest to the previous step ("TDQKR")."""
         if self.cfg.retrieval != "tdqkr":
             return
         U, _, Vh = torch.linalg.svd(self.cores.detach().float().sum(0))
@@ -119,7 +121,7 @@ class UltraMemLayer(nn.Module):
         return addr.reshape(-1, H * m), w.view(-1, H, h, m).transpose(1, 2).reshape(-1, h, H * m)
 
     def _read_values(self, addr: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """IVE pooling + projection (§1.5). addr: (T, M) virtual addresses, w: (T, h, M) per-core scores."""
+        """IVE pooling + projection ("IVE"). addr: (T, M) virtual addresses, w: (T, h, M) per-core scores."""
         cfg = self.cfg
         m, h, N = cfg.heads * cfg.topk, cfg.mcs_cores, cfg.n_values
         if cfg.score_softmax:
@@ -152,7 +154,7 @@ class UltraMemLayer(nn.Module):
     # ---- initialization ----------------------------------------------------------------------------------------
     @torch.no_grad()
     def match_init_scale(self, x: torch.Tensor, target_rms: float) -> None:
-        """Scale the query gain so that the mean top-m score is 1 (the LN-gain rule of notes §1.7), then the values
+        """Scale the query gain so that the mean top-m score is 1 (the LN-gain rule, "Initialisation"), then the values
         so that the output RMS on `x` is `target_rms`, the FFN's (UltraMemV2 App. A: match the FFN's variance).
         Without it the memory starts about 100x louder than the FFN it sits beside."""
         _, w = self.retrieve(x)
@@ -165,7 +167,7 @@ class UltraMemLayer(nn.Module):
         self.values.mul_(target_rms / out_rms)
 
     def _retrieve(self, x: torch.Tensor):
-        """Training path: all per-rank scores, filter, exact grid (§1.3)."""
+        """Training path: all per-rank scores, filter, exact grid ("TDQKR")."""
         cfg = self.cfg
         q = self._queries(x)  # (T, 2, D_k), T counting every head's query
         T, r, n, mf = q.shape[0], cfg.tucker_rank, cfg.n_keys, cfg.n_filter
@@ -185,8 +187,9 @@ class UltraMemLayer(nn.Module):
     # ---- inference folding ---------------------------------------------------------------------------------
     @torch.no_grad()
     def fold_for_inference(self) -> None:
-        """Precompute what is constant at inference (notes §5.1): the rank-1 filter keys u^T K, t^T K, and the normed
-        keys of every rank with row i of side s at s*n + i, so that one gather fetches both sides' candidates."""
+        """Precompute what is constant at inference (models/ARCHITECTURE.md, "Inference folding"): the rank-1 filter
+        keys u^T K, t^T K, and the normed keys of every rank with row i of side s at s*n + i, so that one gather
+        fetches both sides' candidates."""
         cfg = self.cfg
         keys = self._norm(self.keys, self.key_norm)  # (2, r, n, D_k)
         if cfg.retrieval == "pkm":

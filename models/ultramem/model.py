@@ -1,8 +1,8 @@
 """Decoder-only Transformer backbone shared by UltraMem, dense and MoE models.
 
 Pre-RMSNorm blocks, RoPE, SwiGLU, tied embeddings, optional grouped-query attention, no biases. UltraMem
-memory layers are wired with skip-layer placement (notes §1.1): layer k reads the pre-FFN normed state of
-block s_k and its output is added to the residual stream after block t_k.
+memory layers are wired with skip-layer placement (models/ARCHITECTURE.md, "Skip-layer placement"): layer k reads
+the pre-FFN normed state of block s_k and its output is added to the residual stream after block t_k.
 
 `forward(ids, past, num_logits)` serves training (no past), prefill and incremental decoding with a KV cache;
 `past` / `present` are lists of (key, value) per layer, each (B, n_kv_head, P, head_dim), keys after RoPE.
@@ -198,7 +198,7 @@ class Transformer(nn.Module):
 
     # ---- UltraMem housekeeping -------------------------------------------------------------------------------
     def refresh_tucker_filters(self) -> None:
-        """Once per optimizer step (notes §1.3)."""
+        """Once per optimizer step (models/ARCHITECTURE.md, "TDQKR")."""
         for mem in self.memories:
             mem.refresh_tucker_filter()
 

@@ -1,4 +1,5 @@
-"""Top-k mixture-of-experts FFN: the equal-compute baseline (notes §6.4; losses as in OLMoE / ST-MoE)."""
+"""Top-k mixture-of-experts FFN: the equal-compute baseline (models/ARCHITECTURE.md, "UM-M and its twins"; losses
+as in OLMoE / ST-MoE)."""
 from __future__ import annotations
 
 import torch

@@ -11,8 +11,8 @@ The exported graph is folded (memory.py `fold_for_inference`) and int8 (quantize
   (LayerNorm maps a zero-mean, unit-variance row to itself), and the sign of x cancels. Exact up to LayerNorm's
   eps: a key row of variance v was normed to variance v / (v + eps), not 1, so a key comes back off by a relative
   eps / 2v (1e-4 to 1e-3 for the laptop model), well inside the int8 error of the other weights;
-- the rank-1 filter vectors u, t (notes §1.3) follow from the folded filter keys sum_rho u_rho R^(rho) by least
-  squares, so that the first `refresh_tucker_filter` keeps their signs.
+- the rank-1 filter vectors u, t (models/ARCHITECTURE.md, "TDQKR") follow from the folded filter keys
+  sum_rho u_rho R^(rho) by least squares, so that the first `refresh_tucker_filter` keeps their signs.
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ from .config import MemoryConfig, ModelConfig
 
 
 def um_m(vocab_size: int = 32768) -> ModelConfig:
-    """The notes' UM-M (§6.3): d=512, 12 layers, 4 memory layers of 524,176 x 256 values (537M table params)."""
+    """UM-M (models/ARCHITECTURE.md, "UM-M and its twins"): d=512, 12 layers, 4 memory layers of 524,176 x 256
+    values (537M table params)."""
     return ModelConfig(vocab_size=vocab_size, memory=MemoryConfig())
 
 
@@ -17,8 +18,9 @@ def laptop(vocab_size: int = 16384) -> ModelConfig:
 
 
 def laptop_pkm(vocab_size: int = 16384) -> ModelConfig:
-    """Ablation of `laptop`: product-key retrieval (additive row + column scores, notes §1.2) in place of TDQKR
-    and multi-core scoring, everything else equal, so the Tucker-decomposed retrieval's share is measured."""
+    """Ablation of `laptop`: product-key retrieval (additive row + column scores, models/ARCHITECTURE.md, "PKM") in
+    place of TDQKR and multi-core scoring, everything else equal, so the Tucker-decomposed retrieval's share is
+    measured."""
     cfg = laptop(vocab_size)
     cfg.memory.retrieval, cfg.memory.tucker_rank, cfg.memory.mcs_cores = "pkm", 1, 1
     cfg.validate()

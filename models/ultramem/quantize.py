@@ -10,8 +10,8 @@
 - `value_bits=4` stores the memory value tables as 4-bit rows instead (half the bytes: the tables are most of a
   model folder): values -7..7 around a zero point of 8 with an fp32 scale per row, byte j holding column j in its
   low nibble and column j + C/2 in its high one, unpacked after the gather with float ops (Floor, Sub, Concat).
-- Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots, notes §5.4),
-  Tucker cores, norms.
+- Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots,
+  models/ARCHITECTURE.md, "Cost"), Tucker cores, norms.
 """
 from __future__ import annotations
 

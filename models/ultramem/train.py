@@ -37,14 +37,14 @@ class TrainConfig:
     batch_size: int = 8            # sequences per micro-batch, summed over all processes (same data on 1 or N GPUs)
     seq_len: int = 256
     grad_accum: int = 1
-    lr: float = 6e-4               # peak lr (notes §6.5)
+    lr: float = 6e-4               # peak lr (models/ARCHITECTURE.md, "Training recipe")
     min_lr_ratio: float = 0.1      # cosine decays to lr * min_lr_ratio
     warmup_steps: int = 10
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.95
     grad_clip: float = 1.0
-    value_lr_mult: float = 4.0     # value tables start at 4x the lr ... (notes §1.8)
+    value_lr_mult: float = 4.0     # tables start at 4x the lr (models/ARCHITECTURE.md, "Value-table learning rate") ...
     value_lr_decay: float = 0.5    # ... and reach 1x after this fraction of the steps (0: stay at the multiplier)
     dtype: str = "float32"         # "bfloat16" autocast on CUDA
     seed: int = 1337
@@ -71,8 +71,8 @@ def lr_at(step: int, tc: TrainConfig) -> float:
 
 
 def value_lr_multiplier(step: int, tc: TrainConfig) -> float:
-    """lr_v(t) = lr(t) * (1 + (M - 1) * max(0, 1 - t / (rho T)))  (official code's CosWithWarmup, notes §1.8);
-    rho = 0 keeps M throughout, as the authors' runs do."""
+    """lr_v(t) = lr(t) * (1 + (M - 1) * max(0, 1 - t / (rho T)))  (the official code's CosWithWarmup;
+    models/ARCHITECTURE.md, "Value-table learning rate"); rho = 0 keeps M throughout, as the authors' runs do."""
     if tc.value_lr_decay <= 0:
         return tc.value_lr_mult
     horizon = max(1.0, tc.value_lr_decay * tc.steps)
