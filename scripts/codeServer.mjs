@@ -8,7 +8,7 @@
 //
 // The cache folder is $ULTRAMEM_TOOLS_DIR, else <os temp>/ultramem-complete-tools.
 // Why 4.100.3: the newest code-server whose engines field accepts Node 20 (VS Code 1.100.3; package.json
-// engines.vscode is ^1.100.0). See ../shared/docs/vscode-testing.md for the facts this relies on.
+// engines.vscode is ^1.100.0). README.md, "Tests in a real VS Code", lists the facts this relies on.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';

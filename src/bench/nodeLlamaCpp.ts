@@ -2,7 +2,7 @@
  * node-llama-cpp (llama.cpp's prebuilt CPU binaries from the npm registry), the speed peer of `npm run bench:engine`.
  * Installed on first use outside the repository, next to code-server (scripts/codeServer.mjs): never a dependency
  * of the extension. Only the CPU build of this platform: `--omit=optional` keeps npm from pulling the CUDA and
- * Vulkan variants (about 730 MB); the platform package is named explicitly instead (../shared/docs/llama-cpp-peer.md).
+ * Vulkan variants (about 730 MB); the platform package is named explicitly instead (README.md, "The engine against llama.cpp").
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -103,7 +103,7 @@ export class LlamaCppEngine implements TimedEngine {
 
   static async create(model: LlamaModel, threads: number, flashAttention: boolean, contextSize: number): Promise<LlamaCppEngine> {
     const context = await model.createContext({ contextSize, batchSize: contextSize, threads, flashAttention, sequences: 1 });
-    // Unset, it takes max(cores, 4) threads, which spin-wait when oversubscribed (../shared/docs/llama-cpp-peer.md).
+    // Unset, it takes max(cores, 4) threads, which spin-wait when oversubscribed (README.md, "The engine against llama.cpp").
     if (context.currentThreads !== threads) throw new Error(`llama.cpp context runs ${context.currentThreads} threads, not ${threads}`);
     return new LlamaCppEngine(context, context.getSequence(), threads);
   }
