@@ -1,8 +1,8 @@
 """Export to the ONNX graph the extension runs (contract: models/README.md), float32 and int8.
 
-The memory layers are folded first (key LayerNorm, rank-1 filter vectors u, t; models/ARCHITECTURE.md, "Inference
-folding"), so the graph holds only constant tables: two TopK, a few Gathers and MatMuls per memory layer, no Einsum
-and no SVD.
+The memory layers are folded first (key LayerNorm, rank-1 filter vectors u, t;
+models/ARCHITECTURE.md, "Inference folding"), so the graph holds only constant tables: two TopK, a few Gathers and
+MatMuls per memory layer, no Einsum and no SVD.
 """
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ the fp32 graph the extension runs. There is no softmax over the scores ("Scores,
 paths compute the same thing:
   - training: all per-rank scores S (r*n per side), then gathers; gradients reach the keys through S;
   - inference (`fold_for_inference`): the key LayerNorm and u, t are folded into constant tables, one n-wide
-    matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered ("Inference
-    folding").
+    matmul per side ranks the keys, and only the m selected rows of the per-rank keys are gathered
+    ("Inference folding").
     Written for onnxruntime on a CPU at batch 1: a true matmul over all tokens for the filter and one batched
     matmul over gathered key rows for the candidates, both sides together (not one tiny matmul per token and
     candidate, which made a prefill's memory layers cost as much as the rest of the network), and few small nodes
