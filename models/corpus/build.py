@@ -341,31 +341,7 @@ class Builder:
         for earlier in self.args.split_from:    # in order: a later build's side wins
             sides.update(split.sides_of_earlier_build(earlier, by_key))
         order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
-        sigs, keys, langs, nbytes, owner = [], [], [], [], []
-        ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
-        base = 0
-        for i, k in enumerate(order):
-            st = by_key[k]
-            z = np.load(self.paths(st["source"], st["package"])[2])
-            off, ev = z["ev_off"], z["ev"]
-            if self.decon is not None and st.get("decontam_index") != self.decon.fingerprint:
-                off, ev = self.rematch(st)      # processed without (or with other) evaluation data
-            for j in np.nonzero(np.diff(off))[0]:
-                ev_lists.append(ev[off[j]:off[j + 1]])
-                ev_doc.append(base + j)
-                ev_pkg.append(i)
-            doc_paths.append(z["paths"])
-            base += len(z["lang"])
-            sigs.append(z["sig"])
-            keys.append(z["keys"])
-            langs.append(z["lang"])
-            nbytes.append(z["bytes"])
-            owner.append(np.full(len(z["lang"]), i, dtype=np.int64))
-        sigs = np.concatenate(sigs) if sigs else np.zeros((0, dedup.NUM_PERM), np.uint32)
-        keys = np.concatenate(keys) if keys else np.zeros(0, "V16")
-        langs = np.concatenate(langs) if langs else np.zeros(0, np.uint8)
-        nbytes = np.concatenate(nbytes) if nbytes else np.zeros(0, np.int64)
-        owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        sigs, keys, langs, nbytes, owner, doc_paths, ev_lists, ev_doc, ev_pkg = self.load_work(order, by_key)
         n = len(keys)
         t_load = time.time() - t0
         # decontamination verdicts, now that the whole corpus says which eval n-grams are boilerplate
@@ -410,6 +386,36 @@ class Builder:
         contam_examples = [f"{order[doc_pkg[i]]}:{all_paths[i]}" for i in np.nonzero(contam)[0][:20]]
         self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n,
                             per_lang(contam), contam_examples)
+
+    def load_work(self, order, by_key):
+        """The processed packages' files, in `order`: MinHash signatures, exact keys, languages, sizes, owning
+        package (index in `order`) and paths, and their evaluation n-gram matches (lists, file and package)."""
+        sigs, keys, langs, nbytes, owner = [], [], [], [], []
+        ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
+        base = 0
+        for i, k in enumerate(order):
+            st = by_key[k]
+            z = np.load(self.paths(st["source"], st["package"])[2])
+            off, ev = z["ev_off"], z["ev"]
+            if self.decon is not None and st.get("decontam_index") != self.decon.fingerprint:
+                off, ev = self.rematch(st)      # processed without (or with other) evaluation data
+            for j in np.nonzero(np.diff(off))[0]:
+                ev_lists.append(ev[off[j]:off[j + 1]])
+                ev_doc.append(base + j)
+                ev_pkg.append(i)
+            doc_paths.append(z["paths"])
+            base += len(z["lang"])
+            sigs.append(z["sig"])
+            keys.append(z["keys"])
+            langs.append(z["lang"])
+            nbytes.append(z["bytes"])
+            owner.append(np.full(len(z["lang"]), i, dtype=np.int64))
+        sigs = np.concatenate(sigs) if sigs else np.zeros((0, dedup.NUM_PERM), np.uint32)
+        keys = np.concatenate(keys) if keys else np.zeros(0, "V16")
+        langs = np.concatenate(langs) if langs else np.zeros(0, np.uint8)
+        nbytes = np.concatenate(nbytes) if nbytes else np.zeros(0, np.int64)
+        owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        return sigs, keys, langs, nbytes, owner, doc_paths, ev_lists, ev_doc, ev_pkg
 
     def rematch(self, st):
         """Evaluation n-gram matches of a package's kept files, recomputed with the current index (for
