@@ -71,6 +71,26 @@ export class Generation {
     return this.ctx.suffix;
   }
 
+  /** The worker streamed more text. */
+  grew(text: string): void {
+    this.text = text;
+    this.notify();
+  }
+
+  /** The worker's answer (not cancelled): its text is the result. */
+  resolved(r: CompleteResult): RawCompletion {
+    this.text = r.text;
+    this.timings = r.timings;
+    this.result = { text: r.text, stopReason: r.stopReason };
+    return this.result;
+  }
+
+  /** The generation is over (answered, cancelled or failed): wakes those waiting. */
+  ended(): void {
+    this.done = true;
+    this.notify();
+  }
+
   /** If a request at `ctx` continues this generation, the characters typed since it began; otherwise null. */
   typedSince(languageId: string, ctx: CursorContext): string | null {
     if (this.failed || this.languageId !== languageId || this.suffix !== ctx.suffix) return null;

@@ -367,10 +367,7 @@ export class CompletionPipeline {
     const finished = this.backend
       .complete(params, {
         signal: controller.signal,
-        onPartial: (text) => {
-          gen.text = text;
-          gen.notify();
-        },
+        onPartial: (text) => gen.grew(text),
       })
       .then((r) => {
         this.recordTimings(r);
@@ -378,11 +375,9 @@ export class CompletionPipeline {
           gen.failed = 'cancelled';
           return;
         }
-        gen.text = r.text;
-        gen.timings = r.timings;
-        gen.result = { text: r.text, stopReason: r.stopReason };
-        const shown = this.display(gen.result, '', ctx);
-        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result, shown);
+        const result = gen.resolved(r);
+        const shown = this.display(result, '', ctx);
+        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, result, shown);
         if (shown) this.startAlternatives(req.languageId, ctx, () => params, shown);
         this.stats.total.push(performance.now() - gen.started);
         this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
@@ -394,9 +389,8 @@ export class CompletionPipeline {
       })
       .finally(() => {
         this.onGenerating(false);
-        gen.done = true;
         if (this.generation === gen && gen.failed) this.generation = null;
-        gen.notify();
+        gen.ended();
       });
     gen.finished = finished;
     this.generation = gen;
