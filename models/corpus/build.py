@@ -28,6 +28,7 @@ from . import dedup, filters, licenses, split
 from . import decontam
 from .decontam import DecontamIndex
 from .langs import ALL_LANGS, AUX_LANGS, language_of, resolve_headers
+from .manifest import manifest_of, read_runs
 from .sources import DebianSource, NpmSource, PySiteSource, safe_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +36,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "data", "corpus")
 DEFAULT_EVALS = os.path.join(os.path.dirname(REPO), "shared", "evals")
 LANG_CODE = {l: i for i, l in enumerate(ALL_LANGS)}
-AUDITED = ("eval_contamination", "secrets", "file_license")   # the manifest lists example paths for these
 WORK_VERSION = 2                      # bump when per-package processing changes (forces a redo)
 
 
@@ -314,15 +314,6 @@ class Builder:
         if not self.args.keep_cache and d and s != "pysite":
             shutil.rmtree(d, ignore_errors=True)
 
-    def read_runs(self):
-        p = os.path.join(self.work, "runs.jsonl")
-        runs = [json.loads(l) for l in open(p)] if os.path.exists(p) else []
-        for r in runs:
-            w = r.get("wall_s") or 0
-            r["wall_MB_per_min_text_read"] = round(r["candidate_bytes"] / 1e6 / (w / 60), 1) if w else None
-            r["wall_MB_per_min_kept"] = round(r["kept_bytes"] / 1e6 / (w / 60), 1) if w else None
-        return runs
-
     @staticmethod
     def _write_json(path, obj):
         with open(path + ".tmp", "w") as fh:
@@ -350,31 +341,7 @@ class Builder:
         for earlier in self.args.split_from:    # in order: a later build's side wins
             sides.update(split.sides_of_earlier_build(earlier, by_key))
         order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
-        sigs, keys, langs, nbytes, owner = [], [], [], [], []
-        ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
-        base = 0
-        for i, k in enumerate(order):
-            st = by_key[k]
-            z = np.load(self.paths(st["source"], st["package"])[2])
-            off, ev = z["ev_off"], z["ev"]
-            if self.decon is not None and st.get("decontam_index") != self.decon.fingerprint:
-                off, ev = self.rematch(st)      # processed without (or with other) evaluation data
-            for j in np.nonzero(np.diff(off))[0]:
-                ev_lists.append(ev[off[j]:off[j + 1]])
-                ev_doc.append(base + j)
-                ev_pkg.append(i)
-            doc_paths.append(z["paths"])
-            base += len(z["lang"])
-            sigs.append(z["sig"])
-            keys.append(z["keys"])
-            langs.append(z["lang"])
-            nbytes.append(z["bytes"])
-            owner.append(np.full(len(z["lang"]), i, dtype=np.int64))
-        sigs = np.concatenate(sigs) if sigs else np.zeros((0, dedup.NUM_PERM), np.uint32)
-        keys = np.concatenate(keys) if keys else np.zeros(0, "V16")
-        langs = np.concatenate(langs) if langs else np.zeros(0, np.uint8)
-        nbytes = np.concatenate(nbytes) if nbytes else np.zeros(0, np.int64)
-        owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        sigs, keys, langs, nbytes, owner, doc_paths, ev_lists, ev_doc, ev_pkg = self.load_work(order, by_key)
         n = len(keys)
         t_load = time.time() - t0
         # decontamination verdicts, now that the whole corpus says which eval n-grams are boilerplate
@@ -419,6 +386,36 @@ class Builder:
         contam_examples = [f"{order[doc_pkg[i]]}:{all_paths[i]}" for i in np.nonzero(contam)[0][:20]]
         self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n,
                             per_lang(contam), contam_examples)
+
+    def load_work(self, order, by_key):
+        """The processed packages' files, in `order`: MinHash signatures, exact keys, languages, sizes, owning
+        package (index in `order`) and paths, and their evaluation n-gram matches (lists, file and package)."""
+        sigs, keys, langs, nbytes, owner = [], [], [], [], []
+        ev_lists, ev_doc, ev_pkg, doc_paths = [], [], [], []
+        base = 0
+        for i, k in enumerate(order):
+            st = by_key[k]
+            z = np.load(self.paths(st["source"], st["package"])[2])
+            off, ev = z["ev_off"], z["ev"]
+            if self.decon is not None and st.get("decontam_index") != self.decon.fingerprint:
+                off, ev = self.rematch(st)      # processed without (or with other) evaluation data
+            for j in np.nonzero(np.diff(off))[0]:
+                ev_lists.append(ev[off[j]:off[j + 1]])
+                ev_doc.append(base + j)
+                ev_pkg.append(i)
+            doc_paths.append(z["paths"])
+            base += len(z["lang"])
+            sigs.append(z["sig"])
+            keys.append(z["keys"])
+            langs.append(z["lang"])
+            nbytes.append(z["bytes"])
+            owner.append(np.full(len(z["lang"]), i, dtype=np.int64))
+        sigs = np.concatenate(sigs) if sigs else np.zeros((0, dedup.NUM_PERM), np.uint32)
+        keys = np.concatenate(keys) if keys else np.zeros(0, "V16")
+        langs = np.concatenate(langs) if langs else np.zeros(0, np.uint8)
+        nbytes = np.concatenate(nbytes) if nbytes else np.zeros(0, np.int64)
+        owner = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        return sigs, keys, langs, nbytes, owner, doc_paths, ev_lists, ev_doc, ev_pkg
 
     def rematch(self, st):
         """Evaluation n-gram matches of a package's kept files, recomputed with the current index (for
@@ -514,100 +511,15 @@ class Builder:
 
     def write_manifest(self, all_stats, sides, packed, exact_by_lang, near_by_lang, timing, n_files,
                        contam_by_lang, contam_examples):
-        sources = {}
-        removed = {}
-        tsum = {"fetch": 0.0, "read": 0.0, "filter": 0.0}
-        bsum = {"raw": 0, "candidate": 0}
-        for st in all_stats:
-            src = sources.setdefault(st["source"], {"packages": {}, "status": {}})
-            src["status"][st["status"]] = src["status"].get(st["status"], 0) + 1
-            entry = {"status": st["status"], "version": st.get("version"), "license": st.get("license"),
-                     "license_how": st.get("license_how")}
-            if st["status"] == "ok":
-                entry["split"] = sides.get(f"{st['source']}:{st['package']}", "empty")
-                entry["kept_bytes"] = sum(v["bytes"] for v in st.get("kept", {}).values())
-                entry["kept_files"] = sum(v["files"] for v in st.get("kept", {}).values())
-                entry["langs"] = sorted(st.get("kept", {}), key=lambda l: -st["kept"][l]["bytes"])[:3]
-            if "error" in st:
-                entry["error"] = st["error"][-160:]
-            src["packages"][st["package"]] = entry
-            for r, v in st.get("removed", {}).items():
-                acc = removed.setdefault(r, {"files": 0, "bytes": 0})
-                acc["files"] += v["files"]
-                acc["bytes"] += v["bytes"]
-                if r in AUDITED and len(acc.setdefault("examples", [])) < 20:
-                    acc["examples"] += [f"{st['source']}:{st['package']}:{p}" for p in v.get("examples", [])][:2]
-            for k in tsum:
-                tsum[k] += st.get("times", {}).get(k, 0.0)
-            bsum["raw"] += st.get("raw_bytes", 0) or 0
-            bsum["candidate"] += st.get("candidate_bytes", 0) or 0
-        for src in sources.values():
-            lic = {}
-            for e in src["packages"].values():
-                if e["status"] in ("ok", "not_permissive"):
-                    key = e["license"] or "unknown"
-                    lic.setdefault(key, {"packages": 0, "permissive": e["status"] == "ok"})["packages"] += 1
-            src["licenses"] = dict(sorted(lic.items(), key=lambda kv: -kv[1]["packages"]))
-        removed["eval_contamination"] = {"files": sum(v["files"] for v in contam_by_lang.values()),
-                                          "bytes": sum(v["bytes"] for v in contam_by_lang.values()),
-                                          "by_lang": contam_by_lang, "examples": contam_examples}
-        removed["exact_duplicate"] = {"files": sum(v["files"] for v in exact_by_lang.values()),
-                                      "bytes": sum(v["bytes"] for v in exact_by_lang.values()),
-                                      "by_lang": exact_by_lang}
-        removed["near_duplicate"] = {"files": sum(v["files"] for v in near_by_lang.values()),
-                                     "bytes": sum(v["bytes"] for v in near_by_lang.values()),
-                                     "by_lang": near_by_lang}
-        out_stats = packed["stats"]
-        totals = {}
-        for side, langs in out_stats.items():
-            for l, v in langs.items():
-                t = totals.setdefault(l, {"files": 0, "bytes": 0})
-                t["files"] += v["files"]
-                t["bytes"] += v["bytes"]
-        total_bytes = sum(v["bytes"] for v in totals.values())
-
-        def mbmin(nbytes, secs):
-            return round(nbytes / 1e6 / (secs / 60), 1) if secs > 0 else None
-        manifest = {
-            "format": "ultramem-corpus", "version": 1,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "command": " ".join(sys.argv),
-            "limit_per_source": self.args.limit,
-            "whole_categories": sorted(self.args.whole),
-            "heldout_frac": self.args.heldout_frac,
-            "totals": {"files": sum(v["files"] for v in totals.values()), "bytes": total_bytes,
-                       "tokens_estimated": round(total_bytes / 4) if not packed["tokenizer"] else None,
-                       "by_lang": dict(sorted(totals.items(), key=lambda kv: -kv[1]["bytes"]))},
-            "splits": out_stats,
-            "removed": dict(sorted(removed.items(), key=lambda kv: -kv[1]["bytes"])),
-            "throughput": {
-                "fetch_s": round(tsum["fetch"], 1), "fetch_MB_per_min_compressed": mbmin(bsum["raw"], tsum["fetch"]),
-                "read_s": round(tsum["read"], 1), "read_MB_per_min_text": mbmin(bsum["candidate"], tsum["read"]),
-                "filter_s": round(tsum["filter"], 1),
-                "filter_MB_per_min_text": mbmin(bsum["candidate"], tsum["filter"]),
-                "dedup_s": round(timing["exact_dedup_s"] + timing["near_dedup_s"], 1),
-                "decontam_verdict_s": round(timing["decontam_s"], 1),
-                "dedup_files": n_files,
-                "pack_s": round(timing["pack_s"], 1), "pack_MB_per_min_text": mbmin(total_bytes, timing["pack_s"]),
-                "raw_compressed_bytes": bsum["raw"], "candidate_text_bytes": bsum["candidate"],
-            },
-            "process_runs": self.read_runs(),
-            "decontamination": {"evals": "shared/evals (human-eval-infilling, SAFIM)",
-                                "ngram_tokens": decontam.NGRAM, "min_hits": decontam.MIN_HITS,
-                                "min_strict_hits": decontam.MIN_STRICT_HITS,
-                                "min_words_per_ngram": decontam.MIN_WORDS, "boilerplate_df": decontam.COMMON_DF,
-                                "corpus_boilerplate_packages": [decontam.CORPUS_DF, decontam.CORPUS_DF_ANY]},
-            "shards_total_mib": round(sum(x["bytes"] for x in packed["shards"]) / 2**20, 1),
-            "shards": packed["shards"],
-            "sources": sources,
-        }
+        manifest = manifest_of(self.args, all_stats, sides, packed, exact_by_lang, near_by_lang, timing, n_files,
+                               contam_by_lang, contam_examples, read_runs(self.work))
         for path in (os.path.join(self.out, "manifest.json"), self.args.manifest):
             if not path:
                 continue
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self._write_json(path, manifest)
         shard_mib = sum(x["bytes"] for x in packed["shards"]) / 2**20
-        log(f"manifest: {total_bytes / 1e6:.1f} MB in {manifest['totals']['files']} files, "
+        log(f"manifest: {manifest['totals']['bytes'] / 1e6:.1f} MB in {manifest['totals']['files']} files, "
             f"{len(packed['shards'])} shards, {shard_mib:.1f} MiB")
         if shard_mib > 58:
             log("NOTE: the shards together exceed what one GPU-machine call carries with the working tree "

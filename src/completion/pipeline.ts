@@ -5,23 +5,18 @@
  * One generation runs at a time and belongs to the pipeline, not to a caller: a caller's AbortSignal only
  * stops that caller waiting. A new request that continues the running generation (same suffix, its prefix
  * is the generation's prefix plus characters the generation already produced) attaches to it; any other
- * request cancels it (newest wins) and starts its own. Finished results go to the cache.
- * Reuse for a longer prefix (typed-through cache hits, attaching) needs the typed characters to be part of
- * the suggestion shown for the shorter one: a completion the filters discard there (an unbalanced block, say)
- * is never shown, so its rest is not either; the new prefix gets the model's own completion. The rest is cut
- * where the worker's stop rules would have stopped for the new cursor, then filtered for it, so a reused
- * answer equals what a fresh request there would show as far as the stop rules can tell.
+ * request cancels it (newest wins) and starts its own. Finished results go to the cache. The generation and its
+ * reuse rules (typed through, attaching) are in generation.ts.
  */
 import { performance } from 'node:perf_hooks';
-import type { AlternativesParams, AlternativesResult, CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult, StopOptions, StopReason } from '../shared/protocol';
+import type { AlternativesParams, AlternativesResult, CompleteParams, CompleteResult, FimTemplate, PrefillParams, PrefillResult } from '../shared/protocol';
 import { distinctAlternatives, type AlternativesRun } from './alternatives';
-import { checkStop } from '../shared/stopRules';
-import { cacheKey, CompletionCache, typesThrough } from './cache';
+import { cacheKey, CompletionCache } from './cache';
 import { buildContext } from './context';
 import { AdaptiveDebouncer } from './debounce';
-import { POST_CACHE_FILTERS, PRE_CACHE_FILTERS, runFilters, STREAM_FILTERS } from './filters';
+import { displayText, Generation } from './generation';
 import { prefilter } from './prefilter';
-import { buildFimPrompt, splitBudget, type PromptBudget } from './prompt';
+import { buildFimPrompt, splitBudget, stopOptionsFor, type PromptBudget } from './prompt';
 import { DEFAULT_SNIPPET_OPTIONS, rankSnippets, SnippetIndex } from './snippets';
 import { PipelineStats } from './stats';
 import { CompletionResult, type CompletionRequest, type CursorContext, type NeighbourFile, type RawCompletion, type SkipReason } from './types';
@@ -81,28 +76,6 @@ export interface PipelineAnswer {
 /** What prefetch() did: the next suggestion is decoding or ready, or why not. */
 export type PrefetchAnswer = 'started' | 'running' | 'cached' | SkipReason;
 
-interface Generation {
-  readonly languageId: string;
-  readonly prefix: string;
-  readonly suffix: string;
-  /** The context of the request that started it: its own suggestion is filtered for this. */
-  readonly ctx: CursorContext;
-  readonly controller: AbortController;
-  readonly started: number;
-  text: string;
-  done: boolean;
-  result: RawCompletion | null;
-  timings: CompleteResult['timings'] | null;
-  failed: SkipReason | null;
-  readonly listeners: Set<() => void>;
-  readonly finished: Promise<void>;
-  /** The latest answered request with an onUpdate: its view of the text and what it was last given. */
-  watcher: { readonly typed: string; readonly ctx: CursorContext; readonly answered: string; shown: string; readonly onUpdate: (finished: boolean) => void } | null;
-  /** The typed text after which its suggestion was counted as shown: the editor's re-trigger as the ghost text grows
-   * asks again at the same spot, and that is the same suggestion, not another one shown. */
-  readonly counted: Set<string>;
-}
-
 /** What complete() and prefill() compute from a request before building its prompt. */
 interface Prepared {
   readonly ctx: CursorContext;
@@ -125,42 +98,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/**
- * The indentation below which a multi-line completion has left the cursor's block: the cursor line's
- * indentation, or one column more when that line opens a block (ends with `{`, `(`, `[` or `:`), so that
- * the completion is the block's body.
- */
-export function blockIndent(ctx: CursorContext): number {
-  return /[{([:]\s*$/.test(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent;
-}
-
 /** First line complete, or a few words of it. */
 export function isUseful(text: string): boolean {
   const firstNewline = text.indexOf('\n');
   if (firstNewline >= 0 && text.trim().length > 0) return true;
   return text.trim().split(/\s+/).filter((w) => w.length > 0).length >= 3;
-}
-
-/** The worker's stop rules for a cursor (src/shared/stopRules.ts). */
-export function stopOptionsFor(ctx: CursorContext, maxTokens: number, maxLines: number): StopOptions {
-  return {
-    maxTokens,
-    maxLines: ctx.multiline ? maxLines : 1,
-    ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
-    tabSize: ctx.tabSize,
-    lineSuffix: ctx.lineSuffix.trim(),
-    openBrackets: ctx.openBrackets,
-  };
-}
-
-/**
- * Text decoded for an earlier cursor, reused at `ctx` (typed through): cut where the stop rules stop for this
- * cursor, and while it may still grow, to what no later token can cut. The stop reason is the new one if it cut.
- */
-function cutForCursor(text: string, ctx: CursorContext, maxLines: number, finished: boolean, stopReason: StopReason | null): { text: string; stopReason: StopReason | null } {
-  const check = checkStop(text, stopOptionsFor(ctx, Infinity, maxLines));
-  if (check.stop) return { text: text.slice(0, check.keep), stopReason: check.stop };
-  return { text: finished ? text : text.slice(0, check.safe), stopReason };
 }
 
 export class CompletionPipeline {
@@ -198,10 +140,7 @@ export class CompletionPipeline {
   }
 
   private display(raw: RawCompletion, typed: string, ctx: CursorContext): string {
-    const text = runFilters(PRE_CACHE_FILTERS, raw.text, ctx, raw.stopReason);
-    if (!text.startsWith(typed)) return '';
-    const rest = typed ? cutForCursor(text.slice(typed.length), ctx, this.options().maxLines, true, raw.stopReason) : { text, stopReason: raw.stopReason };
-    return runFilters(POST_CACHE_FILTERS, rest.text, ctx, rest.stopReason);
+    return displayText(raw, typed, ctx, this.options().maxLines);
   }
 
   private answerFrom(gen: Generation, typed: string, ctx: CursorContext): PipelineAnswer {
@@ -211,47 +150,14 @@ export class CompletionPipeline {
       const r = CompletionResult.of(text, typed ? 'typedThrough' : 'model', gen.result.stopReason, gen.timings);
       return text ? { result: r, streaming: false } : this.skip('filteredOut');
     }
-    return { result: CompletionResult.of(this.partialText(gen, typed, ctx), typed ? 'typedThrough' : 'model', null), streaming: true };
-  }
-
-  private partialText(gen: Generation, typed: string, ctx: CursorContext): string {
-    if (!gen.text.startsWith(typed)) return '';
-    const rest = typed ? cutForCursor(gen.text.slice(typed.length), ctx, this.options().maxLines, false, null).text : gen.text;
-    const partial = runFilters(STREAM_FILTERS, rest, ctx, null);
-    // Trailing whitespace waits for what follows it (the finished text is trimmed at its end).
-    return partial.trimEnd();
-  }
-
-  /** The suggestion the generation's own request shows: its finished text through the filters, or the streamed part so far. */
-  private shownFor(gen: Generation): string {
-    if (gen.done) return gen.result ? this.display(gen.result, '', gen.ctx) : '';
-    return this.partialText(gen, '', gen.ctx);
-  }
-
-  /** Whether characters typed since the generation began go through the suggestion it shows (so far). */
-  private goesThrough(gen: Generation, typed: string): boolean {
-    // typed is empty for the generation's own request: no need to run the filters on every token for it
-    return typed === '' || (gen.text.startsWith(typed) && typesThrough(this.shownFor(gen), typed));
-  }
-
-  /** Calls the generation's watcher if the text it would be answered with now differs from what it was given. */
-  private notifyWatcher(gen: Generation): void {
-    const w = gen.watcher;
-    if (!w || gen.failed) return;
-    const now = gen.done && gen.result ? this.display(gen.result, w.typed, w.ctx) : this.partialText(gen, w.typed, w.ctx);
-    if (now === (gen.done ? w.answered : w.shown)) return;
-    w.shown = now;
-    w.onUpdate(gen.done);
+    return { result: CompletionResult.of(gen.partialText(typed, ctx), typed ? 'typedThrough' : 'model', null), streaming: true };
   }
 
   /** The running generation, if this request continues it; returns the characters typed since it began. */
   private attachable(req: CompletionRequest, ctx: CursorContext): { gen: Generation; typed: string } | null {
     const gen = this.generation;
-    if (!gen || gen.failed || gen.languageId !== req.languageId || gen.suffix !== ctx.suffix) return null;
-    if (!ctx.prefix.startsWith(gen.prefix)) return null;
-    const typed = ctx.prefix.slice(gen.prefix.length);
-    const ok = gen.text.startsWith(typed) || (!gen.done && typed.startsWith(gen.text));
-    return ok ? { gen, typed } : null;
+    const typed = gen?.typedSince(req.languageId, ctx) ?? null;
+    return gen && typed !== null ? { gen, typed } : null;
   }
 
   private async wait(gen: Generation, typed: string, ctx: CursorContext, opts: CompleteOptions): Promise<PipelineAnswer> {
@@ -260,16 +166,8 @@ export class CompletionPipeline {
       if (signal?.aborted) return this.skip('cancelled');
       if (gen.done) break;
       if (opts.early && !gen.text.startsWith(typed) && !typed.startsWith(gen.text)) return this.skip('filteredOut');
-      if (opts.early && this.goesThrough(gen, typed) && isUseful(this.answerFrom(gen, typed, ctx).result.text)) break;
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          gen.listeners.delete(wake);
-          signal?.removeEventListener('abort', wake);
-          resolve();
-        };
-        gen.listeners.add(wake);
-        signal?.addEventListener('abort', wake, { once: true });
-      });
+      if (opts.early && gen.goesThrough(typed) && isUseful(this.answerFrom(gen, typed, ctx).result.text)) break;
+      await gen.changed(signal);
     }
     if (signal?.aborted) return this.skip('cancelled');
     const answer = this.answerFrom(gen, typed, ctx);
@@ -314,7 +212,7 @@ export class CompletionPipeline {
       // A generation attached to before it had text may turn out not to continue what was typed since it
       // began, or its own suggestion (filtered) may not: then this request gets its own generation rather
       // than no suggestion, or the rest of a suggestion that was never shown.
-      diverged = !attached.gen.failed && !this.goesThrough(attached.gen, attached.typed) && !opts.signal?.aborted;
+      diverged = !attached.gen.failed && !attached.gen.goesThrough(attached.typed) && !opts.signal?.aborted;
       if (!diverged) return attached.typed ? answer : this.withAlternatives(answer, req.languageId, ctx);
     }
 
@@ -346,7 +244,7 @@ export class CompletionPipeline {
     const hit = this.cache.get(req.languageId, ctx.prefix, ctx.suffix);
     if (hit && this.display(hit.raw, hit.typed, ctx)) return 'cached';
     const attached = this.attachable(req, ctx);
-    if (attached && !attached.gen.done && this.goesThrough(attached.gen, attached.typed)) return 'running';
+    if (attached && !attached.gen.done && attached.gen.goesThrough(attached.typed)) return 'running';
     this.stats.prefetches++;
     this.start(req, prepared);
     return 'started';
@@ -462,38 +360,14 @@ export class CompletionPipeline {
     const params = this.paramsFor(req, prepared);
     const key = this.promptKey(params);
     this.lastPrompt = key;
-    const controller = new AbortController();
-    const listeners = new Set<() => void>();
-    const notify = (): void => {
-      for (const l of [...listeners]) l();
-      this.notifyWatcher(gen);
-    };
-    const gen: Generation = {
-      languageId: req.languageId,
-      prefix: ctx.prefix,
-      suffix: ctx.suffix,
-      ctx,
-      controller,
-      started: performance.now(),
-      text: '',
-      done: false,
-      result: null,
-      timings: null,
-      failed: null,
-      listeners,
-      finished: Promise.resolve(),
-      watcher: null,
-      counted: new Set(),
-    };
+    const gen = new Generation(req.languageId, ctx, () => this.options().maxLines);
+    const controller = gen.controller;
     this.stats.modelRequests++;
     this.onGenerating(true);
     const finished = this.backend
       .complete(params, {
         signal: controller.signal,
-        onPartial: (text) => {
-          gen.text = text;
-          notify();
-        },
+        onPartial: (text) => gen.grew(text),
       })
       .then((r) => {
         this.recordTimings(r);
@@ -501,11 +375,9 @@ export class CompletionPipeline {
           gen.failed = 'cancelled';
           return;
         }
-        gen.text = r.text;
-        gen.timings = r.timings;
-        gen.result = { text: r.text, stopReason: r.stopReason };
-        const shown = this.display(gen.result, '', ctx);
-        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, gen.result, shown);
+        const result = gen.resolved(r);
+        const shown = this.display(result, '', ctx);
+        this.cache.put(req.languageId, ctx.prefix, ctx.suffix, result, shown);
         if (shown) this.startAlternatives(req.languageId, ctx, () => params, shown);
         this.stats.total.push(performance.now() - gen.started);
         this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
@@ -517,11 +389,10 @@ export class CompletionPipeline {
       })
       .finally(() => {
         this.onGenerating(false);
-        gen.done = true;
         if (this.generation === gen && gen.failed) this.generation = null;
-        notify();
+        gen.ended();
       });
-    (gen as { finished: Promise<void> }).finished = finished;
+    gen.finished = finished;
     this.generation = gen;
     return gen;
   }

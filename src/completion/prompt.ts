@@ -5,7 +5,7 @@
  * fileSeparator token with its path on the first line, so that the stable parts of the prompt precede the
  * volatile ones and the KV cache keeps them while the user types.
  */
-import type { FimTemplate, PromptPart } from '../shared/protocol';
+import type { FimTemplate, PromptPart, StopOptions } from '../shared/protocol';
 import type { Snippet } from './snippets';
 import type { CursorContext } from './types';
 
@@ -42,4 +42,25 @@ export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[],
   if (template === 'spm') parts.push(...suffix, prefix);
   else parts.push(prefix, ...suffix);
   return parts;
+}
+
+/**
+ * The indentation below which a multi-line completion has left the cursor's block: the cursor line's
+ * indentation, or one column more when that line opens a block (ends with `{`, `(`, `[` or `:`), so that
+ * the completion is the block's body.
+ */
+export function blockIndent(ctx: CursorContext): number {
+  return /[{([:]\s*$/.test(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent;
+}
+
+/** The worker's stop rules for a cursor (src/shared/stopRules.ts). */
+export function stopOptionsFor(ctx: CursorContext, maxTokens: number, maxLines: number): StopOptions {
+  return {
+    maxTokens,
+    maxLines: ctx.multiline ? maxLines : 1,
+    ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
+    tabSize: ctx.tabSize,
+    lineSuffix: ctx.lineSuffix.trim(),
+    openBrackets: ctx.openBrackets,
+  };
 }

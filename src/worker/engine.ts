@@ -1,6 +1,7 @@
 /**
  * The engine inside the worker: one loaded model (manifest, tokenizer, ORT session with its KV cache)
- * and greedy decoding with token healing, stop rules, streaming and token-level cancellation.
+ * and greedy decoding with token healing, stop rules, streaming and token-level cancellation. The prompt
+ * (parts, budgets, context fit, healing) is built by prompt.ts.
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +26,7 @@ import {
   type StopReason,
   type WorkerStats,
 } from '../shared/protocol';
+import { agreesWithHealing, pickHealing, PromptBuilder, type BuiltPrompt } from './prompt';
 import { ModelSession, physicalCores, threadPlan } from './session';
 import { checkStop } from '../shared/stopRules';
 import { ModelTokenizer } from './tokenizer';
@@ -36,12 +38,6 @@ export interface DecodeControl {
   readonly onPartial: (text: string, tokens: number) => void;
 }
 
-export interface BuiltPrompt {
-  ids: number[];
-  /** Bytes the first generated tokens must reproduce (token healing); empty when not healing. */
-  healBytes: Uint8Array;
-}
-
 /** What one greedy decode produced. */
 interface Decoded {
   readonly text: string;
@@ -50,12 +46,6 @@ interface Decoded {
   readonly generated: number;
   /** From the request's arrival to the first non-empty partial; -1 when none. */
   readonly firstTextMs: number;
-}
-
-function startsWithBytes(a: Uint8Array, prefix: Uint8Array): boolean {
-  if (prefix.length > a.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
-  return true;
 }
 
 function argmax(logits: Float32Array): number {
@@ -71,29 +61,14 @@ function argmax(logits: Float32Array): number {
   return best;
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
 /** Chunk sizes of a background prefill sized by time (PREFILL_CHUNK_MS): the first chunk, and the bounds. */
 const PREFILL_FIRST_CHUNK = 64;
 const PREFILL_MIN_CHUNK = 32;
 const PREFILL_MAX_CHUNK = 512;
 
-/**
- * A part kept by its end (the prefix) loses its head in steps of this many tokens. Cut token by token, its first
- * token would move with every keystroke once the text is over its budget, and nothing after it could come from the
- * KV cache; cut in steps, it stays put for about this many typed tokens.
- */
-export const HEAD_CUT_STEP = 64;
-
-/** The ids of a part kept by its end, at most `maxTokens` of them, its head cut in steps of HEAD_CUT_STEP. */
-export function keepEnd(ids: readonly number[], maxTokens: number): number[] {
-  if (ids.length <= maxTokens) return ids.slice();
-  const cut = Math.min(ids.length, Math.ceil((ids.length - maxTokens) / HEAD_CUT_STEP) * HEAD_CUT_STEP);
-  return ids.slice(cut);
-}
-
 export class Engine {
   private readonly stopIds: ReadonlySet<number>;
+  private readonly prompts: PromptBuilder;
   private totals = { requests: 0, promptTokens: 0, reusedTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0 };
   private background = { backgroundPrefills: 0, backgroundPrefillsCancelled: 0, backgroundPrefilledTokens: 0 };
 
@@ -104,6 +79,7 @@ export class Engine {
     private readonly session: ModelSession,
   ) {
     this.stopIds = new Set(loaded.manifest.stopTokenIds);
+    this.prompts = new PromptBuilder(tokenizer, info);
   }
 
   static async load(params: LoadParams): Promise<Engine> {
@@ -181,60 +157,7 @@ export class Engine {
    * prompt that the Python side checks too (models/tests/data/fim_prompt.json, test/worker/shippedModel.test.ts).
    */
   async buildPrompt(parts: readonly PromptPart[], reserve: number): Promise<BuiltPrompt> {
-    const tokenized: { ids: number[]; part: PromptPart }[] = [];
-    let healIndex = -1;
-    for (const part of parts) {
-      if (part.kind === 'special') {
-        const st = this.info.specialTokens[part.token];
-        if (!st) throw new WorkerError('BAD_REQUEST', `unknown special token ${String(part.token)}`);
-        tokenized.push({ ids: [st.id], part });
-        continue;
-      }
-      let ids = await this.tokenizer.encode(part.text);
-      if (part.maxTokens !== undefined && ids.length > part.maxTokens) {
-        ids = part.keep === 'end' ? keepEnd(ids, part.maxTokens) : ids.slice(0, part.maxTokens);
-      }
-      if (part.heal) {
-        if (healIndex >= 0) throw new WorkerError('BAD_REQUEST', 'only one prompt part may set heal');
-        healIndex = tokenized.length;
-      }
-      tokenized.push({ ids, part });
-    }
-    // Fit the context: prompt + tokens to generate <= contextLength. Cut parts by trimPriority (highest first).
-    const limit = this.info.contextLength - reserve;
-    if (limit < 8) throw new WorkerError('BAD_REQUEST', `maxTokens ${reserve} leaves no room for a prompt in context ${this.info.contextLength}`);
-    let total = tokenized.reduce((n, t) => n + t.ids.length, 0);
-    const order = tokenized
-      .filter((t) => t.part.kind === 'text')
-      .sort((a, b) => ((b.part as { trimPriority?: number }).trimPriority ?? 0) - ((a.part as { trimPriority?: number }).trimPriority ?? 0));
-    for (const t of order) {
-      if (total <= limit) break;
-      const cut = Math.min(t.ids.length, total - limit);
-      t.ids = (t.part as { keep?: string }).keep === 'end' ? t.ids.slice(cut) : t.ids.slice(0, t.ids.length - cut);
-      total -= cut;
-    }
-    if (total > limit) throw new WorkerError('BAD_REQUEST', 'prompt special tokens alone exceed the context');
-
-    let healBytes: Uint8Array = new Uint8Array(0);
-    if (healIndex >= 0) {
-      const healed = tokenized[healIndex]!;
-      const lastId = healed.ids[healed.ids.length - 1];
-      if (lastId !== undefined && !this.tokenizer.specialIds.has(lastId)) {
-        const bytes = this.tokenizer.tokenBytes[lastId]!;
-        let whole = false;
-        try {
-          utf8Strict.decode(bytes);
-          whole = bytes.length > 0;
-        } catch {
-          whole = false; // the token ends inside a multi-byte character: do not heal
-        }
-        if (whole) {
-          healed.ids = healed.ids.slice(0, -1);
-          healBytes = bytes;
-        }
-      }
-    }
-    return { ids: tokenized.flatMap((t) => t.ids), healBytes };
+    return this.prompts.build(parts, reserve);
   }
 
   /** Prefills `ids` reusing the KV cache; returns the logits after the last id and how many ids were reused. */
@@ -244,24 +167,6 @@ export class Engine {
     this.session.truncate(reused);
     const logits = await this.session.forward(ids.slice(reused));
     return { logits, reused };
-  }
-
-  /** Greedy choice among tokens compatible with the bytes still owed to token healing. */
-  private pickHealing(logits: Float32Array, owed: Uint8Array): number {
-    let best = -1;
-    let bestValue = -Infinity;
-    const table = this.tokenizer.tokenBytes;
-    for (let id = 0; id < table.length; id++) {
-      const b = table[id]!;
-      if (b.length === 0 || this.tokenizer.specialIds.has(id)) continue;
-      if (!(startsWithBytes(b, owed) || startsWithBytes(owed, b))) continue;
-      const v = logits[id]!;
-      if (v > bestValue) {
-        bestValue = v;
-        best = id;
-      }
-    }
-    return best;
   }
 
   /** Checks a complete's (or a prefill's) params; returns the tokens it may decode, which the prompt leaves room for. */
@@ -338,7 +243,7 @@ export class Engine {
         stopReason = 'cancelled';
         break;
       }
-      let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? this.pickHealing(logits, owed) : argmax(logits);
+      let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? pickHealing(this.tokenizer, logits, owed) : argmax(logits);
       if (id < 0) {
         owed = new Uint8Array(0); // cannot happen with a consistent vocab; fall back to free decoding
         id = argmax(logits);
@@ -422,13 +327,13 @@ export class Engine {
    * may start with (text, not special; under token healing, those that agree with the healed bytes).
    */
   private alternativeFirsts(logits: Float32Array, healBytes: Uint8Array, count: number): number[] {
-    const greedy = healBytes.length > 0 ? this.pickHealing(logits, healBytes) : argmax(logits);
+    const greedy = healBytes.length > 0 ? pickHealing(this.tokenizer, logits, healBytes) : argmax(logits);
     const table = this.tokenizer.tokenBytes;
     const best: number[] = []; // ids by logit, highest first, at most count
     for (let id = 0; id < table.length; id++) {
       const b = table[id]!;
       if (id === greedy || b.length === 0 || this.tokenizer.specialIds.has(id) || this.stopIds.has(id)) continue;
-      if (healBytes.length > 0 && !(startsWithBytes(b, healBytes) || startsWithBytes(healBytes, b))) continue;
+      if (healBytes.length > 0 && !agreesWithHealing(b, healBytes)) continue;
       const v = logits[id]!;
       if (best.length === count && v <= logits[best[count - 1]!]!) continue;
       let at = best.length;

@@ -1,11 +1,11 @@
 /**
- * A prefix over its token budget loses its head in steps (engine.ts keepEnd), so its first token stays put while the
+ * A prefix over its token budget loses its head in steps (prompt.ts keepEnd), so its first token stays put while the
  * user types and the KV cache keeps the prompt up to the cursor. Cut token by token, every keystroke moved the first
  * token of the prefix, and the whole prefix ran again.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HEAD_CUT_STEP, keepEnd } from '../../src/worker/engine';
+import { HEAD_CUT_STEP, keepEnd } from '../../src/worker/prompt';
 import type { CompleteParams } from '../../src/shared/protocol';
 import { useFixtureWorker } from '../helpers/fixture';
 

@@ -11,7 +11,8 @@ import { Tokenizer } from 'tokenizers';
 import { SHIPPED_DEFAULTS } from '../../src/completion/defaults';
 import { CompletionPipeline, type CompletionBackend } from '../../src/completion/pipeline';
 import type { CompleteParams, FimTemplate } from '../../src/shared/protocol';
-import { Engine, type BuiltPrompt } from '../../src/worker/engine';
+import { Engine } from '../../src/worker/engine';
+import type { BuiltPrompt } from '../../src/worker/prompt';
 import { ROOT } from '../helpers/fixture';
 
 const MODEL = path.join(ROOT, 'models', 'ultramem-code-s');
