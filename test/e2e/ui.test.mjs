@@ -295,9 +295,10 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
 
   uiTest('Python: ghost text appears, grows while it streams, Tab accepts it, the saved file has it', async () => {
     await openFile('stats.py');
-    // a signature the shipped model answers with a long docstring (growth to watch) and no near-tie tokens (the
-    // editor's and the CLI's completions agree; test/vscode/samples.ts says why that matters)
-    const f = await newPythonFunction('def histogram(values, bins):');
+    // a signature the shipped model answers in several lines (growth to watch) that close their docstring (a
+    // docstring cut at maxLines would leave the rest of stats.py inside a string, where the later suggest-widget test
+    // gets no word suggestions), with no near-tie tokens (test/vscode/samples.ts says why that matters)
+    const f = await newPythonFunction('def mode(values):');
     const { prefix, suffix } = f;
     // 3 s without a change: long enough to see the grown ghost text stay while its alternatives are decoded
     const g = await watchGhost(3000);
