@@ -31,7 +31,8 @@
 #            BATCH is split over the GPUs, the data order is the one-GPU order); MAX_S caps its training time (a
 #            checkpoint follows, for the ckpt and resume phases)
 #   study    the scaling study (models/study/scaling.json, study.py) in the background on every GPU, PER_GPU runs
-#            at a time on each: STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
+#            at a time on each (default 2: an 8-block run at batch 32 x 2,048 takes about 30 GB, and three ran out
+#            of memory on an 80 GB H100): STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
 #   study-collect  waits for the study; its table, plot, study.json, metrics and logs into $OUT
 #   ckpt     run CKPT_RUN's checkpoint (default ultramem) in 15 MiB parts (CKPT_FLAGS, default weights only in bf16),
 #            4 parts per call from PART_FROM (0, 4, 8, ...) into $OUT with parts.json (a call brings back 64 MiB)
@@ -243,7 +244,7 @@ study)
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
   setsid nohup python3 -m models.scripts.study run --plan models/study/scaling.json "${groups[@]}" \
     --tokens "${STUDY_TOKENS:-40e6}" --data "$W"/tokens/part*/train.bin --heldout "$W/tokens/heldout" \
-    --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-3}" > "$W/study.log" 2>&1 < /dev/null &
+    --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-2}" > "$W/study.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
   tail -n 5 "$W/study.log"; tail -qn 1 "$W"/study/*/metrics.jsonl 2>/dev/null | cut -c1-200
   ;;

@@ -412,7 +412,7 @@ export class CompletionPipeline {
     await this.generation?.finished;
   }
 
-  /** Waits for the alternatives being decoded, if any (bench). */
+  /** Waits for the alternatives being decoded, if any (the Alt+] / Alt+[ keys, the bench). */
   async alternativesIdle(): Promise<void> {
     await this.alternatives?.done;
   }
