@@ -36,6 +36,11 @@ PHASES = [
     ("ckpt", {}, ["out/parts.json"]),
     ("stage ckpt", {}, []),
     ("resume", {}, ["resume/ultramem/parts.json"]),
+    # the same parts as the start of a deeper run (growth from a float checkpoint)
+    ("stage ckpt", {}, []),
+    ("resume", {"GROW_FROM": "ultramem"}, ["init/ultramem/parts.json"]),
+    ("train", {"RUN_LIST": "grown", "GPU_MAP": "grown:0", "GROW_FROM": "ultramem", "STEPS": "2"}, []),
+    ("finish", {"RUN_LIST": "grown", "GROW_FROM": "ultramem"}, ["grown/ckpt.pt", "folders/grown/manifest.json"]),
     ("stage init", {"INIT_FOLDER": "models/tiny-fixture"}, []),
     ("init", {"INIT_FOLDER": "models/tiny-fixture"}, ["init/ultramem/model.onnx", "init/ultramem/manifest.json"]),
 ]
@@ -60,11 +65,11 @@ def make_inputs(work: str) -> dict:
     write_shard(f"{dry}/shards/heldout/typescript-00000.jsonl.xz", code("src/completion/*.ts")[:3], "typescript")
     pkm = json.loads(json.dumps(TINY))
     pkm["memory"].update(retrieval="pkm", tucker_rank=1, mcs_cores=1)
-    for name, cfg in (("tiny", TINY), ("tiny-pkm", pkm)):
+    for name, cfg in (("tiny", TINY), ("tiny-pkm", pkm), ("tiny-grown", {**TINY, "n_layer": 3})):
         json.dump(cfg, open(f"{dry}/{name}.json", "w"), indent=1)
     runs = {"ultramem": ["--config", f"{dry}/tiny.json"], "dense": ["--config", f"{dry}/tiny.json", "--twin", "dense"],
             "moe": ["--config", f"{dry}/tiny.json", "--twin", "moe", "--experts", "4"],
-            "pkm": ["--config", f"{dry}/tiny-pkm.json"]}
+            "pkm": ["--config", f"{dry}/tiny-pkm.json"], "grown": ["--config", f"{dry}/tiny-grown.json"]}
     json.dump({run: {"train": flags, "export": {"name": f"dry-{run}", "display_name": f"Dry run {run}"}}
                for run, flags in runs.items()}, open(f"{dry}/runs.json", "w"), indent=1)
     # gpu_run.sh calls python3: the one running this

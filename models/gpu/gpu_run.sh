@@ -37,7 +37,8 @@
 #   ckpt     run CKPT_RUN's checkpoint (default ultramem) in 15 MiB parts (CKPT_FLAGS, default weights only in bf16),
 #            4 parts per call from PART_FROM (0, 4, 8, ...) into $OUT with parts.json (a call brings back 64 MiB)
 #   resume   checkpoint parts carried in data/gpu/ckpt (stage_gpu_part.sh ckpt, as many calls as it takes) go to
-#            /tmp/um/resume/RESUME_RUN; the train phase then continues that run from them (train.py --resume)
+#            /tmp/um/resume/RESUME_RUN; the train phase then continues that run from them (train.py --resume); with
+#            GROW_FROM=NAME they go to /tmp/um/init/NAME instead, and the train phase grows them into each run's config
 # The runs are data: models/gpu/runs.json holds each run's training flags and model-folder names, read by
 # models/gpu/phases.py with the phases' other Python steps. Dry run of the phases on a CPU machine (tiny models,
 # minutes): python3 -m models.gpu.dry_run, which sets UM_WORK, UM_RUNS (its runs file) and SEQ_LEN.
@@ -269,9 +270,12 @@ ckpt)
   ls -la "$OUT"
   ;;
 resume)
-  mkdir -p "$W/resume/${RESUME_RUN:-ultramem}"
-  mv data/gpu/ckpt/* "$W/resume/${RESUME_RUN:-ultramem}/"
-  ls -la "$W/resume/${RESUME_RUN:-ultramem}"
+  # with GROW_FROM the parts are where grown runs start ($W/init/$GROW_FROM: train.py --init-from reads parts)
+  d=$W/resume/${RESUME_RUN:-ultramem}
+  [ -z "${GROW_FROM:-}" ] || d=$W/init/$GROW_FROM
+  mkdir -p "$d"
+  mv data/gpu/ckpt/* "$d/"
+  ls -la "$d"
   ;;
 *)
   echo "usage: $0 part N|init|sitecorpus|probe|train|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
