@@ -4,23 +4,27 @@ The tokenizer and the weights are trained on two files of this repository's mode
 init overfit for about a minute of CPU), which gives greedy paths decisive logit margins, so that the int8 graph picks the
 same tokens as PyTorch (a random-init model walks through near ties: models/LOG.md).
 
-Usage (from the repo root, after `npm ci`):  python3 -m models.scripts.make_fixture [--out models/tiny-fixture]
-golden.json holds, for a few prompts, the prompt ids, the PyTorch greedy continuation and the first logits.
-The script checks that both exported graphs give the greedy tokens as their argmax along that path (teacher-forced,
-in onnxruntime-node) before it writes; the worker decodes them in test/worker/worker.test.ts.
+Usage (from the repo root, after `npm ci` and `npm run build`):
+  python3 -m models.scripts.make_fixture [--out models/tiny-fixture]
+golden.json holds, for a few prompts, the prompt ids, the greedy continuation and PyTorch's logits after the prompt.
+The continuations are decoded by the worker (`dist/cli.js --generate-ids`, src/worker/engine.ts: the one decoder) on
+both exported graphs; PyTorch verifies the float graph's path in one teacher-forced forward pass (its argmax is the
+path's token at every step, with a decisive margin), and a prompt enters golden.json only when the int8 graph decodes
+the same path. test/worker/worker.test.ts decodes them again.
 """
 import argparse
 import json
 import os
 import subprocess
 import tempfile
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
 
 from models.ultramem import MemoryConfig, ModelConfig
 from models.ultramem.model_folder import write_manifest, write_model_folder
-from models.ultramem.ort_check import argmax_along, tokenize
+from models.ultramem.ort_check import tokenize
 from models.ultramem.train import TrainConfig, load_checkpoint, train
 
 CANDIDATE_PROMPTS = [
@@ -42,6 +46,7 @@ CANDIDATE_PROMPTS = [
 GREEDY_STEPS = 12
 N_PROMPTS = 4
 MIN_MARGIN = 0.15  # top-1 stays this far above top-2 at every step: 4x the int8 graph's logit error (0.036)
+CLI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "cli.js")
 
 
 def fixture_config(vocab_size: int) -> ModelConfig:
@@ -51,18 +56,33 @@ def fixture_config(vocab_size: int) -> ModelConfig:
         memory=MemoryConfig(placement="0:1,2:3", n_keys=32, expansion=4, key_dim=16, value_dim=32, topk=8))
 
 
-def greedy_path(model, ids):
-    """PyTorch greedy continuation, the logits after the prompt, and the smallest top-1/top-2 margin on the way: the
-    reference that the worker's decoding is checked against (test/worker/worker.test.ts)."""
+def engine_greedy_paths(model_dir: str, prompts: List[List[int]], float_graph: bool) -> List[List[int]]:
+    """The worker's greedy continuation (GREEDY_STEPS ids) of each prompt, each from an empty cache, on the folder's
+    float or int8 graph: `dist/cli.js --generate-ids`, the product's decoding (src/worker/engine.ts). One thread, as
+    in test/worker/worker.test.ts."""
+    if not os.path.exists(CLI):
+        raise SystemExit(f"{CLI} is missing: run `npm run build` first")
+    graph = ["--float-graph"] if float_graph else []
+    proc = subprocess.run(["node", CLI, "--generate-ids", *graph, "--model", model_dir, "--threads", "1",
+                           "--max-tokens", str(GREEDY_STEPS)], input=json.dumps(prompts), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dist/cli.js --generate-ids failed ({proc.returncode}): {proc.stderr[-3000:]}")
+    return json.loads(proc.stdout)
+
+
+def verify_greedy_path(model, prompt: List[int], path: List[int]) -> Tuple[torch.Tensor, float, Optional[int]]:
+    """Checks that `path` is PyTorch's greedy continuation of `prompt` without decoding: one forward pass over the
+    prompt and the path (teacher forcing) gives PyTorch's argmax after the prompt and after each token of the path but
+    the last. Returns PyTorch's logits after the prompt, the smallest top-1/top-2 margin up to the first step whose
+    argmax is not the path's token (over all steps when there is none), and that step (None: the path is greedy)."""
     with torch.no_grad():
-        logits, past = model(torch.tensor([ids]), num_logits=1)
-        first, greedy, margin = logits[0, -1].clone(), [], float("inf")
-        for _ in range(GREEDY_STEPS):
-            top2 = torch.topk(logits[0, -1], 2).values
-            margin = min(margin, float(top2[0] - top2[1]))
-            greedy.append(int(logits[0, -1].argmax()))
-            logits, past = model(torch.tensor([[greedy[-1]]]), past)
-    return greedy, first, margin
+        logits, _ = model(torch.tensor([prompt + path[:-1]]), num_logits=len(path))
+    logits = logits[0]
+    top2 = torch.topk(logits, 2, dim=-1).values
+    margins = (top2[:, 0] - top2[:, 1]).tolist()
+    wrong_step = next((step for step, (got, want) in enumerate(zip(logits.argmax(-1).tolist(), path)) if got != want),
+                      None)
+    return logits[0].clone(), min(margins[:len(path) if wrong_step is None else wrong_step + 1]), wrong_step
 
 
 def main():
@@ -94,20 +114,22 @@ def main():
     golden = {"note": "PyTorch reference: greedy continuation of each prompt and the logits after the prompt",
               "greedySteps": GREEDY_STEPS, "prompts": []}
     decisive = int8_agrees = 0
-    for text, ids in zip(CANDIDATE_PROMPTS, tokenize(tok_path, CANDIDATE_PROMPTS)):
-        greedy, first, margin = greedy_path(model, ids)
-        if margin < MIN_MARGIN:
+    prompts = tokenize(tok_path, CANDIDATE_PROMPTS)
+    float_paths = engine_greedy_paths(args.out, prompts, float_graph=True)
+    int8_paths = engine_greedy_paths(args.out, prompts, float_graph=False)
+    for text, ids, path, int8_path in zip(CANDIDATE_PROMPTS, prompts, float_paths, int8_paths):
+        first, margin, wrong_step = verify_greedy_path(model, ids, path)
+        if margin < MIN_MARGIN:  # a near tie on the way, where the graphs may rightly pick another token
             continue
         decisive += 1
-        got = argmax_along(os.path.join(args.out, "model.float.onnx"), ids, greedy)
-        assert got == greedy, f"float graph argmax {got} != PyTorch greedy {greedy} for {text!r}"
-        got = argmax_along(os.path.join(args.out, "model.onnx"), ids, greedy)
-        if got != greedy:  # a retrieval top-m flip upstream can move logits past the margin (models/LOG.md)
-            print(f"int8 graph differs from PyTorch for {text!r}: {got} vs {greedy}")
+        assert wrong_step is None, \
+            f"float graph greedy {path} leaves PyTorch's argmax at step {wrong_step} for {text!r}"
+        if int8_path != path:  # a retrieval top-m flip upstream can move logits past the margin (models/LOG.md)
+            print(f"int8 graph differs from PyTorch for {text!r}: {int8_path} vs {path}")
             continue
         int8_agrees += 1
         if len(golden["prompts"]) < N_PROMPTS:
-            golden["prompts"].append({"text": text, "ids": ids, "greedy": greedy,
+            golden["prompts"].append({"text": text, "ids": ids, "greedy": path,
                                       "firstLogits": [round(float(v), 6) for v in first]})
     print(f"{decisive} of {len(CANDIDATE_PROMPTS)} candidate prompts have decisive greedy paths; the int8 graph "
           f"reproduces {int8_agrees} of them exactly")

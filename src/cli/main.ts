@@ -8,6 +8,12 @@
  *                                                    {"id"?, "completion", "stopReason", "skip", "ms"}, with
  *                                                    "error": {"code", "message"} for a line that is not a request.
  *                                                    Lines end at LF (a CR before it is dropped; a lone CR is text).
+ *   ultramem-complete [options] --generate-ids [--float-graph]
+ *                                                    read a JSON array of prompts (arrays of token ids) on stdin;
+ *                                                    write a JSON array of their greedy continuations (--max-tokens
+ *                                                    ids each): the worker's generateIds, each from an empty cache,
+ *                                                    on the quantized graph or with --float-graph the float one. The
+ *                                                    parity reference of models/scripts/make_fixture.py.
  * Indentation follows the file, as VS Code's detectIndentation does (tabs or spaces, detectInsertSpaces), unless a
  * JSONL line says "insertSpaces".
  * Options: --model DIR (default: the bundled default model), --threads N, --max-tokens N, --max-lines N,
@@ -17,6 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineHost } from '../client/engineHost';
 import { defaultModel } from '../client/modelCatalog';
+import { WorkerClient } from '../client/workerClient';
 import { SHIPPED_DEFAULTS } from '../completion/defaults';
 import { CompletionPipeline, type PipelineOptions } from '../completion/pipeline';
 import { detectInsertSpaces } from '../shared/text';
@@ -33,14 +40,16 @@ interface Args {
   maxPromptTokens: number;
   tabSize: number;
   jsonl: boolean;
+  generateIds: boolean;
+  floatGraph: boolean;
   positional: string[];
 }
 
-const USAGE = 'usage: ultramem-complete [--model DIR] [--threads N] [--max-tokens N] [--max-lines N] [--max-prompt-tokens N] (FILE LINE:COLUMN | --jsonl)';
+const USAGE = 'usage: ultramem-complete [--model DIR] [--threads N] [--max-tokens N] [--max-lines N] [--max-prompt-tokens N] (FILE LINE:COLUMN | --jsonl | --generate-ids [--float-graph])';
 
 function parseArgs(argv: string[]): Args {
   const { threads, maxTokens, maxLines, maxPromptTokens } = SHIPPED_DEFAULTS;
-  const a: Args = { threads, maxTokens, maxLines, maxPromptTokens, tabSize: 4, jsonl: false, positional: [] };
+  const a: Args = { threads, maxTokens, maxLines, maxPromptTokens, tabSize: 4, jsonl: false, generateIds: false, floatGraph: false, positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const num = (): number => numberOption(arg, argv[++i]);
@@ -51,6 +60,8 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--max-prompt-tokens') a.maxPromptTokens = num();
     else if (arg === '--tab-size') a.tabSize = num();
     else if (arg === '--jsonl') a.jsonl = true;
+    else if (arg === '--generate-ids') a.generateIds = true;
+    else if (arg === '--float-graph') a.floatGraph = true;
     else if (arg === '-h' || arg === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -120,9 +131,42 @@ async function resolveModel(arg: string | undefined): Promise<string> {
   return d.dir;
 }
 
+/** Reads all of stdin as text. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * --generate-ids: greedy continuations of token-id prompts from the worker's own decoding, so that reference data
+ * (models/tiny-fixture/golden.json) comes from the one decoder. A plain worker, not the EngineHost: a parity run
+ * wants a failure reported, not a restarted worker. Each prompt starts from an empty cache, because the quantized
+ * graph's prefill differs slightly when it reuses a cache (test/worker/worker.test.ts).
+ */
+async function generateIds(args: Args): Promise<number> {
+  const prompts = JSON.parse(await readStdin()) as unknown;
+  if (!Array.isArray(prompts) || !prompts.every(Array.isArray)) throw new Error('--generate-ids reads a JSON array of token-id arrays on stdin');
+  const worker = new WorkerClient({ onLog: (level, m) => level === 'error' && console.error(m) });
+  try {
+    await worker.ready;
+    await worker.request('load', { modelDir: await resolveModel(args.model), threads: args.threads, useFloatGraph: args.floatGraph });
+    const continuations: number[][] = [];
+    for (const ids of prompts as number[][]) {
+      await worker.request('resetCache', {});
+      continuations.push((await worker.request('generateIds', { ids, maxTokens: args.maxTokens })).ids);
+    }
+    process.stdout.write(`${JSON.stringify(continuations)}\n`);
+    return 0;
+  } finally {
+    await worker.stop();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (!args.jsonl && args.positional.length !== 2) {
+  if (args.generateIds) return generateIds(args);
+  if (args.floatGraph || (!args.jsonl && args.positional.length !== 2)) {
     console.error(USAGE);
     return 2;
   }

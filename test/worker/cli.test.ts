@@ -54,3 +54,16 @@ test('JSONL: exactly one output line per input line, in order, with the id echoe
   assert.deepEqual(lines.map((l) => l.id), [1, undefined, undefined, undefined, 'no-prefix', undefined, 'last']);
   assert.deepEqual(lines.map((l) => l.error?.code ?? null), [null, 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'NOT_JSON', null]);
 });
+
+test('--generate-ids: greedy ids of each prompt as JSON (the golden paths: models/tests/test_make_fixture.py); bad input and a stray --float-graph fail', () => {
+  requireFixture();
+  const cli = (args: string[], input: string) => spawnSync(process.execPath, [CLI, '--model', FIXTURE_DIR, '--threads', '1', ...args], { input, encoding: 'utf8' });
+  const ok = cli(['--generate-ids', '--float-graph', '--max-tokens', '3'], '[[1, 2, 3], [4]]');
+  assert.equal(ok.status, 0, ok.stderr);
+  const paths = JSON.parse(ok.stdout) as number[][];
+  assert.deepEqual(paths.map((p) => p.length), [3, 3]);
+  const bad = cli(['--generate-ids'], '{"ids": [1, 2]}');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /JSON array of token-id arrays/);
+  assert.equal(cli(['--float-graph', '--jsonl'], '').status, 2);
+});
