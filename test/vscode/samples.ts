@@ -17,7 +17,12 @@ export function pythonSample(name = 'median'): string {
   return `${py.slice(0, at)}\n\n\ndef ${name}(values):\n    ║${py.slice(at)}`;
 }
 
-/** shapes.ts with a function name typed at the end: a one-line completion of its signature. */
+/**
+ * shapes.ts with a function name typed at the end: the completion of its signature and body. `distance`, because the
+ * shipped model's greedy path for it is the same from a fresh prefill and from a reused cache, on 1 and 2 threads;
+ * for `area` it sits on a near tie (`a.x - b.x` or `a * b * b`) that the editor's chunked background prefill and the
+ * CLI's single prefill resolved differently (2026-12-06).
+ */
 export function typescriptSample(): string {
-  return `${read('shapes.ts')}\nexport function area║\n`;
+  return `${read('shapes.ts')}\nexport function distance║\n`;
 }
