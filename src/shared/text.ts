@@ -72,25 +72,30 @@ export interface BlockSyntax {
   readonly open: string;
   readonly close: string;
   readonly escapes: boolean;
+  /** A string that, standing alone at the start of its line, is a docstring (Python's triple quotes). */
+  readonly docstring: boolean;
 }
 
-/** The comment and multi-line string syntax of a language, as far as scanBrackets needs it. */
+/** The comment and multi-line string syntax of a language, as far as scanBrackets and the filters need it. */
 export interface CodeSyntax {
   /** Starts a comment that runs to the line end ('' for none). */
   readonly lineComment: string;
+  /** Letters right before a string's quotes that belong to the string (matched at the end of the text before them), or null. */
+  readonly stringPrefix: RegExp | null;
   readonly blocks: readonly BlockSyntax[];
 }
 
-const C_COMMENT: BlockSyntax = { open: '/*', close: '*/', escapes: false };
-const C_LIKE: CodeSyntax = { lineComment: '//', blocks: [C_COMMENT] };
-const JS_LIKE: CodeSyntax = { lineComment: '//', blocks: [C_COMMENT, { open: '`', close: '`', escapes: true }] };
-const GO: CodeSyntax = { lineComment: '//', blocks: [C_COMMENT, { open: '`', close: '`', escapes: false }] };
-// String prefixes (r, b, f, u, rb, ...) need nothing here: they are word characters before the quotes.
+const C_COMMENT: BlockSyntax = { open: '/*', close: '*/', escapes: false, docstring: false };
+const C_LIKE: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT] };
+const JS_LIKE: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT, { open: '`', close: '`', escapes: true, docstring: false }] };
+const GO: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT, { open: '`', close: '`', escapes: false, docstring: false }] };
+// The scan needs no string prefixes (r, b, f, u, t, rb, ...): they are word characters before the quotes.
 const PYTHON: CodeSyntax = {
   lineComment: '#',
+  stringPrefix: /(?<!\w)[rbuft]{1,2}$/i,
   blocks: [
-    { open: '"""', close: '"""', escapes: true },
-    { open: "'''", close: "'''", escapes: true },
+    { open: '"""', close: '"""', escapes: true, docstring: true },
+    { open: "'''", close: "'''", escapes: true, docstring: true },
   ],
 };
 const SYNTAX: ReadonlyMap<string, CodeSyntax> = new Map([

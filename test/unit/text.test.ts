@@ -45,3 +45,13 @@ test('detectInsertSpaces follows the file: tabs, spaces, comment continuations a
   assert.equal(detectInsertSpaces('a\nb\n'), true);
   assert.equal(detectInsertSpaces('a\nb\n', false), false);
 });
+
+test('the Python syntax knows docstrings and the string prefixes before quotes', () => {
+  const python = syntaxOf('python')!;
+  assert.deepEqual(python.blocks.map((b) => [b.open, b.close, b.docstring]), [['"""', '"""', true], ["'''", "'''", true]]);
+  const prefixed = (before: string): boolean => python.stringPrefix!.test(before);
+  for (const before of ['r', '    rb', 'x = Rb', 'f', 'u', '(b', 't']) assert.ok(prefixed(before), before);
+  for (const before of ['', '    ', 'x = ', 'self.attr', 'bar', 'x = buffer']) assert.ok(!prefixed(before), before);
+  assert.equal(syntaxOf('typescript')!.stringPrefix, null);
+  assert.ok(syntaxOf('typescript')!.blocks.every((b) => !b.docstring));
+});

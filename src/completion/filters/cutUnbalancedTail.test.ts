@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contextAt } from '../../../test/helpers/cursor';
+import { scanBrackets, syntaxOf } from '../../shared/text';
 import { cutUnbalancedTail } from './cutUnbalancedTail';
 
 const ctx = contextAt('function f() {\n║\n}');
@@ -16,12 +17,58 @@ test('cutUnbalancedTail keeps balanced completions and single lines', () => {
   assert.equal(cutUnbalancedTail('g(x', ctx, null), 'g(x');
 });
 
-test('cutUnbalancedTail drops a completion whose first line opened a docstring that is still open at its end', () => {
+/** Whether a line of Python closes the triple-quoted string it opens with its last character, and not before. */
+function closesAtItsEnd(line: string): boolean {
+  const blockOpen = (code: string): boolean => scanBrackets(code, '', false, { syntax: syntaxOf('python')! }).block !== '';
+  return blockOpen(line.slice(0, -1)) && !blockOpen(line);
+}
+
+test('cutUnbalancedTail closes a docstring its first line opened with a summary and left open: a one-line docstring with the same quotes', () => {
   const doc = '"""Count values into bins.\n\n    Args:\n        values: the numbers to count.';
-  assert.equal(cutUnbalancedTail(doc, py, 'maxLines'), '');
-  for (const q of ["'''", 'r"""', 'f"""', 'b"""', 'u"""', "rb'''", "Rb'''"]) {
-    assert.equal(cutUnbalancedTail(`${q}Count values.\n\n    Args:`, py, 'maxLines'), '', q);
+  assert.equal(cutUnbalancedTail(doc, py, 'maxLines'), '"""Count values into bins."""');
+  for (const q of ['"""', "'''", 'r"""', 'f"""', 'b"""', 'u"""', "rb'''", "Rb'''"]) {
+    assert.equal(cutUnbalancedTail(`${q}Count values.  \n\n    Args:`, py, 'maxLines'), `${q}Count values.${q.slice(-3)}`, q);
   }
+  // one line, no more decoded
+  assert.equal(cutUnbalancedTail('"""Return the mean of values.', py, 'endToken'), '"""Return the mean of values."""');
+  // after a string prefix the user typed
+  const raw = contextAt('def pattern():\n    r║\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail('"""Match C:\\dir.\n\n    More.', raw, 'maxLines'), '"""Match C:\\dir."""');
+});
+
+test('cutUnbalancedTail keeps a quote or backslash that ends a one-line docstring apart from its closer', () => {
+  const cases: [string, string][] = [
+    ['"""Return "x"\n\n    Args:', '"""Return "x" """'],
+    ["'''Say 'hi'\n\n    Args:", "'''Say 'hi' '''"],
+    ['\'\'\'Return "x"\n\n    Args:', '\'\'\'Return "x"\'\'\''],
+    ['r"""Match C:\\\n\n    Args:', 'r"""Match C:\\ """'],
+  ];
+  for (const [text, closed] of cases) {
+    assert.equal(cutUnbalancedTail(text, py, 'maxLines'), closed);
+    assert.ok(closesAtItsEnd(closed), closed);
+  }
+});
+
+test('cutUnbalancedTail cuts a first line that opened a string or comment and no docstring summary back to the code before the opener, or drops it', () => {
+  // the opener alone, or with no summary text after it
+  assert.equal(cutUnbalancedTail('"""\n    Count values into bins.\n\n    Args:', py, 'maxLines'), '');
+  assert.equal(cutUnbalancedTail('r"""\n    Count values.', py, 'maxLines'), '');
+  assert.equal(cutUnbalancedTail('"""\\\n    Usage: stats FILE', py, 'maxLines'), '');
+  // a string after code is no docstring
+  assert.equal(cutUnbalancedTail('query = """SELECT *\n    FROM t', py, 'maxLines'), 'query =');
+  assert.equal(cutUnbalancedTail("sql = rb'''SELECT *\n    FROM t", py, 'maxLines'), 'sql =');
+  const afterCode = contextAt('def f():\n    query = ║\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail('"""SELECT *\n    FROM t', afterCode, 'maxLines'), '');
+  // template literals and block comments
+  assert.equal(cutUnbalancedTail('  const html = `\n    <p>${title}</p>', ts, 'maxLines'), '  const html =');
+  const java = contextAt('class A {\n║\n}', { languageId: 'java' });
+  assert.equal(cutUnbalancedTail('  int count; /* how many\n   * values', java, 'maxLines'), '  int count;');
+  assert.equal(cutUnbalancedTail('  /**\n   * Counts', java, 'maxLines'), '');
+});
+
+test('cutUnbalancedTail leaves a string that the rest of the cursor\'s line closes', () => {
+  const closedAfter = contextAt('def mean(values):\n    ║"""\n    return sum(values) / len(values)\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail('"""Return the mean of values.', closedAfter, 'maxLines'), '"""Return the mean of values.');
 });
 
 test('cutUnbalancedTail keeps a docstring the completion closed, and cuts back to the line end before one it left open', () => {

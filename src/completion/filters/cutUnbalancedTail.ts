@@ -1,48 +1,115 @@
 /**
- * Multi-line completions only complete bracket pairs, multi-line strings and block comments they started: if
- * brackets opened in the completion are still open at its end (decoding stopped mid-block), or a docstring,
- * template literal or block comment it opened is (stopped at maxLines inside a docstring), cut back to the last
- * line end where none were. Only what the completion opened counts: text that continues a docstring the cursor is
- * in may end inside it. Strings and comments are known for the languages `syntaxOf` knows (elsewhere only
- * brackets count). The first line is kept with brackets open, since it continues the cursor's line, but not with
- * a string or comment it opened still open: accepted, that would turn the rest of the file into a string or a
- * comment, so the completion is dropped instead.
+ * Completions only complete bracket pairs, multi-line strings and block comments they started: if brackets opened
+ * in a multi-line completion are still open at its end (decoding stopped mid-block), or a docstring, template
+ * literal or block comment it opened is (stopped at maxLines inside a docstring), cut back to the last line end
+ * where none were. Only what the completion opened counts: text that continues a docstring the cursor is in may
+ * end inside it, and a string that the rest of the cursor's line closes is closed. Strings and comments are known
+ * for the languages `syntaxOf` knows (elsewhere only brackets count).
+ *
+ * The first line is kept with brackets open, since it continues the cursor's line, but not with a string or
+ * comment it opened still open: accepted, that would turn the rest of the file into a string or a comment. A
+ * docstring that starts its line with summary text after the opener is closed on that line instead, with the same
+ * quotes (`"""Summarize the values."""`, the one-line docstring of PEP 257, when decoding stopped at maxLines in a
+ * longer one); otherwise the line is cut back to the code before the opener, and with none the completion is dropped.
  */
-import { scanBrackets, syntaxOf, type BracketScan } from '../../shared/text';
+import { scanBrackets, syntaxOf, type BlockSyntax, type CodeSyntax } from '../../shared/text';
 import type { CursorContext, TextFilter } from '../types';
 
-/** Brackets, strings and block comments through a completion at ctx (a string the cursor is in continues). */
-function scanCompletion(text: string, ctx: CursorContext): BracketScan {
-  const syntax = syntaxOf(ctx.languageId);
-  return scanBrackets(text, '', false, syntax ? { syntax, block: ctx.openBlock } : undefined);
+/** A multi-line string or block comment that a completion opened and left open, and where in the completion it opened. */
+interface OpenedBlock {
+  readonly syntax: CodeSyntax;
+  readonly block: BlockSyntax;
+  readonly at: number;
+}
+
+interface CompletionScan {
+  /** Brackets the completion opened and left open. */
+  readonly open: string;
+  readonly opened: OpenedBlock | null;
 }
 
 /**
- * Whether a multi-line string or block comment the completion opened is still open at its end. With `growing`
- * (text still being decoded), also whether the text may be opening one: it ends with part of an opener (`""`, `/`).
+ * Brackets, strings and block comments through a completion as it reads once accepted: inside the string or
+ * comment the cursor is in, if any, and followed by the rest of the cursor's line (blank for a multi-line one).
  */
-export function leavesOwnBlockOpen(text: string, ctx: CursorContext, growing = false): boolean {
-  if (scanCompletion(text, ctx).blockAt >= 0) return true;
-  const syntax = growing ? syntaxOf(ctx.languageId) : null;
-  for (const { open } of syntax?.blocks ?? []) {
-    for (let k = 1; k < open.length; k++) {
-      if (text.endsWith(open.slice(0, k)) && scanCompletion(text + open.slice(k), ctx).blockAt >= 0) return true;
-    }
-  }
-  return false;
+function scanCompletion(text: string, ctx: CursorContext): CompletionScan {
+  const syntax = syntaxOf(ctx.languageId);
+  if (!syntax) return { open: scanBrackets(text + ctx.lineSuffix, '', false).open, opened: null };
+  const scan = scanBrackets(text + ctx.lineSuffix, '', false, { syntax, block: ctx.openBlock });
+  const block = scan.blockAt >= 0 && scan.blockAt < text.length ? syntax.blocks.find((b) => b.open === scan.block) : undefined;
+  return { open: scan.open, opened: block ? { syntax, block, at: scan.blockAt } : null };
 }
 
 function unbalanced(text: string, ctx: CursorContext): boolean {
   const scan = scanCompletion(text, ctx);
-  return scan.open.length > 0 || scan.blockAt >= 0;
+  return scan.open.length > 0 || scan.opened !== null;
 }
 
-export const cutUnbalancedTail: TextFilter = (text, ctx) => {
-  if (!text.includes('\n') || !unbalanced(text, ctx)) return text;
+function withoutStringPrefix(text: string, syntax: CodeSyntax): string {
+  return syntax.stringPrefix ? text.replace(syntax.stringPrefix, '') : text;
+}
+
+/** Whether the opener on the first line starts a docstring (only indentation before it) with summary text after it. */
+function startsDocstringWithSummary(line: string, { syntax, block, at }: OpenedBlock, ctx: CursorContext): boolean {
+  if (!block.docstring) return false;
+  const before = withoutStringPrefix(ctx.linePrefix + line.slice(0, at), syntax);
+  return before.trim().length === 0 && /\w/.test(line.slice(at + block.open.length));
+}
+
+/** The first line closed as a one-line docstring; a space keeps a quote or backslash that ends it from merging with the closer. */
+function closedDocstring(line: string, block: BlockSyntax): string {
+  const text = line.trimEnd();
+  const apart = text.endsWith(block.close.charAt(0)) || text.endsWith('\\') ? ' ' : '';
+  return text + apart + block.close;
+}
+
+/** The code on the first line before the opener and its string prefix, or '' when there is none. */
+function codeBefore(line: string, { syntax, at }: OpenedBlock): string {
+  return withoutStringPrefix(line.slice(0, at), syntax).trimEnd();
+}
+
+/**
+ * Cuts `text` back to the last line end where nothing it opened is open. Of a first line left with a string or
+ * block comment open, what `keepOpenFirstLine` keeps.
+ */
+function cutBack(text: string, ctx: CursorContext, keepOpenFirstLine: (line: string, opened: OpenedBlock) => string): string {
+  if (!unbalanced(text, ctx)) return text;
   const lines = text.split('\n');
   for (let n = lines.length - 1; n >= 1; n--) {
     const head = lines.slice(0, n).join('\n');
     if (!unbalanced(head, ctx)) return head;
   }
-  return leavesOwnBlockOpen(lines[0]!, ctx) ? '' : lines[0]!;
-};
+  const first = lines[0]!;
+  const opened = scanCompletion(first, ctx).opened;
+  return opened ? keepOpenFirstLine(first, opened) : first;
+}
+
+export const cutUnbalancedTail: TextFilter = (text, ctx) =>
+  cutBack(text, ctx, (line, opened) =>
+    startsDocstringWithSummary(line, opened, ctx) ? closedDocstring(line, opened.block) : codeBefore(line, opened),
+  );
+
+/**
+ * For text still being decoded that ends at a line end: what of it cutUnbalancedTail keeps whatever follows. A
+ * first line with a block open is kept as far as every ending keeps it: a docstring with a summary whole (a later
+ * line may close it, or cutUnbalancedTail closes it there), anything else up to the code before its opener.
+ */
+export function cutUnbalancedTailWhileDecoding(text: string, ctx: CursorContext): string {
+  return cutBack(text, ctx, (line, opened) => (startsDocstringWithSummary(line, opened, ctx) ? line : codeBefore(line, opened)));
+}
+
+/**
+ * For a first line still being decoded: cutUnbalancedTailWhileDecoding, unless it ends with part of an opener
+ * (`""`, `/`) that, completed, opens a string or comment; then only the code before that opener.
+ */
+export function growingFirstLine(line: string, ctx: CursorContext): string {
+  for (const { open } of syntaxOf(ctx.languageId)?.blocks ?? []) {
+    for (let k = 1; k < open.length; k++) {
+      if (!line.endsWith(open.slice(0, k))) continue;
+      const completed = line + open.slice(k);
+      const opened = scanCompletion(completed, ctx).opened;
+      if (opened && opened.at >= line.length - k) return codeBefore(completed, opened);
+    }
+  }
+  return cutUnbalancedTailWhileDecoding(line, ctx);
+}
