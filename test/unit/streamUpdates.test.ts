@@ -88,4 +88,14 @@ describe('pipeline onUpdate while streaming', () => {
     assert.equal(final, '"""Summarize the values for the stats view."""');
     assert.ok(texts[0]!.startsWith('"""Summarize'), `the summary shows before decoding ends: ${JSON.stringify(texts)}`);
   });
+
+  test('a docstring whose opener stands alone on its first line: nothing until the summary line has ended, then the opener and summary lines, the closer only in the final text', async () => {
+    // the shipped model's shape for summarize_for_the_stats_view: the numpy-style summary on the second line, 8 lines (maxLines)
+    const tokens = ['"""', '\n', '    Return', ' the', ' number', ' of', ' elements', ' in', ' the', ' mean', '.', '\n', '\n', '    Parameters', '\n', '    ----------', '\n', '    values', ' :', ' array_like', '\n', '        The', ' values', ' to', ' count', '.', '\n', '    n', ' :', ' int'];
+    const req = requestAt('def summarize_for_the_stats_view(values):\n    ║\n\n\nif __name__ == "__main__":\n    main()\n', { languageId: 'python', trigger: 'manual' });
+    const { texts, final } = await answersWhileStreaming(tokens, req);
+    const head = '"""\n    Return the number of elements in the mean.';
+    assert.equal(final, `${head}\n    """`);
+    assert.deepEqual(texts.slice(0, -1).filter((t) => t !== ''), [head], `only the opener and summary lines show while decoding: ${JSON.stringify(texts)}`);
+  });
 });

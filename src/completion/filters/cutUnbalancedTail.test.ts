@@ -36,6 +36,45 @@ test('cutUnbalancedTail closes a docstring its first line opened with a summary 
   assert.equal(cutUnbalancedTail('"""Match C:\\dir.\n\n    More.', raw, 'maxLines'), '"""Match C:\\dir."""');
 });
 
+test('cutUnbalancedTail closes a docstring whose opener stands alone on the first line and whose summary is the next: those two lines, then the closer at the opener\'s indentation', () => {
+  const numpy = '"""\n    Return the number of elements in the mean.\n\n    Parameters\n    ----------\n    values : list of float';
+  assert.equal(cutUnbalancedTail(numpy, py, 'maxLines'), '"""\n    Return the number of elements in the mean.\n    """');
+  for (const q of ['"""', "'''", 'r"""', 'f"""', "rb'''", "Rb'''"]) {
+    const closed = `${q}\n    Count values.\n    ${q.slice(-3)}`;
+    assert.equal(cutUnbalancedTail(`${q}  \n    Count values.\n\n    Args:`, py, 'maxLines'), closed.replace('\n', '  \n'), q);
+    assert.ok(closesAtItsEnd(closed), closed);
+  }
+  // the summary is the last line, as the one-line docstring's may be: closed the same way
+  assert.equal(cutUnbalancedTail('"""\n    Return the mean of values.', py, 'endToken'), '"""\n    Return the mean of values.\n    """');
+  assert.equal(cutUnbalancedTail('"""\n    Return the mean of', py, 'maxTokens'), '"""\n    Return the mean of\n    """');
+  // a quote or backslash at the summary's end does not touch the closer
+  for (const summary of ['Return "x"', 'Match C:\\']) {
+    const closed = `r"""\n    ${summary}\n    """`;
+    assert.equal(cutUnbalancedTail(`r"""\n    ${summary}\n\n    Args:`, py, 'maxLines'), closed);
+    assert.ok(closesAtItsEnd(closed), closed);
+  }
+  // after a string prefix the user typed
+  const raw = contextAt('def pattern():\n    r║\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail('"""\n    Match C:\\dir.\n\n    More.', raw, 'maxLines'), '"""\n    Match C:\\dir.\n    """');
+});
+
+test('cutUnbalancedTail puts the closer after a summary line at the opener\'s indentation: the cursor\'s line\'s and the first line\'s own', () => {
+  const doc = '\n    Count values.\n\n    Args:';
+  // the summary indented deeper than the opener
+  assert.equal(cutUnbalancedTail('"""\n        Count values.\n\n    Args:', py, 'maxLines'), '"""\n        Count values.\n    """');
+  // the cursor at the line start: the completion indents its first line itself
+  const col0 = contextAt('def histogram(values, bins):\n║\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail(`    """${doc}`, col0, 'maxLines'), `    """\n    Count values.\n    """`);
+  const col2 = contextAt('def histogram(values, bins):\n  ║\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail(`  """${doc}`, col2, 'maxLines'), `  """\n    Count values.\n    """`);
+  // a module docstring
+  const module = contextAt('║\nimport os\n', { languageId: 'python' });
+  assert.equal(cutUnbalancedTail('"""\nStatistics for the view.\n\nFunctions:', module, 'maxLines'), '"""\nStatistics for the view.\n"""');
+  // tabs
+  const tabs = contextAt('def histogram(values, bins):\n\t║\n', { languageId: 'python', insertSpaces: false });
+  assert.equal(cutUnbalancedTail('"""\n\tCount values.\n\n\tArgs:', tabs, 'maxLines'), '"""\n\tCount values.\n\t"""');
+});
+
 test('cutUnbalancedTail keeps a quote or backslash that ends a one-line docstring apart from its closer', () => {
   const cases: [string, string][] = [
     ['"""Return "x"\n\n    Args:', '"""Return "x" """'],
@@ -50,9 +89,11 @@ test('cutUnbalancedTail keeps a quote or backslash that ends a one-line docstrin
 });
 
 test('cutUnbalancedTail cuts a first line that opened a string or comment and no docstring summary back to the code before the opener, or drops it', () => {
-  // the opener alone, or with no summary text after it
-  assert.equal(cutUnbalancedTail('"""\n    Count values into bins.\n\n    Args:', py, 'maxLines'), '');
-  assert.equal(cutUnbalancedTail('r"""\n    Count values.', py, 'maxLines'), '');
+  // the opener with no summary after it on its line or on the very next one
+  assert.equal(cutUnbalancedTail('"""', py, 'endToken'), '');
+  assert.equal(cutUnbalancedTail('"""\n    ', py, 'maxTokens'), '');
+  assert.equal(cutUnbalancedTail('"""\n\n    Count values into bins.\n\n    Args:', py, 'maxLines'), '');
+  assert.equal(cutUnbalancedTail("'''\n    ----------\n    values : list", py, 'maxLines'), '');
   assert.equal(cutUnbalancedTail('"""\\\n    Usage: stats FILE', py, 'maxLines'), '');
   // a string after code is no docstring
   assert.equal(cutUnbalancedTail('query = """SELECT *\n    FROM t', py, 'maxLines'), 'query =');

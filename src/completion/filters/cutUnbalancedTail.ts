@@ -10,9 +10,11 @@
  * comment it opened still open: accepted, that would turn the rest of the file into a string or a comment. A
  * docstring that starts its line with summary text after the opener is closed on that line instead, with the same
  * quotes (`"""Summarize the values."""`, the one-line docstring of PEP 257, when decoding stopped at maxLines in a
- * longer one); otherwise the line is cut back to the code before the opener, and with none the completion is dropped.
+ * longer one). A docstring whose opener stands alone on the first line and whose summary is the next line (numpy
+ * style) keeps those two lines and is closed on a third, at the opener's indentation. Otherwise the line is cut
+ * back to the code before the opener, and with none the completion is dropped.
  */
-import { scanBrackets, syntaxOf, type BlockSyntax, type CodeSyntax } from '../../shared/text';
+import { leadingWhitespace, scanBrackets, syntaxOf, type BlockSyntax, type CodeSyntax } from '../../shared/text';
 import type { CursorContext, TextFilter } from '../types';
 
 /** A multi-line string or block comment that a completion opened and left open, and where in the completion it opened. */
@@ -49,16 +51,35 @@ function withoutStringPrefix(text: string, syntax: CodeSyntax): string {
   return syntax.stringPrefix ? text.replace(syntax.stringPrefix, '') : text;
 }
 
-/** Whether the opener on the first line starts a docstring (only indentation before it) with summary text after it. */
-function startsDocstringWithSummary(line: string, { syntax, block, at }: OpenedBlock, ctx: CursorContext): boolean {
-  if (!block.docstring) return false;
-  const before = withoutStringPrefix(ctx.linePrefix + line.slice(0, at), syntax);
-  return before.trim().length === 0 && /\w/.test(line.slice(at + block.open.length));
+/** Whether a line of a docstring holds summary text (not only a closer's quotes or an underline such as `----`). */
+function isSummary(text: string): boolean {
+  return /\w/.test(text);
 }
 
-/** The first line closed as a one-line docstring; a space keeps a quote or backslash that ends it from merging with the closer. */
-function closedDocstring(line: string, block: BlockSyntax): string {
-  const text = line.trimEnd();
+/**
+ * The lines that open the docstring the first line opened (only indentation before the opener) and hold its
+ * summary: the first line when summary text follows the opener there; the first two when the opener stands alone
+ * and the next line, still inside the docstring, is the summary. Null when it is no docstring or has no summary.
+ */
+function docstringHead(lines: readonly string[], opened: OpenedBlock, ctx: CursorContext): readonly string[] | null {
+  const { syntax, block, at } = opened;
+  const first = lines[0]!;
+  if (!block.docstring || withoutStringPrefix(ctx.linePrefix + first.slice(0, at), syntax).trim().length > 0) return null;
+  const rest = first.slice(at + block.open.length);
+  if (isSummary(rest)) return [first];
+  const second = lines[1];
+  if (rest.trim().length > 0 || second === undefined || !isSummary(second)) return null;
+  return scanCompletion(`${first}\n${second}`, ctx).opened?.at === at ? [first, second] : null;
+}
+
+/**
+ * A docstring's head closed: a one-line docstring closed on its line, where a space keeps a quote or backslash
+ * that ends it from merging with the closer; after a summary line of its own, the closer on the next line at the
+ * opener's indentation (that of the cursor's line and of the first line's own leading whitespace).
+ */
+function closedDocstring(head: readonly string[], block: BlockSyntax, ctx: CursorContext): string {
+  if (head.length > 1) return `${head.join('\n')}\n${leadingWhitespace(ctx.linePrefix + head[0]!)}${block.close}`;
+  const text = head[0]!.trimEnd();
   const apart = text.endsWith(block.close.charAt(0)) || text.endsWith('\\') ? ' ' : '';
   return text + apart + block.close;
 }
@@ -69,33 +90,34 @@ function codeBefore(line: string, { syntax, at }: OpenedBlock): string {
 }
 
 /**
- * Cuts `text` back to the last line end where nothing it opened is open. Of a first line left with a string or
- * block comment open, what `keepOpenFirstLine` keeps.
+ * Cuts `text` back to the last line end where nothing it opened is open. When that is none, because the first
+ * line opened a string or block comment that no later line closes, what `keepOpen` keeps of the lines.
  */
-function cutBack(text: string, ctx: CursorContext, keepOpenFirstLine: (line: string, opened: OpenedBlock) => string): string {
+function cutBack(text: string, ctx: CursorContext, keepOpen: (lines: readonly string[], opened: OpenedBlock) => string): string {
   if (!unbalanced(text, ctx)) return text;
   const lines = text.split('\n');
   for (let n = lines.length - 1; n >= 1; n--) {
     const head = lines.slice(0, n).join('\n');
     if (!unbalanced(head, ctx)) return head;
   }
-  const first = lines[0]!;
-  const opened = scanCompletion(first, ctx).opened;
-  return opened ? keepOpenFirstLine(first, opened) : first;
+  const opened = scanCompletion(lines[0]!, ctx).opened;
+  return opened ? keepOpen(lines, opened) : lines[0]!;
 }
 
 export const cutUnbalancedTail: TextFilter = (text, ctx) =>
-  cutBack(text, ctx, (line, opened) =>
-    startsDocstringWithSummary(line, opened, ctx) ? closedDocstring(line, opened.block) : codeBefore(line, opened),
-  );
+  cutBack(text, ctx, (lines, opened) => {
+    const head = docstringHead(lines, opened, ctx);
+    return head ? closedDocstring(head, opened.block, ctx) : codeBefore(lines[0]!, opened);
+  });
 
 /**
  * For text still being decoded that ends at a line end: what of it cutUnbalancedTail keeps whatever follows. A
- * first line with a block open is kept as far as every ending keeps it: a docstring with a summary whole (a later
- * line may close it, or cutUnbalancedTail closes it there), anything else up to the code before its opener.
+ * first line with a block open is kept as far as every ending keeps it: a docstring's opener and summary lines
+ * whole (a later line may close it, or cutUnbalancedTail closes it after them), anything else up to the code
+ * before its opener. A summary on the second line is part of the text only once its line end is decoded.
  */
 export function cutUnbalancedTailWhileDecoding(text: string, ctx: CursorContext): string {
-  return cutBack(text, ctx, (line, opened) => (startsDocstringWithSummary(line, opened, ctx) ? line : codeBefore(line, opened)));
+  return cutBack(text, ctx, (lines, opened) => docstringHead(lines, opened, ctx)?.join('\n') ?? codeBefore(lines[0]!, opened));
 }
 
 /**

@@ -35,8 +35,18 @@ test('holdBackUnfinishedLines shows the summary line of a docstring its first li
   assert.equal(holdBackUnfinishedLines('x = ""', ctx, null), 'x = ""');
 });
 
+test('holdBackUnfinishedLines shows a docstring opener alone on the first line with the summary line once that line is decoded to its end, and never the closer', () => {
+  const steps = ['"""', '"""\n', '"""\n    Count', '"""\n    Count values into bins.', '"""\n    Count values into bins.\n', '"""\n    Count values into bins.\n\n    Args:\n', '"""\n    Count values into bins.\n\n    Args:\n    """\n', '"""\n    Count values into bins.\n\n    Args:\n    """\n    counts = [0]'];
+  const head = '"""\n    Count values into bins.';
+  const closed = '"""\n    Count values into bins.\n\n    Args:\n    """';
+  assert.deepEqual(steps.map((s) => holdBackUnfinishedLines(s, py, null)), ['', '', '', '', head, head, closed, closed]);
+  const raw = "r'''\n    Split a line at \\t characters.\n\n";
+  assert.equal(holdBackUnfinishedLines(raw, py, null), "r'''\n    Split a line at \\t characters.");
+});
+
 test('holdBackUnfinishedLines shows of a first line that opened another string or comment only the code before the opener', () => {
-  for (const s of ['"""', '"""\n', '"""\n    Count values into bins.\n']) assert.equal(holdBackUnfinishedLines(s, py, null), '', s);
+  // a docstring's opener alone: its summary line is not decoded to its end, or is not the next line
+  for (const s of ['"""', '"""\n', '"""\n    Count values into', '"""\n\n    Count values into bins.\n']) assert.equal(holdBackUnfinishedLines(s, py, null), '', s);
   const ts = contextAt('function page(title) {\n║\n}', { languageId: 'typescript' });
   const steps = ['  const html = ', '  const html = `', '  const html = `\n', '  const html = `\n    <p>${title}</p>\n', '  const html = `\n    <p>${title}</p>\n  `;\n'];
   assert.deepEqual(
@@ -64,7 +74,16 @@ test('while a completion that opens a string or comment on its first line stream
     [stats, '"""Return the mean of values.', 'endToken', '"""Return the mean of values."""'],
     [stats, '"""Return "x"\n\n    Args:', 'maxLines', '"""Return "x" """'],
     [py, '"""Count values into bins.\n\n    Returns a list.\n    """\n    counts = [0] * bins\n    lo, hi = min(values', 'maxLines', '"""Count values into bins.\n\n    Returns a list.\n    """\n    counts = [0] * bins'],
-    [py, '"""\n    Count values into bins.\n\n    Args:', 'maxLines', ''],
+    // the opener alone on the first line: kept with a summary on the next line, closed after it
+    [stats, '"""\n    Return the number of elements in the mean.\n\n    Parameters\n    ----------\n    values : list of float\n        The numbers to summarize.\n    n : int', 'maxLines', '"""\n    Return the number of elements in the mean.\n    """'],
+    [py, "'''\n    Count values into bins.\n\n    Args:", 'maxLines', "'''\n    Count values into bins.\n    '''"],
+    [py, '"""\n    Count values into bins.\n\n    Ar', 'maxTokens', '"""\n    Count values into bins.\n    """'],
+    [py, '"""\n    Count values into bins.\n\n    Args:\n    """\n    return [0]', 'endToken', '"""\n    Count values into bins.\n\n    Args:\n    """\n    return [0]'],
+    // a summary line the token limit cut is dropped before cutUnbalancedTail sees it (dropIncompleteLastLine), and
+    // without it the opener: nothing was shown of either
+    [py, '"""\n    Count values into', 'maxTokens', ''],
+    // no summary on the very next line
+    [py, '"""\n\n    Count values into bins.\n\n    Args:', 'maxLines', ''],
     [ts, '  const html = `\n    <p>${title}</p>', 'maxLines', '  const html ='],
     [java, '  int count; /* how many\n   * values', 'maxLines', '  int count;'],
   ];
