@@ -122,11 +122,14 @@ export function cutUnbalancedTailWhileDecoding(text: string, ctx: CursorContext)
 
 /**
  * For a first line still being decoded: cutUnbalancedTailWhileDecoding, unless it ends with part of an opener
- * (`""`, `/`) that, completed, opens a string or comment; then only the code before that opener.
+ * (`""`, `/`), or with a string prefix (`r`) that no part of one follows yet, that, completed, opens a string or
+ * comment; then only the code before that opener and its prefix.
  */
 export function growingFirstLine(line: string, ctx: CursorContext): string {
-  for (const { open } of syntaxOf(ctx.languageId)?.blocks ?? []) {
-    for (let k = 1; k < open.length; k++) {
+  const syntax = syntaxOf(ctx.languageId);
+  const partFrom = syntax?.stringPrefix?.test(line) ? 0 : 1;
+  for (const { open } of syntax?.blocks ?? []) {
+    for (let k = partFrom; k < open.length; k++) {
       if (!line.endsWith(open.slice(0, k))) continue;
       const completed = line + open.slice(k);
       const opened = scanCompletion(completed, ctx).opened;

@@ -56,6 +56,9 @@ test('holdBackUnfinishedLines shows of a first line that opened another string o
   // the end of a line that may be opening one: what comes before it
   assert.equal(holdBackUnfinishedLines('  const n = a /', ts, null), '  const n = a');
   assert.equal(holdBackUnfinishedLines('x = ""', py, null), 'x =');
+  // a string prefix that no quote follows yet, which would be taken back once the opener comes
+  for (const s of ['r', 'rb', 'x = b', 'x = Rb']) assert.equal(holdBackUnfinishedLines(s, py, null), s.replace(/ *[rb]*$/i, ''), s);
+  for (const s of ['sub', 'x = sub', 'x = fb(']) assert.equal(holdBackUnfinishedLines(s, py, null), s);
   assert.equal(holdBackUnfinishedLines('"""Say \'', py, null), '"""Say \'');
 });
 
@@ -77,6 +80,8 @@ test('while a completion that opens a string or comment on its first line stream
     // the opener alone on the first line: kept with a summary on the next line, closed after it
     [stats, '"""\n    Return the number of elements in the mean.\n\n    Parameters\n    ----------\n    values : list of float\n        The numbers to summarize.\n    n : int', 'maxLines', '"""\n    Return the number of elements in the mean.\n    """'],
     [py, "'''\n    Count values into bins.\n\n    Args:", 'maxLines', "'''\n    Count values into bins.\n    '''"],
+    [py, 'r"""\n    Match C:\\dir.', 'endToken', 'r"""\n    Match C:\\dir.\n    """'],
+    [py, "rb'''Match C:\\dir.\n\n    Args:", 'maxLines', "rb'''Match C:\\dir.'''"],
     [py, '"""\n    Count values into bins.\n\n    Ar', 'maxTokens', '"""\n    Count values into bins.\n    """'],
     [py, '"""\n    Count values into bins.\n\n    Args:\n    """\n    return [0]', 'endToken', '"""\n    Count values into bins.\n\n    Args:\n    """\n    return [0]'],
     // a summary line the token limit cut is dropped before cutUnbalancedTail sees it (dropIncompleteLastLine), and
