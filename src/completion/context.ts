@@ -1,9 +1,9 @@
 /**
  * From a request to a CursorContext: the prefix/suffix windows (character budgets derived from the token
  * budget, with a window start that stays put while the user types so the worker's KV cache is reused),
- * the cursor line, the single- vs multi-line decision, and the open brackets.
+ * the cursor line, the single- vs multi-line decision, the open brackets and the string or comment the cursor is in.
  */
-import { indentWidth, scanBrackets } from '../shared/text';
+import { indentWidth, scanBrackets, syntaxOf } from '../shared/text';
 import type { CompletionRequest, CursorContext } from './types';
 
 /** A conservative estimate of characters per token for code (used only to cut windows before tokenizing). */
@@ -65,6 +65,7 @@ export function buildContext(req: CompletionRequest, budget: WindowBudget): Curs
   const lineSuffix = lineEnd < 0 ? req.suffix : req.suffix.slice(0, lineEnd);
   const after = lineEnd < 0 ? [] : req.suffix.slice(lineEnd + 1, lineEnd + 1 + 4000).split('\n').slice(0, 20);
   const nextNonBlankLine = after.find((l) => l.trim().length > 0)?.trimEnd() ?? '';
+  const syntax = syntaxOf(req.languageId);
   return {
     prefix,
     suffix,
@@ -74,6 +75,8 @@ export function buildContext(req: CompletionRequest, budget: WindowBudget): Curs
     followingLines: after,
     nextNonBlankLine,
     openBrackets: scanBrackets(prefix, '', false).open,
+    languageId: req.languageId,
+    openBlock: syntax ? scanBrackets(prefix, '', false, { syntax }).block : '',
     multiline: isMultiline(linePrefix, lineSuffix, req.languageId),
     tabSize: req.tabSize,
     insertSpaces: req.insertSpaces,

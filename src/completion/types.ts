@@ -43,6 +43,10 @@ export interface CursorContext {
   readonly nextNonBlankLine: string;
   /** Brackets opened in the prefix window and not closed, innermost last. */
   readonly openBrackets: string;
+  /** The request's language id. */
+  readonly languageId: string;
+  /** The multi-line string or block comment the cursor is inside (its opener, '"""' or '/*'; see syntaxOf), or ''. */
+  readonly openBlock: string;
   readonly multiline: boolean;
   readonly tabSize: number;
   readonly insertSpaces: boolean;

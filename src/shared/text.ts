@@ -61,25 +61,110 @@ export interface BracketScan {
   readonly open: string;
   /** Index of the first closer that matches nothing open, or -1. */
   readonly unmatchedAt: number;
+  /** With a syntax: the opener of the multi-line string or block comment open at the end ('"""', '/*', ...), or ''. */
+  readonly block: string;
+  /** Where in the text that block opened; -1 when none is open or it was open from the start (CodeScan's block). */
+  readonly blockAt: number;
+}
+
+/** A multi-line string or block comment of a language: its opener, its closer, and whether a backslash escapes. */
+export interface BlockSyntax {
+  readonly open: string;
+  readonly close: string;
+  readonly escapes: boolean;
+  /** A string that, standing alone at the start of its line, is a docstring (Python's triple quotes). */
+  readonly docstring: boolean;
+}
+
+/** The comment and multi-line string syntax of a language, as far as scanBrackets and the filters need it. */
+export interface CodeSyntax {
+  /** Starts a comment that runs to the line end ('' for none). */
+  readonly lineComment: string;
+  /** Letters right before a string's quotes that belong to the string (matched at the end of the text before them), or null. */
+  readonly stringPrefix: RegExp | null;
+  readonly blocks: readonly BlockSyntax[];
+}
+
+const C_COMMENT: BlockSyntax = { open: '/*', close: '*/', escapes: false, docstring: false };
+const C_LIKE: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT] };
+const JS_LIKE: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT, { open: '`', close: '`', escapes: true, docstring: false }] };
+const GO: CodeSyntax = { lineComment: '//', stringPrefix: null, blocks: [C_COMMENT, { open: '`', close: '`', escapes: false, docstring: false }] };
+// The scan needs no string prefixes (r, b, f, u, t, rb, ...): they are word characters before the quotes.
+const PYTHON: CodeSyntax = {
+  lineComment: '#',
+  stringPrefix: /(?<!\w)[rbuft]{1,2}$/i,
+  blocks: [
+    { open: '"""', close: '"""', escapes: true, docstring: true },
+    { open: "'''", close: "'''", escapes: true, docstring: true },
+  ],
+};
+const SYNTAX: ReadonlyMap<string, CodeSyntax> = new Map([
+  ['python', PYTHON],
+  ...['javascript', 'javascriptreact', 'typescript', 'typescriptreact'].map((id) => [id, JS_LIKE] as const),
+  ...['c', 'cpp', 'csharp', 'java', 'rust'].map((id) => [id, C_LIKE] as const),
+  ['go', GO],
+]);
+
+/** The syntax of a VS Code language id, or null where scanBrackets knows none (it then scans as it always did). */
+export function syntaxOf(languageId: string): CodeSyntax | null {
+  return SYNTAX.get(languageId) ?? null;
+}
+
+/** Code of a known syntax, for scanBrackets: `block` is the opener of the block open where the text starts ('' for none). */
+export interface CodeScan {
+  readonly syntax: CodeSyntax;
+  readonly block?: string;
 }
 
 /**
- * Tracks brackets through `text`, starting from the `open` stack. Brackets inside '...', "..." and `...`
- * on one line are ignored (a heuristic that suits most languages; it does not parse comments).
+ * Tracks brackets through `text`, starting from the `open` stack. Brackets inside '...' and "..." on one line
+ * are ignored. Without `code` (a language it knows no syntax for), so are brackets inside `...`, over lines too,
+ * and comments are not parsed: a heuristic that suits most languages. With the language's syntax (`code`), line
+ * comments are skipped, and so are its multi-line strings and block comments (Python's triple quotes, C's block
+ * comments, template literals; `code.block` is one open where the text starts); the one still open at the end is
+ * reported, with where it opened.
  * With stopAtUnmatched false, a closer that matches nothing is skipped (a window that starts mid-block).
  */
-export function scanBrackets(text: string, open = '', stopAtUnmatched = true): BracketScan {
+export function scanBrackets(text: string, open = '', stopAtUnmatched = true, code?: CodeScan): BracketScan {
   const stack = open.split('');
+  const syntax = code?.syntax;
+  const quotes = syntax ? `"'` : `"'\``;
   let quote = '';
+  let block = (code?.block ? syntax?.blocks.find((b) => b.open === code.block) : undefined) ?? null;
+  let blockAt = -1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
+    if (block) {
+      if (ch === '\\' && block.escapes) i++;
+      else if (text.startsWith(block.close, i)) {
+        i += block.close.length - 1;
+        block = null;
+        blockAt = -1;
+      }
+      continue;
+    }
     if (quote) {
       if (ch === '\\') i++;
       else if (ch === quote) quote = '';
       else if (ch === '\n' && quote !== '`') quote = '';
       continue;
     }
-    if (ch === '"' || ch === "'" || ch === '`') {
+    if (syntax) {
+      const opened = syntax.blocks.find((b) => text.startsWith(b.open, i));
+      if (opened) {
+        block = opened;
+        blockAt = i;
+        i += opened.open.length - 1;
+        continue;
+      }
+      if (syntax.lineComment && text.startsWith(syntax.lineComment, i)) {
+        const nl = text.indexOf('\n', i);
+        if (nl < 0) break;
+        i = nl;
+        continue;
+      }
+    }
+    if (quotes.includes(ch)) {
       // An apostrophe inside a word (don't) is not a quote.
       if (ch === "'" && i > 0 && /\w/.test(text[i - 1]!) && /\w/.test(text[i + 1] ?? '')) continue;
       quote = ch;
@@ -88,10 +173,10 @@ export function scanBrackets(text: string, open = '', stopAtUnmatched = true): B
     } else if (CLOSERS.includes(ch)) {
       const top = stack[stack.length - 1];
       if (top !== undefined && closerOf(top) === ch) stack.pop();
-      else if (stopAtUnmatched) return { open: stack.join(''), unmatchedAt: i };
+      else if (stopAtUnmatched) return { open: stack.join(''), unmatchedAt: i, block: '', blockAt: -1 };
     }
   }
-  return { open: stack.join(''), unmatchedAt: -1 };
+  return { open: stack.join(''), unmatchedAt: -1, block: block?.open ?? '', blockAt };
 }
 
 /** Lines of a text, splitting on \n and \r\n. */

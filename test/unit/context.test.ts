@@ -53,4 +53,15 @@ test('buildContext finds the cursor line, indentation, next line and open bracke
   assert.equal(ctx.nextNonBlankLine, '  }');
   assert.equal(ctx.openBrackets, '{{');
   assert.equal(ctx.multiline, true);
+  assert.equal(ctx.languageId, 'typescript');
+  assert.equal(ctx.openBlock, '');
+});
+
+test('buildContext finds the multi-line string or block comment the cursor is in, for languages with one', () => {
+  const at = (doc: string, languageId: string): string => buildContext(requestAt(doc, { languageId }), { prefixTokens: 500, suffixTokens: 100 }).openBlock;
+  assert.equal(at('def f(x):\n    """Doubles x.\n\n    ║\n', 'python'), '"""');
+  assert.equal(at('def f(x):\n    """Doubles x."""\n    ║\n', 'python'), '');
+  assert.equal(at('/**\n * ║\n */', 'java'), '/*');
+  assert.equal(at('const s = `\n  ║', 'typescript'), '`');
+  assert.equal(at('"""\n║', 'plaintext'), '');
 });

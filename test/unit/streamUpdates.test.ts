@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CompletionPipeline, type CompletionBackend, type PipelineOptions } from '../../src/completion/pipeline';
+import type { CompletionRequest } from '../../src/completion/types';
 import type { CompleteResult } from '../../src/shared/protocol';
 import { requestAt } from '../helpers/cursor';
 
@@ -44,30 +45,57 @@ describe('pipeline: attaching to a running generation', () => {
   });
 });
 
+/**
+ * Asks early and again on every update until the generation is over, as the editor does; checks that each update
+ * changed the answer and that the answers grew, the last one being the final text. Returns the answers.
+ */
+async function answersWhileStreaming(tokens: string[], req: CompletionRequest): Promise<{ texts: string[]; updates: number; final: string }> {
+  const pipeline = new CompletionPipeline(scripted(tokens), () => OPTIONS);
+  const texts: string[] = [];
+  let updates = 0;
+  const pending: Promise<void>[] = [];
+  const ask = async (): Promise<void> => {
+    const a = await pipeline.complete(req, { early: true, onUpdate: () => { updates++; pending.push(ask()); } });
+    texts.push(a.result.text);
+  };
+  await ask();
+  await pipeline.idle();
+  while (pending.length) await pending.shift();
+  const final = (await pipeline.complete(req)).result.text;
+
+  assert.equal(texts[texts.length - 1], final);
+  for (let i = 1; i < texts.length; i++) {
+    assert.notEqual(texts[i], texts[i - 1], `update ${i} changed nothing: ${JSON.stringify(texts)}`);
+    assert.ok(texts[i]!.startsWith(texts[i - 1]!.trimEnd()), JSON.stringify(texts));
+  }
+  return { texts, updates, final };
+}
+
 describe('pipeline onUpdate while streaming', () => {
   test('each update changes the answer, the answers grow, and the last one is the final text', async () => {
     // first line word by word, then two more lines token by token (held back until each is complete)
     const tokens = ['const', ' total', ' =', ' 0;', '\n', '    for', ' (const', ' x', ' of', ' xs)', ' total', ' +=', ' x;', '\n', '    return', ' total;'];
-    const pipeline = new CompletionPipeline(scripted(tokens), () => OPTIONS);
-    const req = requestAt('function sum(xs) {\n    ║\n}\n', { trigger: 'manual' });
-    const texts: string[] = [];
-    let updates = 0;
-    const pending: Promise<void>[] = [];
-    const ask = async (): Promise<void> => {
-      const a = await pipeline.complete(req, { early: true, onUpdate: () => { updates++; pending.push(ask()); } });
-      texts.push(a.result.text);
-    };
-    await ask();
-    await pipeline.idle();
-    while (pending.length) await pending.shift();
-    const final = (await pipeline.complete(req)).result.text;
-
+    const { texts, updates } = await answersWhileStreaming(tokens, requestAt('function sum(xs) {\n    ║\n}\n', { trigger: 'manual' }));
     assert.ok(texts.length >= 3, `the text grew in steps: ${JSON.stringify(texts)}`);
-    assert.equal(texts[texts.length - 1], final);
-    for (let i = 1; i < texts.length; i++) {
-      assert.notEqual(texts[i], texts[i - 1], `update ${i} changed nothing: ${JSON.stringify(texts)}`);
-      assert.ok(texts[i]!.startsWith(texts[i - 1]!.trimEnd()), JSON.stringify(texts));
-    }
     assert.ok(updates < tokens.length, `fewer updates (${updates}) than partials (${tokens.length})`);
+  });
+
+  test('a docstring longer than the line limit: its summary line shows while it decodes, then ends closed as a one-line docstring', async () => {
+    // the statistics view test's shape: 8 lines (maxLines) of a numpy-style docstring that its first line opened
+    const tokens = ['"""', 'Summarize', ' the', ' values', ' for', ' the', ' stats', ' view', '.', '\n', '\n', '    Parameters', '\n', '    ----------', '\n', '    values', ' :', ' list', ' of', ' float', '\n', '        The', ' numbers', ' to', ' summarize.', '\n', '\n', '    Returns'];
+    const req = requestAt('def summarize_for_the_stats_view(values):\n    ║\n\n\nif __name__ == "__main__":\n    main()\n', { languageId: 'python', trigger: 'manual' });
+    const { texts, final } = await answersWhileStreaming(tokens, req);
+    assert.equal(final, '"""Summarize the values for the stats view."""');
+    assert.ok(texts[0]!.startsWith('"""Summarize'), `the summary shows before decoding ends: ${JSON.stringify(texts)}`);
+  });
+
+  test('a docstring whose opener stands alone on its first line: nothing until the summary line has ended, then the opener and summary lines, the closer only in the final text', async () => {
+    // the shipped model's shape for summarize_for_the_stats_view: the numpy-style summary on the second line, 8 lines (maxLines)
+    const tokens = ['"""', '\n', '    Return', ' the', ' number', ' of', ' elements', ' in', ' the', ' mean', '.', '\n', '\n', '    Parameters', '\n', '    ----------', '\n', '    values', ' :', ' array_like', '\n', '        The', ' values', ' to', ' count', '.', '\n', '    n', ' :', ' int'];
+    const req = requestAt('def summarize_for_the_stats_view(values):\n    ║\n\n\nif __name__ == "__main__":\n    main()\n', { languageId: 'python', trigger: 'manual' });
+    const { texts, final } = await answersWhileStreaming(tokens, req);
+    const head = '"""\n    Return the number of elements in the mean.';
+    assert.equal(final, `${head}\n    """`);
+    assert.deepEqual(texts.slice(0, -1).filter((t) => t !== ''), [head], `only the opener and summary lines show while decoding: ${JSON.stringify(texts)}`);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectInsertSpaces, indentWidth, scanBrackets } from '../../src/shared/text';
+import { detectInsertSpaces, indentWidth, scanBrackets, syntaxOf } from '../../src/shared/text';
 
 test('indentWidth counts tabs to the next tab stop', () => {
   assert.equal(indentWidth('    x'), 4);
@@ -10,12 +10,32 @@ test('indentWidth counts tabs to the next tab stop', () => {
 });
 
 test('scanBrackets tracks open brackets, skips strings, and finds unmatched closers', () => {
-  assert.deepEqual(scanBrackets('f(a, [1, 2'), { open: '([', unmatchedAt: -1 });
-  assert.deepEqual(scanBrackets('s = "(" + \')\''), { open: '', unmatchedAt: -1 });
-  assert.deepEqual(scanBrackets("don't ("), { open: '(', unmatchedAt: -1 });
+  const none = { block: '', blockAt: -1 };
+  assert.deepEqual(scanBrackets('f(a, [1, 2'), { open: '([', unmatchedAt: -1, ...none });
+  assert.deepEqual(scanBrackets('s = "(" + \')\''), { open: '', unmatchedAt: -1, ...none });
+  assert.deepEqual(scanBrackets("don't ("), { open: '(', unmatchedAt: -1, ...none });
   assert.equal(scanBrackets('a)').unmatchedAt, 1);
-  assert.deepEqual(scanBrackets('a) (', '', false), { open: '(', unmatchedAt: -1 });
-  assert.deepEqual(scanBrackets(')', '('), { open: '', unmatchedAt: -1 });
+  assert.deepEqual(scanBrackets('a) (', '', false), { open: '(', unmatchedAt: -1, ...none });
+  assert.deepEqual(scanBrackets(')', '('), { open: '', unmatchedAt: -1, ...none });
+});
+
+test('scanBrackets with a syntax skips comments and tracks multi-line strings and block comments', () => {
+  const python = { syntax: syntaxOf('python')! };
+  const ts = { syntax: syntaxOf('typescript')! };
+  assert.equal(syntaxOf('plaintext'), null);
+  assert.deepEqual(scanBrackets('x = f(  # (\n    """doc (\n', '', false, python), { open: '(', unmatchedAt: -1, block: '"""', blockAt: 16 });
+  const raw = '"""a"""\nb = rb\'\'\'c\\\'\'\'';
+  assert.deepEqual(scanBrackets(raw, '', false, python), { open: '', unmatchedAt: -1, block: "'''", blockAt: raw.indexOf("'''") });
+  assert.deepEqual(scanBrackets('s = "\'\'\'"; t = "\\"""', '', false, python), { open: '', unmatchedAt: -1, block: '', blockAt: -1 });
+  // a block open where the text starts: closed in it, or still open at its end with blockAt -1
+  assert.deepEqual(scanBrackets('still doc (\n', '', false, { ...python, block: '"""' }), { open: '', unmatchedAt: -1, block: '"""', blockAt: -1 });
+  assert.deepEqual(scanBrackets('end."""\nf(', '', false, { ...python, block: '"""' }), { open: '(', unmatchedAt: -1, block: '', blockAt: -1 });
+  const js = 'f(\n// ) `\n/* ( */ b = `${x}\n(';
+  assert.deepEqual(scanBrackets(js, '', false, ts), { open: '(', unmatchedAt: -1, block: '`', blockAt: js.indexOf('= `') + 2 });
+  assert.equal(scanBrackets('/* a\n * b', '', false, ts).block, '/*');
+  // Go's raw strings have no escapes; a backtick is nothing in Python
+  assert.equal(scanBrackets('s := `C:\\`; f(', '', false, { syntax: syntaxOf('go')! }).open, '(');
+  assert.equal(scanBrackets('x = `(`', '', false, python).open, '(');
 });
 
 test('detectInsertSpaces follows the file: tabs, spaces, comment continuations and no indentation', () => {
@@ -24,4 +44,14 @@ test('detectInsertSpaces follows the file: tabs, spaces, comment continuations a
   assert.equal(detectInsertSpaces('/**\n * doc\n * more\n */\nint f() {\n\treturn 0;\n}\n'), false);
   assert.equal(detectInsertSpaces('a\nb\n'), true);
   assert.equal(detectInsertSpaces('a\nb\n', false), false);
+});
+
+test('the Python syntax knows docstrings and the string prefixes before quotes', () => {
+  const python = syntaxOf('python')!;
+  assert.deepEqual(python.blocks.map((b) => [b.open, b.close, b.docstring]), [['"""', '"""', true], ["'''", "'''", true]]);
+  const prefixed = (before: string): boolean => python.stringPrefix!.test(before);
+  for (const before of ['r', '    rb', 'x = Rb', 'f', 'u', '(b', 't']) assert.ok(prefixed(before), before);
+  for (const before of ['', '    ', 'x = ', 'self.attr', 'bar', 'x = buffer']) assert.ok(!prefixed(before), before);
+  assert.equal(syntaxOf('typescript')!.stringPrefix, null);
+  assert.ok(syntaxOf('typescript')!.blocks.every((b) => !b.docstring));
 });
