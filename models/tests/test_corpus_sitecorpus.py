@@ -1,6 +1,8 @@
 """The site corpus (corpus/sitecorpus.py): the installed-files sources and their license judge, then builds on
 synthetic site folders and on this machine's own installed files (Debian's dist-packages, /usr/include) as the
 stand-in for the GPU machine's, against a carried corpus and evaluation data made to overlap them."""
+import collections
+import fnmatch
 import gzip
 import json
 import lzma
@@ -45,6 +47,69 @@ def test_installed_files_are_judged_by_every_dep5_stanza_that_may_cover_them():
     assert d.licenses_for_installed("usr/include/foo/internal/x.h") == {"Expat", "GPL-2+"}
     # a stanza whose only folder is cut away (tests/* -> *) says nothing about an installed header
     assert d.licenses_for_installed("usr/include/tests.h") == {"Expat"}
+
+
+def many_stanzas_dep5(n_libs):
+    """A copyright file like boost's (36,736 patterns in 1,541 stanzas): stanzas that name single source files,
+    folders with wildcards, and a few other licenses."""
+    stanzas = [DEP5.split("\n\nFiles: include/foo")[0]]
+    for i in range(n_libs):
+        lic = ("GPL-2+", "MIT", "BSL-1.0", "BSL-1.0")[i % 4]
+        stanzas.append(f"Files: libs/lib{i}/include/boost/lib{i}/detail/impl{i}.hpp boost/lib{i}/fwd.hpp\n"
+                       f"  libs/lib{i}/src/*.cpp libs/lib{i}/include/boost/lib{i}/v?/* [ab]x{i}.h\n"
+                       f"Copyright: {i}\nLicense: {lic}")
+    return "\n\n".join(stanzas) + "\n"
+
+
+def installed_paths(n_libs):
+    return [f"usr/include/{p}" for i in range(n_libs) for p in (
+        f"boost/lib{i}/detail/impl{i}.hpp", f"boost/lib{i}/fwd.hpp", f"boost/lib{i}/other.hpp",
+        f"boost/lib{i}/v2/new.hpp", f"boost/lib{i}/v10/old.hpp", f"ax{i}.h", f"cx{i}.h", f"x86_64/boost/lib{i}/fwd.hpp")]
+
+
+def covering_licenses(d, path):
+    """licenses_for_installed's rule, pattern by pattern: a stanza counts when a pattern, or a tail of it that
+    still names a folder, matches a tail of the path as f or f/*."""
+    parts = path.strip("/").split("/")
+    found = {d.header_license}
+    for pats, lic in d.stanzas:
+        for pat in pats:
+            pp = pat.strip("/").split("/")
+            forms = ({pat.strip("/")} | {"/".join(pp[i:]) for i in range(1, len(pp) - 1)}) - {"*"}
+            if any(fnmatch.fnmatchcase("/".join(parts[i:]), g) for f in forms for g in (f, f + "/*")
+                   for i in range(len(parts))):
+                found.add(lic)
+    return found
+
+
+def test_installed_files_get_the_licenses_of_every_pattern_that_may_cover_them():
+    d = licenses.Dep5(many_stanzas_dep5(12))
+    found = {p: d.licenses_for_installed(p) for p in installed_paths(12)}
+    assert found == {p: covering_licenses(d, p) for p in installed_paths(12)}
+    assert found["usr/include/boost/lib0/fwd.hpp"] == {"Expat", "GPL-2+"}
+    assert found["usr/include/x86_64/boost/lib1/fwd.hpp"] == {"Expat", "MIT"}
+    assert found["usr/include/boost/lib1/v10/old.hpp"] == {"Expat"}
+    # every stanza's tail `v?/*` still names a folder, which a v2/ of any library matches
+    assert found["usr/include/boost/lib1/v2/new.hpp"] == {"Expat", "GPL-2+", "MIT", "BSL-1.0"}
+    assert found["usr/include/ax4.h"] == {"Expat", "GPL-2+"} and found["usr/include/cx4.h"] == {"Expat"}
+
+
+def test_installed_files_are_judged_without_matching_every_pattern_again_per_file(monkeypatch):
+    """A unit of K files under a copyright of P patterns cost K x P fnmatch calls, each a regex compile once P
+    passed fnmatch's cache: boost's headers took 24 s a file. The patterns are now read once per copyright."""
+    calls = collections.Counter()
+    for name in ("fnmatch", "fnmatchcase", "filter", "translate"):
+        real = getattr(fnmatch, name)
+        monkeypatch.setattr(fnmatch, name, lambda *a, _real=real, _name=name: calls.update([_name]) or _real(*a))
+
+    def pattern_calls(paths):
+        calls.clear()
+        d = licenses.Dep5(many_stanzas_dep5(40))
+        for p in paths:
+            d.licenses_for_installed(p)
+        return sum(calls.values())
+
+    assert pattern_calls(installed_paths(40)) == pattern_calls(installed_paths(40)[:1])
 
 
 def test_file_notices_and_python_license_files():
