@@ -40,6 +40,7 @@ PHASES = [
     ("stage ckpt", {}, []),
     ("resume", {"GROW_FROM": "ultramem"}, ["init/ultramem/parts.json"]),
     ("train", {"RUN_LIST": "grown", "GPU_MAP": "grown:0", "GROW_FROM": "ultramem", "STEPS": "2"}, []),
+    ("startloss", {"WAIT_S": "300"}, ["val_loss_start.json"]),
     ("finish", {"RUN_LIST": "grown", "GROW_FROM": "ultramem"}, ["grown/ckpt.pt", "folders/grown/manifest.json"]),
     ("stage init", {"INIT_FOLDER": "models/tiny-fixture"}, []),
     ("init", {"INIT_FOLDER": "models/tiny-fixture"}, ["init/ultramem/model.onnx", "init/ultramem/manifest.json"]),

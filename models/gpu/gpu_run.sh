@@ -20,6 +20,10 @@
 #            order and batch; waits WAIT_S seconds. FIT_S fits the schedule to that many seconds of training instead
 #            (STEPS is then only a cap); GROW_FROM=ultramem grows the init phase's model into each run's config
 #            (train.py --grow; the run `grown` is models/study/runs/grown.json); BATCH sequences per step
+#   startloss  the held-out loss of the carried starting points (resume/*, init/*) in the background while a run
+#            trains (the GPU has room for it), into $W/val_loss_start.json (finish then leaves them out of its own
+#            val_loss.json, and collect packs both); waits up to WAIT_S seconds for it and prints it (called
+#            again, it only waits)
 #   export   exports the model folders of the runs in RUN_LIST as each finishes, while others still train
 #   finish   the held-out shards, if carried now in data/gpu/heldout/ (the corpus build packs them last), are
 #            tokenized, else it waits for their tokens from a part call; waits for the runs; validation loss per
@@ -189,6 +193,20 @@ ddp)
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W/$r.log"
   ;;
+startloss)
+  starts=("$W"/resume/*/parts.json "$W"/init/*/manifest.json "$W"/init/*/parts.json)
+  dirs=()
+  for f in "${starts[@]}"; do [ ! -f "$f" ] || dirs+=("$(dirname "$f")"); done
+  [ "${#dirs[@]}" -gt 0 ] || { echo "no carried starting point (resume or init phase first)"; exit 1; }
+  if [ ! -f "$W/val_loss_start.json" ] && ! pgrep -f "out $W/val_loss_start.json" > /dev/null; then
+    wait_for "$W/tokens/heldout/tokens.json" 300
+    setsid nohup python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss_start.json" \
+      "${dirs[@]}" > "$W/val_loss_start.log" 2>&1 < /dev/null &
+  fi
+  t=0
+  while [ ! -f "$W/val_loss_start.json" ] && [ "$t" -lt "${WAIT_S:-5}" ]; do sleep 5; t=$((t + 5)); done
+  cat "$W/val_loss_start.json" 2>/dev/null || tail -n 3 "$W/val_loss_start.log"
+  ;;
 export)   # the model folders of the finished runs in RUN_LIST, while others still train
   for r in "${RUNS[@]}"; do wait_for "$W/$r/ckpt.pt" 600; export_run "$r" & done
   wait
@@ -209,9 +227,11 @@ finish)
   for r in "${RUNS[@]}"; do tail -n 1 "$W/$r.log"; done
   ckpts=()
   for r in "${RUNS[@]}"; do ckpts+=("$W/$r/ckpt.pt"); done
-  for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
-  for r in "${RUNS[@]}"; do [ ! -f "$W/resume/$r/parts.json" ] || ckpts+=("$W/resume/$r"); done  # where resumed ones did
-  [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
+  if [ ! -f "$W/val_loss_start.json" ]; then   # the startloss phase measured where the runs started already
+    for r in "${RUNS[@]}"; do [ ! -d "$W/init/$r" ] || ckpts+=("$W/init/$r"); done   # where continued runs started
+    for r in "${RUNS[@]}"; do [ ! -f "$W/resume/$r/parts.json" ] || ckpts+=("$W/resume/$r"); done  # resumed ones
+    [ -z "${GROW_FROM:-}" ] || ckpts+=("$W/init/$GROW_FROM")                           # where grown runs started
+  fi
   python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss.json" "${ckpts[@]}" &
   for r in "${RUNS[@]}"; do export_run "$r" & done
   python3 -m models.scripts.tokenizer_parity --tokenizer "$W/tokenizer.json" --heldout "$W/shards/heldout" \
@@ -226,7 +246,7 @@ collect)
   python3 -m models.scripts.plot_losses --out "$OUT/loss_curves.png" "${dirs[@]}" || echo "no loss plot (needs matplotlib)"
   cd "$W"
   optional=()   # the probe and the tokenizer parity samples are skipped in some runs
-  for f in probe.json tokenizer_parity.json; do [ ! -f "$f" ] || optional+=("$f"); done
+  for f in probe.json tokenizer_parity.json val_loss_start.json; do [ ! -f "$f" ] || optional+=("$f"); done
   tar czf "$OUT/results.tgz" val_loss.json "${optional[@]}" tokens/*/tokens.json \
     folders/*/manifest.json folders/*/config.json export_*.log \
     "${RUNS[@]/%//metrics.jsonl}" "${RUNS[@]/%//config.json}" "${RUNS[@]/%/.log}"
@@ -278,7 +298,7 @@ resume)
   ls -la "$d"
   ;;
 *)
-  echo "usage: $0 part N|init|sitecorpus|probe|train|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
+  echo "usage: $0 part N|init|sitecorpus|probe|train|startloss|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
   exit 2
   ;;
 esac
