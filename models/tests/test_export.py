@@ -97,6 +97,36 @@ def test_memory_layers_export_few_nodes(exported):
     assert len(nodes) <= 60, len(nodes)
 
 
+def test_moe_exports_one_fused_node_per_layer(exported):
+    """The MoE FFN is one onnxruntime MoE node per layer (QMoE with uint8 experts in the int8 graph), not the 16
+    NonZero / Gather / MatMul / ScatterElements subgraphs per layer of a per-expert loop (moe.py, quantize.py)."""
+    model, float_path, int8_path = exported
+    if model.cfg.architecture != "moe":
+        pytest.skip("MoE only")
+    per_expert_ops = {"NonZero", "ScatterND", "ScatterElements", "Loop", "If"}
+    for path, fused_op in ((float_path, "MoE"), (int8_path, "QMoE")):
+        graph = onnx.load(path).graph
+        ops = [n.op_type for n in graph.node]
+        assert ops.count(fused_op) == model.cfg.n_layer and not per_expert_ops & set(ops), path
+        ffn_matmuls = [n.name for n in graph.node if "/ffn/" in n.name and n.op_type.startswith("MatMul")]
+        assert all("/ffn/router/" in name for name in ffn_matmuls), ffn_matmuls
+    inits = {t.name: t for t in onnx.load(int8_path).graph.initializer}
+    for node in onnx.load(int8_path).graph.node:
+        if node.op_type == "QMoE":
+            assert [inits[node.input[i]].data_type for i in (2, 5)] == [onnx.TensorProto.UINT8] * 2
+
+
+def test_moe_graph_matches_pytorch_from_one_token_to_a_long_prompt(exported):
+    """The fused MoE node routes and dispatches a single token and a prompt of 250 at once as the model does."""
+    model, float_path, _ = exported
+    if model.cfg.architecture != "moe":
+        pytest.skip("MoE only")
+    for tokens in (1, 250):
+        ids = [(7 * i + 5) % model.cfg.vocab_size for i in range(tokens)]
+        [logits] = run_graph(float_path, [{"ids": ids, "numLogits": tokens}])
+        np.testing.assert_allclose(logits[0], reference_logits(model, ids)[0], atol=1e-4, rtol=0)
+
+
 def test_graph_io_follows_the_contract(exported):
     model, float_path, _ = exported
     graph = onnx.load(float_path).graph
@@ -174,7 +204,7 @@ def test_the_studys_folder_size_estimate_matches_the_shipped_shape(exported):
     assert folder_mb(model.cfg) == pytest.approx(os.path.getsize(int8_path) / 1e6, rel=0.03)
 
 
-@pytest.fixture(scope="module", params=["ultramem", "dense", "ultramem-heads"])
+@pytest.fixture(scope="module", params=["ultramem", "dense", "moe", "ultramem-heads"])
 def exported_capacity(request, tmp_path_factory):
     torch.manual_seed(1)
     model = Transformer(config_named(request.param)).eval()

@@ -149,6 +149,24 @@ def test_moe_sorted_training_dispatch_matches_the_per_expert_loop():
     assert torch.allclose(grads[0], grads[1], atol=1e-4)
 
 
+@pytest.mark.parametrize("experts,hidden,d,std", [(4, 64, 64, 0.15), (16, 464, 256, 0.05)])  # tiny; laptop twin
+def test_moe_fused_export_function_matches_the_per_expert_loop(experts, hidden, d, std):
+    """FusedMoE, which the export writes as onnxruntime's MoE node, on the experts in its fused layout (gate and up
+    interleaved) equals the eval forward (the per-expert loop), from one decode token to a 512-token prefill. The
+    weights' scale gives outputs of order 0.1-1, so that the tolerance means something."""
+    from models.ultramem import MoEConfig
+    from models.ultramem.moe import FusedMoE, MoEFeedForward
+    torch.manual_seed(0)
+    moe = MoEFeedForward(MoEConfig(n_experts=experts, top_k=2, expert_hidden=hidden), d, init_std=std,
+                         out_std=std).eval()
+    for tokens in (1, 2, 512):
+        x = torch.randn(tokens, moe.w1.shape[1])
+        with torch.no_grad():
+            fused = FusedMoE.apply(x, moe.router(x), *moe.fused_weights(), moe.cfg.top_k)
+            loop = moe(x)
+        assert torch.allclose(fused, loop, atol=1e-5, rtol=0), (tokens, (fused - loop).abs().max())
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the grouped GEMM path runs on CUDA under bf16 autocast")
 def test_moe_grouped_gemm_training_dispatch_matches_the_loop_on_cuda():
     from models.ultramem import moe as moe_module

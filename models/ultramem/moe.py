@@ -1,5 +1,11 @@
 """Top-k mixture-of-experts FFN: the equal-compute baseline (models/ARCHITECTURE.md, "UM-M and its twins"; losses
-as in OLMoE / ST-MoE)."""
+as in OLMoE / ST-MoE).
+
+Exported as onnxruntime's fused `com.microsoft.MoE` (one node per layer; quantize.py makes it `QMoE` with int8
+experts): the operator routes (softmax, top-k, renormalized) and runs each expert on its tokens in one kernel, so
+a decode step reads k experts' weights and a prefill costs the activated compute, without the 16 subgraphs per
+layer a per-expert loop exports to (models/LOG.md, 2026-12-06, "MoE twin with batched dispatch").
+"""
 from __future__ import annotations
 
 import torch
@@ -7,6 +13,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import MoEConfig
+
+
+def top_k_routing(logits: torch.Tensor, k: int):
+    """Router logits (T, E) -> softmax probabilities (T, E), the top-k expert ids (T, k) and their weights
+    renormalized to sum to 1 (T, k)."""
+    probs = torch.softmax(logits.float(), dim=-1)
+    top_p, top_i = torch.topk(probs, k, dim=-1)
+    return probs, top_i, top_p / top_p.sum(-1, keepdim=True)
 
 
 class MoEFeedForward(nn.Module):
@@ -25,9 +39,7 @@ class MoEFeedForward(nn.Module):
     def route(self, x: torch.Tensor):
         """x: (T, d) -> top-k expert ids (T, k) and their renormalized weights (T, k)."""
         logits = self.router(x).float()  # (T, E)
-        probs = torch.softmax(logits, dim=-1)
-        top_p, top_i = torch.topk(probs, self.cfg.top_k, dim=-1)
-        top_w = top_p / top_p.sum(-1, keepdim=True)
+        probs, top_i, top_w = top_k_routing(logits, self.cfg.top_k)
         if self.training:
             E = self.cfg.n_experts
             # load balance (Switch): E * sum_e (fraction of routed slots to e) * (mean router prob of e)
@@ -40,11 +52,12 @@ class MoEFeedForward(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
         x = x.reshape(-1, shape[-1])
+        if torch.onnx.is_in_onnx_export():
+            return FusedMoE.apply(x, self.router(x), *self.fused_weights(), self.cfg.top_k).view(shape)
         top_i, top_w = self.route(x)
         if self.training:
             return self._forward_sorted(x, top_i, top_w).view(shape)
-        # each expert runs on the tokens routed to it; this also exports to ONNX as NonZero + Gather + MatMul +
-        # ScatterND per expert, so a prefill costs about the activated compute, not k experts' weights per token
+        # each expert runs on the tokens routed to it
         out = torch.zeros_like(x)
         for e in range(self.cfg.n_experts):
             tok, slot = torch.nonzero(top_i == e, as_tuple=True)
@@ -75,6 +88,41 @@ class MoEFeedForward(nn.Module):
 
     def _expert(self, e: int, x: torch.Tensor) -> torch.Tensor:
         return torch.matmul(F.silu(x @ self.w1[e]) * (x @ self.w3[e]), self.w2[e])
+
+    def fused_weights(self):
+        """The experts in FusedMoE's layout: fc1 (E, 2f, d), row 2j the gate's column j (w1) and row 2j + 1 the
+        up projection's (w3), as onnxruntime's interleaved SwiGLU reads them; fc2 (E, d, f), w2 transposed."""
+        E, d, f = self.w1.shape
+        fc1 = torch.stack([self.w1, self.w3], dim=-1).reshape(E, d, 2 * f).transpose(1, 2)
+        return fc1, self.w2.transpose(1, 2)
+
+
+class FusedMoE(torch.autograd.Function):
+    """x (T, d), router logits (T, E), fc1 (E, 2f, d), fc2 (E, d, f) -> (T, d): exported as onnxruntime's
+    `com.microsoft.MoE` (softmax over the logits, top-k, weights renormalized, SwiGLU silu(gate) * up with gate and
+    up interleaved in fc1). In PyTorch (`forward`) the same function runs directly, written without a loop: every
+    expert on every token, weighted by its routing weight (0 where the expert was not chosen). That is E / k times
+    the activated compute, fine for the export's tracing and the parity tests, which are all it runs for; the eval
+    forward stays the per-expert loop."""
+
+    @staticmethod
+    def forward(ctx, x, logits, fc1, fc2, k: int):
+        _, top_i, top_w = top_k_routing(logits, k)
+        weights = torch.zeros_like(logits, dtype=x.dtype).scatter(1, top_i, top_w.to(x.dtype))    # (T, E)
+        h = torch.matmul(x, fc1.transpose(1, 2))                                                   # (E, T, 2f)
+        y = torch.matmul(F.silu(h[..., 0::2]) * h[..., 1::2], fc2.transpose(1, 2))                 # (E, T, d)
+        return (weights.t().unsqueeze(-1) * y).sum(0)
+
+    @staticmethod
+    def symbolic(g, x, logits, fc1, fc2, k):
+        no_bias = g.op("prim::Constant")  # an omitted optional input, written as "" (no fc1 bias)
+        no_bias.setType(torch._C.OptionalType.ofTensor())
+        # alpha and beta set explicitly: onnxruntime's SwiGLU has had other defaults (gate * sigmoid(1.702 gate) *
+        # (up + 1), as in gpt-oss), and the parity tests would catch a change of them
+        y = g.op("com.microsoft::MoE", x, logits, fc1, no_bias, fc2, k_i=k, normalize_routing_weights_i=1,
+                 activation_type_s="swiglu", swiglu_fusion_i=1, activation_alpha_f=1.0, activation_beta_f=0.0)
+        y.setType(x.type())  # ONNX shape inference knows no contrib op
+        return y
 
 
 def _grouped_mm(a: torch.Tensor, b: torch.Tensor, offs: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,11 @@
 - `value_bits=4` stores the memory value tables as 4-bit rows instead (half the bytes: the tables are most of a
   model folder): values -7..7 around a zero point of 8 with an fp32 scale per row, byte j holding column j in its
   low nibble and column j + C/2 in its high one, unpacked after the gather with float ops (Floor, Sub, Concat).
+- MoE experts (the fused `com.microsoft.MoE` node, moe.py): `com.microsoft.QMoE` with 8-bit weights, one symmetric
+  scale per output row of each expert matrix (uint8 values + 128). The operator dequantizes only the experts a call
+  routes to and runs fp32 GEMMs. QMoE's blocks of 16 (blocks of 32 do not divide the laptop twin's 464-wide
+  experts) time the same and give the same logit error on the bench's shapes, in an 18% larger file (models/LOG.md,
+  2026-12-06, "MoE twin with batched dispatch").
 - Kept in float: the memory query projection, keys and scores (retrieval must pick the same slots,
   models/ARCHITECTURE.md, "Cost"), Tucker cores, norms.
 """
@@ -57,6 +62,14 @@ def _quantize_rows(w: np.ndarray, bits: int = 8):
         half = w.shape[1] // 2
         return ((q[:, :half] + 8) + 16 * (q[:, half:] + 8)).astype(np.uint8), scale.astype(np.float32)
     return q.astype(np.int8), scale.astype(np.float32)
+
+
+def _quantize_experts(w: np.ndarray):
+    """(E, N, K) float expert weights, row n of expert e an output -> QMoE's 8-bit layout: uint8 (E, N, K) holding
+    value + 128, and scales (E, N)."""
+    E, N, K = w.shape
+    q, scale = _quantize_rows(w.reshape(E * N, K))
+    return (q.astype(np.int16) + 128).astype(np.uint8).reshape(E, N, K), scale.reshape(E, N)
 
 
 def _dequantize_gathered(base: str, ids: str, out: str, name: str, bits: int):
@@ -117,6 +130,18 @@ def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 
                 new_nodes += _dequantize_gathered(base, node.input[1], node.output[0], node.name, row_bits)
                 dropped.add(base)
                 continue
+        if node.op_type == "MoE" and node.domain == "com.microsoft":
+            x, router_logits, fc1, fc1_bias, fc2 = node.input
+            assert not fc1_bias, "expert biases are not quantized"
+            for base in (fc1, fc2):
+                q, scale = _quantize_experts(numpy_helper.to_array(inits[base]))
+                new_inits += [numpy_helper.from_array(q, base + "_q8"), numpy_helper.from_array(scale, base + "_scale")]
+                dropped.add(base)
+            inputs = [x, router_logits, fc1 + "_q8", fc1 + "_scale", "", fc2 + "_q8", fc2 + "_scale"]
+            attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            new_nodes.append(helper.make_node("QMoE", inputs, list(node.output), name=node.name + "_q8",
+                                              domain="com.microsoft", expert_weight_bits=8, **attributes))
+            continue
         new_nodes.append(node)
 
     kept = [t for t in graph.initializer if t.name not in dropped]

@@ -118,19 +118,22 @@ def evaluate(runs: List[StudyRun], out_dir: str, heldout_tokens: str, max_window
 
 def folder_mb(cfg: ModelConfig, value_bits: int = 8) -> float:
     """Size of the exported graph (export.py, quantize.py): the embedding as int8 rows plus the tied LM head as
-    8-bit blocks of 32 with an fp32 scale each, like every other matmul; the memory's query and folded keys in
-    fp32 (retrieval stays exact); value rows of `value_bits` with an fp32 row scale; one int64 permutation that
-    every layer shares (same seed: one initializer after constant folding)."""
+    8-bit blocks of 32 with an fp32 scale each, like every other matmul; MoE experts in 8 bits with an fp32 scale
+    per output row of each expert matrix; the memory's query and folded keys in fp32 (retrieval stays exact); value
+    rows of `value_bits` with an fp32 row scale; one int64 permutation that every layer shares (same seed: one
+    initializer after constant folding)."""
     acc = count(cfg)
     embed = cfg.vocab_size * cfg.d_model
-    fp32 = tables = rows = perm = 0
+    fp32 = tables = rows = perm = expert_rows = 0
     if cfg.memory is not None:
         m, layers = cfg.memory, len(cfg.memory.pairs())
         fp32 = layers * (m.heads * cfg.d_model * 2 * m.key_dim + 2 * m.n_keys * m.key_dim * (m.tucker_rank + 1))
         tables, rows, perm = acc.table_params, layers * m.n_values, m.n_keys ** 2
-    matmuls = acc.dense_params + acc.expert_params - embed - fp32 + embed  # the LM head reads the embedding again
-    return (embed + 4 * cfg.vocab_size + matmuls * (1 + 4 / 32) + 4 * fp32 + tables * value_bits / 8 + 4 * rows
-            + 8 * perm) / 1e6
+    if cfg.moe is not None:
+        expert_rows = cfg.n_layer * cfg.moe.n_experts * (2 * cfg.moe.expert_hidden + cfg.d_model)
+    matmuls = acc.dense_params - embed - fp32 + embed  # the LM head reads the embedding again
+    return (embed + 4 * cfg.vocab_size + matmuls * (1 + 4 / 32) + acc.expert_params + 4 * expert_rows + 4 * fp32
+            + tables * value_bits / 8 + 4 * rows + 8 * perm) / 1e6
 
 
 def cpu_budget(runs: List[StudyRun], work_dir: str, rounds: int = 2, threads: int = 1, value_bits: int = 8) -> List[dict]:
