@@ -112,6 +112,42 @@ def test_installed_files_are_judged_without_matching_every_pattern_again_per_fil
     assert pattern_calls(installed_paths(40)) == pattern_calls(installed_paths(40)[:1])
 
 
+def test_source_paths_get_the_license_of_the_last_stanza_that_matches_them():
+    """license_for (the Debian source build's per-file check) with one regex per stanza, against DEP-5's rule
+    pattern by pattern, and its patterns read once per copyright file, not once per file."""
+    d = licenses.Dep5(many_stanzas_dep5(12))
+    paths = [p.removeprefix("usr/include/") for p in installed_paths(12)] + [
+        f"libs/lib{i}/{rest}" for i in range(12) for rest in (f"src/a{i}.cpp", f"include/boost/lib{i}/v3/x.hpp",
+                                                               f"include/boost/lib{i}/detail/impl{i}.hpp", "README")]
+
+    def last_matching(path):
+        found = None
+        for pats, lic in d.stanzas:
+            if any(fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, pat.rstrip("/") + "/*") for pat in pats):
+                found = lic
+        return found if found is not None else d.header_license
+
+    expected = {p: last_matching(p) for p in paths}
+    assert {p: d.license_for(p) for p in paths} == expected
+    assert expected["libs/lib1/src/a1.cpp"] == "MIT" and expected["libs/lib1/README"] == d.header_license == "Expat"
+
+
+def test_source_paths_are_judged_without_matching_every_pattern_again_per_file(monkeypatch):
+    calls = collections.Counter()
+    for name in ("fnmatch", "fnmatchcase", "filter", "translate"):
+        real = getattr(fnmatch, name)
+        monkeypatch.setattr(fnmatch, name, lambda *a, _real=real, _name=name: calls.update([_name]) or _real(*a))
+
+    def pattern_calls(n_files):
+        calls.clear()
+        d = licenses.Dep5(many_stanzas_dep5(40))
+        for i in range(n_files):
+            d.license_for(f"libs/lib{i}/src/a.cpp")
+        return sum(calls.values())
+
+    assert pattern_calls(40) == pattern_calls(1)
+
+
 def test_file_notices_and_python_license_files():
     assert licenses.notice_not_permissive(NVIDIA_NOTICE)
     assert licenses.notice_not_permissive("# This file is part of Foo.\n# Licensed under the GNU GPL v2\n")
