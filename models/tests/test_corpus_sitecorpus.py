@@ -94,22 +94,24 @@ def test_installed_files_get_the_licenses_of_every_pattern_that_may_cover_them()
     assert found["usr/include/ax4.h"] == {"Expat", "GPL-2+"} and found["usr/include/cx4.h"] == {"Expat"}
 
 
-def test_installed_files_are_judged_without_matching_every_pattern_again_per_file(monkeypatch):
-    """A unit of K files under a copyright of P patterns cost K x P fnmatch calls, each a regex compile once P
-    passed fnmatch's cache: boost's headers took 24 s a file. The patterns are now read once per copyright."""
+def pattern_calls(monkeypatch, judge, paths):
+    """fnmatch calls made by a fresh Dep5 (boost-like copyright) judging `paths` with `judge(dep5, path)`."""
     calls = collections.Counter()
     for name in ("fnmatch", "fnmatchcase", "filter", "translate"):
         real = getattr(fnmatch, name)
         monkeypatch.setattr(fnmatch, name, lambda *a, _real=real, _name=name: calls.update([_name]) or _real(*a))
+    d = licenses.Dep5(many_stanzas_dep5(40))
+    for p in paths:
+        judge(d, p)
+    return sum(calls.values())
 
-    def pattern_calls(paths):
-        calls.clear()
-        d = licenses.Dep5(many_stanzas_dep5(40))
-        for p in paths:
-            d.licenses_for_installed(p)
-        return sum(calls.values())
 
-    assert pattern_calls(installed_paths(40)) == pattern_calls(installed_paths(40)[:1])
+def test_installed_files_are_judged_without_matching_every_pattern_again_per_file(monkeypatch):
+    """A unit of K files under a copyright of P patterns cost K x P fnmatch calls, each a regex compile once P
+    passed fnmatch's cache: boost's headers took 24 s a file. The patterns are now read once per copyright."""
+    judge = licenses.Dep5.licenses_for_installed
+    paths = installed_paths(40)
+    assert pattern_calls(monkeypatch, judge, paths) == pattern_calls(monkeypatch, judge, paths[:1])
 
 
 def test_source_paths_get_the_license_of_the_last_stanza_that_matches_them():
@@ -133,19 +135,9 @@ def test_source_paths_get_the_license_of_the_last_stanza_that_matches_them():
 
 
 def test_source_paths_are_judged_without_matching_every_pattern_again_per_file(monkeypatch):
-    calls = collections.Counter()
-    for name in ("fnmatch", "fnmatchcase", "filter", "translate"):
-        real = getattr(fnmatch, name)
-        monkeypatch.setattr(fnmatch, name, lambda *a, _real=real, _name=name: calls.update([_name]) or _real(*a))
-
-    def pattern_calls(n_files):
-        calls.clear()
-        d = licenses.Dep5(many_stanzas_dep5(40))
-        for i in range(n_files):
-            d.license_for(f"libs/lib{i}/src/a.cpp")
-        return sum(calls.values())
-
-    assert pattern_calls(40) == pattern_calls(1)
+    judge = licenses.Dep5.license_for
+    paths = [f"libs/lib{i}/src/a.cpp" for i in range(40)]
+    assert pattern_calls(monkeypatch, judge, paths) == pattern_calls(monkeypatch, judge, paths[:1])
 
 
 def test_file_notices_and_python_license_files():
