@@ -194,9 +194,10 @@ ddp)
   tail -n 2 "$W/$r.log"
   ;;
 startloss)
-  starts=("$W"/resume/*/parts.json "$W"/init/*/manifest.json "$W"/init/*/parts.json)
   dirs=()
-  for f in "${starts[@]}"; do [ ! -f "$f" ] || dirs+=("$(dirname "$f")"); done
+  for d in "$W"/resume/* "$W"/init/*; do   # checkpoint parts, or a model folder from the init phase
+    [ ! -f "$d/parts.json" ] && [ ! -f "$d/manifest.json" ] || dirs+=("$d")
+  done
   [ "${#dirs[@]}" -gt 0 ] || { echo "no carried starting point (resume or init phase first)"; exit 1; }
   if [ ! -f "$W/val_loss_start.json" ] && ! pgrep -f "out $W/val_loss_start.json" > /dev/null; then
     wait_for "$W/tokens/heldout/tokens.json" 300

@@ -131,7 +131,7 @@ def folder_mb(cfg: ModelConfig, value_bits: int = 8) -> float:
         tables, rows, perm = acc.table_params, layers * m.n_values, m.n_keys ** 2
     if cfg.moe is not None:
         expert_rows = cfg.n_layer * cfg.moe.n_experts * (2 * cfg.moe.expert_hidden + cfg.d_model)
-    matmuls = acc.dense_params - embed - fp32 + embed  # the LM head reads the embedding again
+    matmuls = acc.dense_params - fp32  # the embedding counts here too: the tied LM head reads it as a matmul
     return (embed + 4 * cfg.vocab_size + matmuls * (1 + 4 / 32) + acc.expert_params + 4 * expert_rows + 4 * fp32
             + tables * value_bits / 8 + 4 * rows + 8 * perm) / 1e6
 
