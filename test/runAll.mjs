@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE_SERVER_APT, ensureAptPackages, isInstalled as codeServerInstalled, missingAptPackages } from '../scripts/codeServer.mjs';
 import { snapshot, leftovers } from './leaks.mjs';
+import { tapFailures } from './tapFailures.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const onlyTs = process.argv.includes('--only-ts');
@@ -76,7 +77,7 @@ function nodeTests(name, files, tapName, env = {}) {
   totals.passed += count('pass');
   totals.failed += count('fail') + count('cancelled');
   const detail = `${count('pass')} passed, ${count('fail')} failed, ${count('cancelled')} cancelled, ${count('skipped')} skipped (${files.length} files)`;
-  results.push({ name, ok: r.status === 0, detail, secs: (Date.now() - t0) / 1000 });
+  results.push({ name, ok: r.status === 0, detail, secs: (Date.now() - t0) / 1000, failures: tapFailures(text) });
 }
 
 function findTests(dir, out = []) {
@@ -159,7 +160,10 @@ if (runVscodeTests && built && compiled) {
 }
 
 console.log('\n==================== summary ====================');
-for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail} [${r.secs.toFixed(1)} s]`);
+for (const r of results) {
+  console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail} [${r.secs.toFixed(1)} s]`);
+  for (const f of r.failures ?? []) console.log(`        not ok: ${f.test}\n          ${f.error}`);
+}
 for (const what of skipped) console.log(`SKIP  ${what}: Debian packages missing (see the '[npm test] not root' line above)`);
 const failed = results.filter((r) => !r.ok).length;
 console.log(failed > 0 ? `${failed} STEP(S) FAILED` : skipped.length > 0 ? 'PASSED, BUT STEPS WERE SKIPPED' : 'ALL PASSED');

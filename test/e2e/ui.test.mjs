@@ -47,6 +47,56 @@ async function assertModelCompletion({ model, base, typed, suffix, suffixAt = ()
 }
 
 /**
+ * A new function in stats.py after median(): the cursor goes to the first blank line after the last function
+ * (`line`, 1-based), where three newlines, the signature and Enter are typed (VS Code indents the body). `base` is
+ * the text before the cursor, `typed` what is typed there; `suffixAt(i)` the document after the cursor when
+ * `typed.slice(0, i)` had been typed: between "(" and ")" VS Code's auto-closed ")" follows the cursor. A
+ * suggestion made while the signature was typed may be typed through (e.g. "ze(values):\n    ..." after "def normali").
+ */
+function pythonFunction(original, signature) {
+  const lines = original.split('\n');
+  let blank = lines.findIndex((l) => l.startsWith('if __name__')) - 1;
+  while (lines[blank - 1].trim() === '') blank--; // the first blank line after the last function
+  const at = lines.slice(0, blank).join('\n').length + 1;
+  const typed = `\n\n\n${signature}\n    `;
+  const suffix = original.slice(at);
+  const [open, close] = [typed.indexOf('('), typed.indexOf(')')];
+  const suffixAt = (i) => (i > open && i <= close ? `)${suffix}` : suffix);
+  return { line: blank + 1, base: original.slice(0, at), typed, suffixAt, prefix: original.slice(0, at) + typed, suffix };
+}
+
+/** Function names to try, in order, for the Python test (stablePythonSignature). */
+const PYTHON_NAMES = ['mode', 'normalize', 'spread', 'geometric_mean', 'harmonic_mean', 'total', 'span'];
+
+/**
+ * The first signature `def NAME(values):` whose completion by the shipped model, on this machine's CPU, has several
+ * lines (growth to watch), closes every docstring it opens (a docstring cut at maxLines would leave the rest of
+ * stats.py inside a string, where the later suggest-widget test gets no word suggestions), and is the same from a
+ * fresh prefill as after one request per keystroke that reuses the cache, as the editor's requests do. Chosen at run
+ * time because greedy decoding's near ties differ between CPUs (other kernels, other rounding): where two tokens
+ * nearly tie, a prompt prefilled in other chunks can pick the other one (test/vscode/samples.ts), and a name that is
+ * stable on one CPU need not be on another.
+ */
+async function stablePythonSignature(original) {
+  const tried = [];
+  for (const name of PYTHON_NAMES) {
+    const signature = `def ${name}(values):`;
+    const f = pythonFunction(original, signature);
+    const at = (i) => ({ prefix: f.base + f.typed.slice(0, i), suffix: f.suffixAt(i), language: 'python' });
+    // one process: the whole prompt on an empty cache, then one request per keystroke, each reusing the last one's cache
+    const outs = await cliCompletions(DEFAULT_MODEL, [at(f.typed.length), ...Array.from({ length: f.typed.length }, (_, i) => at(i + 1))]);
+    const [fresh, chained] = [outs[0], outs[outs.length - 1]];
+    const docstringsClosed = (fresh.match(/"""/g) ?? []).length % 2 === 0;
+    tried.push({ name, fresh, chained });
+    if (fresh === chained && fresh.trim().includes('\n') && docstringsClosed) {
+      console.log(`  python: ${signature} (the shipped model's completion: ${JSON.stringify(fresh)})`);
+      return signature;
+    }
+  }
+  assert.fail(`no signature with a stable multi-line completion on this CPU: ${JSON.stringify(tried)}`);
+}
+
+/**
  * The growth steps of a ghost text from its samples (each a text and the animation frame it was first drawn in),
  * `lastFrame` being the frame counter at the end: each state longer than the longest shown so far that extends it
  * and is part of the final text is a step; the frames in which the text was missing, shorter than before or
@@ -275,30 +325,19 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
    * signature and Enter (VS Code indents the body). Returns the prefix and suffix the model sees.
    */
   const newPythonFunction = async (signature) => {
-    const original = fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8');
-    const lines = original.split('\n');
-    let blank = lines.findIndex((l) => l.startsWith('if __name__')) - 1;
-    while (lines[blank - 1].trim() === '') blank--; // the first blank line after the last function
-    const at = lines.slice(0, blank).join('\n').length + 1;
-    await goToLine(blank + 1);
+    const f = pythonFunction(fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8'), signature);
+    await goToLine(f.line);
     await page.keyboard.type(`\n\n\n${signature}`, { delay: 40 });
     await resetGhostLog();
     await page.keyboard.press('Enter');
-    const typed = `\n\n\n${signature}\n    `; // VS Code indents after the colon
-    const suffix = original.slice(at);
-    // A suggestion made while the signature was typed may be typed through (e.g. "ze(values):\n    ..." after
-    // "def normali"); between "(" and ")" VS Code's auto-closed ")" follows the cursor.
-    const [open, close] = [typed.indexOf('('), typed.indexOf(')')];
-    const suffixAt = (i) => (i > open && i <= close ? `)${suffix}` : suffix);
-    return { base: original.slice(0, at), typed, suffixAt, prefix: original.slice(0, at) + typed, suffix };
+    return f;
   };
 
   uiTest('Python: ghost text appears, grows while it streams, Tab accepts it, the saved file has it', async () => {
     await openFile('stats.py');
-    // a signature the shipped model answers in several lines (growth to watch) that close their docstring (a
-    // docstring cut at maxLines would leave the rest of stats.py inside a string, where the later suggest-widget test
-    // gets no word suggestions), with no near-tie tokens (test/vscode/samples.ts says why that matters)
-    const f = await newPythonFunction('def mode(values):');
+    // a signature the shipped model answers in several lines on this CPU, the same whichever way the prompt is
+    // prefilled (stablePythonSignature)
+    const f = await newPythonFunction(await stablePythonSignature(fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8')));
     const { prefix, suffix } = f;
     // 3 s without a change: long enough to see the grown ghost text stay while its alternatives are decoded
     const g = await watchGhost(3000);
