@@ -8,6 +8,13 @@
  * feeds it as it is (onnxruntime-node wraps input buffers without copying), writes the new tokens' entries that
  * the graph returns into it, and a rollback only shortens the valid length, so no call copies the whole cache.
  * Memory is bounded: the worker never lets the cache grow past the model's context length.
+ *
+ * The capacity fed is not the context length but the cached tokens rounded up (`fedCapacity`): onnxruntime's
+ * GroupQueryAttention clears its whole present buffer, as long as the past fed, on every call, and copies the valid
+ * past into it once per query head, so a 2,048-position buffer made a decode step at 512 tokens cost 1.4x one fed
+ * 640 positions (models/LOG.md, 2026-12-06, fourth session). The buffers are allocated at the context length once;
+ * the fed capacity is a view of their start, laid out [1, H, capacity, D], and when it changes the valid entries of
+ * each head move to their new place (a copy of the cached tokens, at most once per step of 128 positions).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -41,6 +48,19 @@ export const MAX_THREADS = 4;
 export const MAX_PREFILL_THREADS = 8;
 /** A forward of more new tokens than this runs on the prefill session; a keystroke's few typed tokens decode. */
 const DECODE_MAX_NEW_TOKENS = 8;
+/** The capacity layout's fed capacity moves in steps of 1/KV_CAPACITY_STEPS of the context length. */
+const KV_CAPACITY_STEPS = 16;
+
+/**
+ * The capacity to feed for a call that needs `need` positions, given the one fed now: a multiple of the step (128
+ * positions of 2,048) at least a step beyond `need` (a completion's decode steps fit without moving), kept while it
+ * holds `need` and exceeds that fresh choice by at most two steps (no back and forth at a boundary).
+ */
+export function fedCapacity(need: number, current: number, contextLength: number): number {
+  const step = Math.max(1, Math.floor(contextLength / KV_CAPACITY_STEPS));
+  const fresh = Math.min(contextLength, Math.ceil((need + step) / step) * step);
+  return need <= current && current <= fresh + 2 * step ? current : fresh;
+}
 
 /** Intra-op threads: a prefill's, and the decode counts to choose from by a probe at load (one: no probe). */
 export interface ThreadPlan {
@@ -135,10 +155,14 @@ export class ModelSession {
   private cachedIds: number[] = [];
   /**
    * past_key_0, past_value_0, past_key_1, ... : concat layout, each [1, H, P, D] with P = cachedIds.length,
-   * replaced by the graph's present tensors after every call; capacity layout, each [1, H, contextLength, D],
-   * allocated once, the graph's present tensors (the new tokens only) written into it at P.
+   * replaced by the graph's present tensors after every call; capacity layout, each [1, H, capacity, D], a view of
+   * the start of its buffer in `storage`, the graph's present tensors (the new tokens only) written into it at P.
    */
   private past: ort.Tensor[];
+  /** Capacity layout: one buffer per past tensor, H * contextLength * D values, allocated at load. */
+  private readonly storage: Float32Array[];
+  /** Capacity layout: the positions per head of the layout the views in `past` have. */
+  private capacity = 0;
   private readonly pastLength = new BigInt64Array(1);
   private readonly pastLengthTensor = new ort.Tensor('int64', this.pastLength, [1]);
   private readonly pastNames: string[] = [];
@@ -164,9 +188,28 @@ export class ModelSession {
       this.presentNames.push(`present_key_${i}`, `present_value_${i}`);
     }
     this.emptyPast = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-    this.past = opts.kv.layout === 'capacity'
-      ? this.pastNames.map(() => new ort.Tensor('float32', new Float32Array(numKvHeads * opts.contextLength * headDim), [1, numKvHeads, opts.contextLength, headDim]))
-      : this.pastNames.map(() => this.emptyPast);
+    this.past = this.pastNames.map(() => this.emptyPast);
+    const capacity = opts.kv.layout === 'capacity';
+    this.storage = capacity ? this.pastNames.map(() => new Float32Array(numKvHeads * opts.contextLength * headDim)) : [];
+    if (capacity) this.setCapacity(0); // the first call sizes it
+  }
+
+  /**
+   * Capacity layout: lays the buffers out for `capacity` positions per head, moving each head's cached entries to
+   * their new offset (heads in the order that never overwrites entries not yet moved), and makes the views.
+   */
+  private setCapacity(capacity: number): void {
+    const { numKvHeads: h, headDim: d } = this.opts.kv;
+    const old = this.capacity;
+    const valid = this.cachedIds.length * d;
+    if (valid > 0 && capacity !== old) {
+      const heads = [...Array(h).keys()].slice(1);
+      for (const head of capacity > old ? heads.reverse() : heads) {
+        for (const buffer of this.storage) buffer.copyWithin(head * capacity * d, head * old * d, head * old * d + valid);
+      }
+    }
+    this.capacity = capacity;
+    this.past = this.storage.map((buffer) => new ort.Tensor('float32', buffer.subarray(0, h * capacity * d), [1, h, capacity, d]));
   }
 
   private static async open(opts: SessionOptions, threads: number): Promise<ort.InferenceSession> {
@@ -299,8 +342,11 @@ export class ModelSession {
   async forward(newIds: readonly number[]): Promise<Float32Array> {
     if (newIds.length === 0) throw new WorkerError('INTERNAL', 'forward needs at least one new token');
     const session = newIds.length > DECODE_MAX_NEW_TOKENS ? this.prefillSession : this.decodeSession;
-    if (this.opts.kv.layout === 'capacity' && this.cachedIds.length + newIds.length > this.opts.contextLength) {
-      throw new WorkerError('INTERNAL', `the cache holds ${this.opts.contextLength} tokens`);
+    if (this.opts.kv.layout === 'capacity') {
+      const need = this.cachedIds.length + newIds.length;
+      if (need > this.opts.contextLength) throw new WorkerError('INTERNAL', `the cache holds ${this.opts.contextLength} tokens`);
+      const capacity = fedCapacity(need, this.capacity, this.opts.contextLength);
+      if (capacity !== this.capacity) this.setCapacity(capacity);
     }
     const out = await session.run(this.feeds(newIds));
     const next: ort.Tensor[] = [];
@@ -327,8 +373,8 @@ export class ModelSession {
     for (let i = 0; i < fresh.length; i++) {
       const src = fresh[i]!.data as Float32Array;
       if (src.length !== h * T * d) throw new WorkerError('GRAPH_CONTRACT', `${this.presentNames[i]} holds ${src.length} values, expected ${h * T * d}`);
-      const dst = this.past[i]!.data as Float32Array;
-      for (let head = 0; head < h; head++) dst.set(src.subarray(head * T * d, (head + 1) * T * d), (head * this.opts.contextLength + p) * d);
+      const dst = this.storage[i]!;
+      for (let head = 0; head < h; head++) dst.set(src.subarray(head * T * d, (head + 1) * T * d), (head * this.capacity + p) * d);
     }
   }
 
