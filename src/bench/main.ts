@@ -311,15 +311,24 @@ async function main(): Promise<void> {
   const switched = await switchKeystrokes(host, options, sources, args.switches, args.thinkMs);
   const accepts = args.accepts > 0 ? await acceptNext(host, options, sources, args.accepts, ACCEPT_ASK_MS) : null;
 
-  // A cold completion on a long context (1,500 tokens, or what the model's context allows).
-  const longTokens = Math.min(1500, info.contextLength - options.maxTokens - 16);
-  const corpus = sources.map((s) => s.text).join('\n').replace(/\r\n/g, '\n');
+  // A cold completion on a long context: the largest prompt budget the model's context leaves (1,936 tokens of
+  // 2,048; the pipeline's character windows, 3 characters a token, fill about 1,500 of them with code), the cursor
+  // in the middle of the held-out files laid one after the other (again from the first if they are short), so that
+  // the prefix and the suffix both fill their windows, on an empty cache (the replay typed these files).
+  const longTokens = info.contextLength - options.maxTokens - 16;
+  const files = sources.map((s) => s.text.replace(/\r\n/g, '\n'));
+  let corpus = '';
+  for (let i = 0; corpus.length < longTokens * 16 && files.length > 0; i++) corpus += `${files[i % files.length]}\n`;
+  const cursor = corpus.lastIndexOf('\n', corpus.length >> 1) + 1;
   pipeline.reset();
+  await host.resetCache();
   const coldPipeline = new CompletionPipeline(host, () => ({ ...options, maxPromptTokens: longTokens }));
-  const prefix = corpus.slice(0, Math.min(corpus.length, longTokens * 4));
+  const promptTokensBefore = (await host.stats())?.promptTokens ?? 0;
   const tCold = performance.now();
-  const cold = await coldPipeline.complete({ prefix: prefix.slice(0, prefix.lastIndexOf('\n') + 1), suffix: '\n', languageId: 'typescript', path: 'cold.ts', tabSize: 4, insertSpaces: true, trigger: 'manual' }, { noDebounce: true });
+  const cold = await coldPipeline.complete({ prefix: corpus.slice(0, cursor), suffix: corpus.slice(cursor), languageId: 'typescript', path: 'cold.ts', tabSize: 4, insertSpaces: true, trigger: 'manual' }, { noDebounce: true });
   const coldMs = performance.now() - tCold;
+  // from the worker's totals: the result carries no timings when the filters left nothing to show
+  const coldTokens = ((await host.stats())?.promptTokens ?? promptTokensBefore) - promptTokensBefore;
 
   const s = pipeline.stats.summary();
   const worker = await host.stats();
@@ -337,7 +346,7 @@ async function main(): Promise<void> {
     ['needed the model: first ghost text p50 / p95', `${fmt(percentile(neededModel.firstText, 50), ' ms')} / ${fmt(percentile(neededModel.firstText, 95), ' ms')}`, ''],
     ['needed the model: whole suggestion p50 / p95', `${fmt(percentile(neededModel.whole, 50), ' ms')} / ${fmt(percentile(neededModel.whole, 95), ' ms')}`, ''],
     ['without the model: first ghost text p50 / p95', `${fmt(percentile(withoutModel.firstText, 50), ' ms')} / ${fmt(percentile(withoutModel.firstText, 95), ' ms')}`, ''],
-    [`cold completion, ${cold.result.timings?.promptTokens ?? '?'}-token prompt`, fmt(coldMs, ' ms'), 'target ≤ 400 ms at 1,500 tokens'],
+    [`cold completion, ${coldTokens}-token prompt${cold.result.skip ? ` (nothing shown: ${cold.result.skip})` : ''}`, fmt(coldMs, ' ms'), 'target ≤ 400 ms at 1,500 tokens'],
     ['decode', fmt(s['decodeTokensPerSec']!, ' tokens/s'), 'target ≥ 100'],
     ['prefill', fmt(s['prefillTokensPerSec']!, ' tokens/s'), ''],
     ['cache + typed-through + in-flight hit rate', fmt((100 * hits) / Math.max(1, pipeline.stats.requests), ' %'), ''],

@@ -221,6 +221,13 @@ export class EngineHost implements CompletionBackend {
     return w.request('alternatives', params, { signal: opts.signal });
   }
 
+  /** Empties the worker's KV cache (protocol `resetCache`): the benchmark's cold prompt starts from nothing. */
+  async resetCache(): Promise<void> {
+    const w = this.worker;
+    if (!w || !w.alive || this.current.kind !== 'ready') throw new EngineNotReadyError(`engine is ${this.current.kind}`);
+    await w.request('resetCache', {});
+  }
+
   async stats(): Promise<WorkerStats | null> {
     try {
       return (await this.worker?.request('stats', {})) ?? null;
