@@ -24,7 +24,7 @@ test('fedCapacity: a step beyond the need, rounded up to a step, kept until it i
   assert.equal(fedCapacity(10, 2048, 2048), 256);
 });
 
-test('logits are the same whatever capacity the cache was fed at: growing token by token, cut back after a rollback', async () => {
+test('logits are the same whatever capacity the cache was fed at: growing token by token, a prefill after a past, cut back after a rollback', async () => {
   const { manifest: m, dir } = await loadManifest(FIXTURE_DIR);
   const session = await ModelSession.create({
     graphPath: path.join(dir, m.floatGraph!),
@@ -52,6 +52,15 @@ test('logits are the same whatever capacity the cache was fed at: growing token 
     stepped[19] = Float32Array.from(await session.forward(ids.slice(0, 20)));
     for (let n = 21; n <= ids.length; n++) stepped[n - 1] = Float32Array.from(await session.forward([ids[n - 1]!]));
     for (const n of [20, 33, 64, 65, 97, 130, 200, 257, 333, 400, 420]) close(stepped[n - 1]!, await fresh(n), `${n} tokens`);
+
+    // a prefill after a past that outgrows the capacity (96 positions fed for 50 tokens, 160 for 110) and a step
+    session.reset();
+    await session.forward(ids.slice(0, 50));
+    close(Float32Array.from(await session.forward(ids.slice(50, 110))), await fresh(110), '60 tokens prefilled after 50');
+    session.reset();
+    await session.forward(ids.slice(0, 50));
+    await session.forward(ids.slice(50, 110));
+    close(Float32Array.from(await session.forward([ids[110]!])), await fresh(111), 'a step after that prefill');
 
     // a rollback to 30 tokens and a different continuation: fed 512 positions before, 96 after (cut back)
     await fresh(420);
