@@ -21,7 +21,7 @@ export function tapFailures(tap) {
       for (let j = at + 1; j < block.length && block[j].startsWith('  '); j++) more.push(block[j].trim());
       error = more.filter(Boolean).join(' ');
     }
-    out.push({ test: m[2], error: error.replace(/^'(.*)'$/s, '$1').slice(0, 600) });
+    out.push({ test: m[2], error: error.replace(/^(['`])(.*)\1$/s, '$2').slice(0, 600) }); // node's TAP reporter quotes a one-line error in ' or `
   });
   return out;
 }

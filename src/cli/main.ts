@@ -5,7 +5,9 @@
  *   ultramem-complete [options] --jsonl              read JSONL on stdin: {"id"?, "prefix", "suffix", "language"?,
  *                                                    "path"?, "insertSpaces"?}; write exactly one JSON line per
  *                                                    input line (blank ones too), in order:
- *                                                    {"id"?, "completion", "stopReason", "skip", "ms"}, with
+ *                                                    {"id"?, "completion", "stopReason", "skip", "ms",
+ *                                                    "minMargin"} (CompleteTimings.minMargin; null for an answer
+ *                                                    the model did not decode now), with
  *                                                    "error": {"code", "message"} for a line that is not a request.
  *                                                    Lines end at LF (a CR before it is dropped; a lone CR is text).
  *   ultramem-complete [options] --generate-ids [--float-graph]
@@ -183,10 +185,11 @@ export async function main(argv: string[]): Promise<number> {
       fimTemplate: info.fimTemplate,
     };
     const pipeline = new CompletionPipeline(host, () => options);
-    const run = async (req: CompletionRequest): Promise<{ completion: string; stopReason: string | null; skip: string | null; ms: number }> => {
+    type Answer = { completion: string; stopReason: string | null; skip: string | null; ms: number; minMargin: number | null };
+    const run = async (req: CompletionRequest): Promise<Answer> => {
       const t0 = Date.now();
       const a = await pipeline.complete(req, { noDebounce: true });
-      return { completion: a.result.text, stopReason: a.result.stopReason, skip: a.result.skip, ms: Date.now() - t0 };
+      return { completion: a.result.text, stopReason: a.result.stopReason, skip: a.result.skip, ms: Date.now() - t0, minMargin: a.result.timings?.minMargin ?? null };
     };
     const base = { tabSize: args.tabSize, trigger: 'manual' as const };
     if (args.jsonl) {
@@ -205,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (e) {
           if (e instanceof BadLine) echo = e.echo;
           const error = e instanceof BadLine ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
-          out = { completion: '', stopReason: null, skip: null, error, ms: 0 };
+          out = { completion: '', stopReason: null, skip: null, error, ms: 0, minMargin: null };
         }
         process.stdout.write(`${JSON.stringify({ ...echo, ...out })}\n`);
       }

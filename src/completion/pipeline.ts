@@ -380,7 +380,7 @@ export class CompletionPipeline {
         this.cache.put(req.languageId, ctx.prefix, ctx.suffix, result, shown);
         if (shown) this.startAlternatives(req.languageId, ctx, () => params, shown);
         this.stats.total.push(performance.now() - gen.started);
-        this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms`);
+        this.log(`completion: ${r.timings.generatedTokens} tokens, stop ${r.stopReason}, prompt ${r.timings.promptTokens} (${r.timings.reusedTokens} reused), ${r.timings.totalMs.toFixed(0)} ms, min margin ${r.timings.minMargin?.toFixed(3) ?? 'none'}`);
       })
       .catch((e: unknown) => {
         if (this.lastPrompt === key) this.lastPrompt = null;

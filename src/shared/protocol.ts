@@ -130,6 +130,13 @@ export interface CompleteTimings {
   /** From the request's arrival to the first non-empty partial (or the end, if none). */
   readonly firstTextMs: number;
   readonly totalMs: number;
+  /**
+   * The smallest gap between the best and the second-best logit over the tokens decoded freely (not forced by token
+   * healing or as an alternative's first token); null when there were none. How close greedy decoding came to
+   * another path: runs whose arithmetic differs slightly (a cache prefilled in other chunks, another CPU's kernels)
+   * can part where it is small.
+   */
+  readonly minMargin: number | null;
 }
 
 export interface CompleteResult {

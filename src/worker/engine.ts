@@ -46,19 +46,30 @@ interface Decoded {
   readonly generated: number;
   /** From the request's arrival to the first non-empty partial; -1 when none. */
   readonly firstTextMs: number;
+  /** CompleteTimings.minMargin; Infinity when no token was decoded freely. */
+  readonly minMargin: number;
 }
 
 function argmax(logits: Float32Array): number {
+  return argmaxWithMargin(logits).id;
+}
+
+/** The best token and its lead over the second best (CompleteTimings.minMargin). */
+function argmaxWithMargin(logits: Float32Array): { id: number; margin: number } {
   let best = 0;
   let bestValue = -Infinity;
+  let second = -Infinity;
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i]!;
     if (v > bestValue) {
+      second = bestValue;
       bestValue = v;
       best = i;
+    } else if (v > second) {
+      second = v;
     }
   }
-  return best;
+  return { id: best, margin: bestValue - second };
 }
 
 /** Chunk sizes of a background prefill sized by time (PREFILL_CHUNK_MS): the first chunk, and the bounds. */
@@ -238,15 +249,21 @@ export class Engine {
     let owed = built.healBytes;
     const decoder = new TextDecoder('utf-8');
     let decoded = '';
+    let minMargin = Infinity;
+    const free = (): number => {
+      const pick = argmaxWithMargin(logits);
+      minMargin = Math.min(minMargin, pick.margin);
+      return pick.id;
+    };
     for (;;) {
       if (control.isCancelled()) {
         stopReason = 'cancelled';
         break;
       }
-      let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? pickHealing(this.tokenizer, logits, owed) : argmax(logits);
+      let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? pickHealing(this.tokenizer, logits, owed) : free();
       if (id < 0) {
         owed = new Uint8Array(0); // cannot happen with a consistent vocab; fall back to free decoding
-        id = argmax(logits);
+        id = free();
       }
       generated++;
       if (this.stopIds.has(id)) {
@@ -280,7 +297,7 @@ export class Engine {
       }
       logits = await this.session.forward([id]);
     }
-    return { text, stopReason, generated, firstTextMs };
+    return { text, stopReason, generated, firstTextMs, minMargin };
   }
 
   async complete(params: CompleteParams, control: DecodeControl): Promise<CompleteResult> {
@@ -290,7 +307,7 @@ export class Engine {
     const t1 = performance.now();
     let reused = 0;
     let prefillMs = 0;
-    let out: Decoded = { text: '', stopReason: 'cancelled', generated: 0, firstTextMs: -1 };
+    let out: Decoded = { text: '', stopReason: 'cancelled', generated: 0, firstTextMs: -1, minMargin: Infinity };
     if (!control.isCancelled()) {
       const pre = await this.prefill(built.ids);
       reused = pre.reused;
@@ -318,6 +335,7 @@ export class Engine {
         decodeMs,
         firstTextMs: out.firstTextMs >= 0 ? out.firstTextMs : t2 - t0,
         totalMs: t2 - t0,
+        minMargin: Number.isFinite(out.minMargin) ? out.minMargin : null,
       },
     };
   }

@@ -21,7 +21,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 const backend: CompletionBackend = {
   async complete(): Promise<CompleteResult> {
     await tick();
-    const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: 4, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2 };
+    const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: 4, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2, minMargin: null };
     return { text: 'return w * h;', stopReason: 'endToken', healedText: '', timings };
   },
   async alternatives(): Promise<AlternativesResult> {

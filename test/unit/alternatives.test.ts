@@ -40,7 +40,7 @@ function scripted(text: string, alternatives: string[]): CompletionBackend & Rec
       onPartial(text.slice(0, 3));
       await tick();
       backend.events.push('complete done');
-      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: 4, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2 };
+      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: 4, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2, minMargin: null };
       return { text, stopReason: 'endToken', healedText: '', timings };
     },
     async alternatives(params, { signal }): Promise<AlternativesResult> {

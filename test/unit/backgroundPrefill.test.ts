@@ -206,7 +206,7 @@ describe('the pipeline\'s prefill hook', () => {
       cacheEpoch: 1,
       complete: async (params: CompleteParams): Promise<CompleteResult> => {
         b.completes.push(params);
-        return { text: 'x', stopReason: 'endToken', healedText: '', timings: { promptTokens: 1, reusedTokens: 0, generatedTokens: 1, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0 } };
+        return { text: 'x', stopReason: 'endToken', healedText: '', timings: { promptTokens: 1, reusedTokens: 0, generatedTokens: 1, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0, minMargin: null } };
       },
       prefill: async (params: PrefillParams): Promise<PrefillResult> => {
         b.prefills.push(params);

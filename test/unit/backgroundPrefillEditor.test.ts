@@ -18,7 +18,7 @@ function recording(): CompletionBackend & { sent: (CompleteParams | PrefillParam
     sent,
     complete: async (params) => {
       sent.push(params);
-      return { text: '', stopReason: 'endToken', healedText: '', timings: { promptTokens: 0, reusedTokens: 0, generatedTokens: 0, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0 } };
+      return { text: '', stopReason: 'endToken', healedText: '', timings: { promptTokens: 0, reusedTokens: 0, generatedTokens: 0, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0, minMargin: null } };
     },
     prefill: async (params) => {
       sent.push(params);

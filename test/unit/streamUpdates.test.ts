@@ -27,7 +27,7 @@ function scripted(...runs: string[][]): CompletionBackend {
         onPartial(text);
       }
       await tick();
-      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: tokens.length, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2 };
+      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: tokens.length, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2, minMargin: null };
       return { text, stopReason: 'maxLines', healedText: '', timings };
     },
   };

@@ -23,6 +23,7 @@ test("a TAP report's failed cases and their errors, one-line and multi-line; sui
         "  test('passes', () => {});",
         "  test('grows', () => assert.ok(false, 'the ghost text grew while streaming: [\"a\"]'));",
         "  test('equals', () => assert.equal(1, 2));",
+        "  test('quotes', () => assert.ok(false, `it's \"quoted\"`));",
         '});',
       ].join('\n'),
     );
@@ -33,6 +34,7 @@ test("a TAP report's failed cases and their errors, one-line and multi-line; sui
     assert.deepEqual(tapFailures(tap), [
       { test: 'grows', error: 'the ghost text grew while streaming: ["a"]' },
       { test: 'equals', error: 'Expected values to be strictly equal: 1 !== 2' },
+      { test: 'quotes', error: 'it\'s "quoted"' },
     ]);
     assert.deepEqual(tapFailures(tap.replace(/not ok/g, 'ok')), []);
   } finally {

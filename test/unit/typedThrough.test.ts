@@ -28,7 +28,7 @@ function scripted(...runs: { tokens: string[]; stop: StopReason }[]): Completion
         onPartial(text);
       }
       await tick();
-      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: run.tokens.length, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2 };
+      const timings = { promptTokens: 10, reusedTokens: 0, generatedTokens: run.tokens.length, tokenizeMs: 0, prefillMs: 1, decodeMs: 1, firstTextMs: 1, totalMs: 2, minMargin: null };
       return { text, stopReason: run.stop, healedText: '', timings };
     },
   };

@@ -27,10 +27,13 @@ test('the file mode and the JSONL mode give the same completion', () => {
     const input = [JSON.stringify({ prefix: 'def area(w, h):\n    return ', suffix: '\n', language: 'python', path: file }), 'not json', ''].join('\n');
     const many = spawnSync(process.execPath, [CLI, ...common, '--jsonl'], { input, encoding: 'utf8' });
     assert.equal(many.status, 0, many.stderr);
-    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l) as { completion: string; error?: { code: string } });
+    const lines = many.stdout.trim().split('\n').map((l) => JSON.parse(l) as { completion: string; minMargin: number | null; error?: { code: string } });
     assert.equal(lines.length, 2);
     assert.equal(lines[0]!.completion + '\n', one.stdout.endsWith('\n') ? one.stdout : `${one.stdout}\n`);
+    // how close greedy decoding came to another token: a positive logit gap for a decoded answer, null for none
+    assert.ok(typeof lines[0]!.minMargin === 'number' && lines[0]!.minMargin > 0, JSON.stringify(lines[0]));
     assert.ok(lines[1]!.error);
+    assert.equal(lines[1]!.minMargin, null);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -39,7 +39,7 @@ describe('the shipped model in the engine', () => {
     const backend: CompletionBackend = {
       async complete(params: CompleteParams) {
         built.push(await engine.buildPrompt(params.prompt, params.stop.maxTokens));
-        const timings = { promptTokens: 0, reusedTokens: 0, generatedTokens: 0, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0 };
+        const timings = { promptTokens: 0, reusedTokens: 0, generatedTokens: 0, tokenizeMs: 0, prefillMs: 0, decodeMs: 0, firstTextMs: 0, totalMs: 0, minMargin: null };
         return { text: '', stopReason: 'endToken', healedText: '', timings };
       },
     };
