@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { cliCompletion, compareWithCli, DEFAULT_MODEL, openWithCursor, triggerAndCommit } from './helpers';
-import { pythonSample, typescriptSample } from './samples';
+import { clearTypescriptSample, pythonSample } from './samples';
 
 suite('completion with the shipped model', () => {
   compareWithCli();
 
-  for (const [language, sample] of [['python', pythonSample()], ['typescript', typescriptSample()]] as const) {
+  for (const [language, sample] of [['python', async () => pythonSample()], ['typescript', clearTypescriptSample]] as const) {
     test(`${language}: the committed completion is the CLI's completion for the same prefix and suffix`, async () => {
-      const { editor, prefix, suffix } = await openWithCursor(sample, language);
+      const { editor, prefix, suffix } = await openWithCursor(await sample(), language);
       const t0 = Date.now();
       const inserted = await triggerAndCommit(editor);
       const ms = Date.now() - t0;

@@ -111,10 +111,11 @@ export async function typeAndCommit(editor: vscode.TextEditor, text: string): Pr
 }
 
 /**
- * The CLI's completion (`node dist/cli.js --jsonl`, the same engine and pipeline) for a prefix and suffix. Run
- * asynchronously: a synchronous child would block the extension host, and the extension with it.
+ * The CLI's answers (`node dist/cli.js --jsonl`, the same engine and pipeline, one process) to prefix/suffix pairs:
+ * the completion and how close its greedy decoding came to another token (`minMargin`). Run asynchronously: a
+ * synchronous child would block the extension host, and the extension with it.
  */
-export async function cliCompletion(model: string, prefix: string, suffix: string, language: string): Promise<string> {
+export async function cliAnswers(model: string, requests: readonly { prefix: string; suffix: string; language: string }[]): Promise<{ completion: string; minMargin: number | null }[]> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), '--model', model, '--jsonl'], {
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -123,10 +124,17 @@ export async function cliCompletion(model: string, prefix: string, suffix: strin
   let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  child.stdin.end(`${JSON.stringify({ prefix, suffix, language })}\n`);
+  child.stdin.end(requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`cli failed (exit ${code}): ${err}`);
-  const r = JSON.parse(out.trim()) as { completion: string; error?: string };
-  if (r.error) throw new Error(`cli: ${r.error}`);
-  return r.completion;
+  return out.trim().split('\n').map((line) => {
+    const r = JSON.parse(line) as { completion: string; minMargin: number | null; error?: string };
+    if (r.error) throw new Error(`cli: ${JSON.stringify(r.error)}`);
+    return r;
+  });
+}
+
+/** The CLI's completion for a prefix and suffix (cliAnswers). */
+export async function cliCompletion(model: string, prefix: string, suffix: string, language: string): Promise<string> {
+  return (await cliAnswers(model, [{ prefix, suffix, language }]))[0]!.completion;
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { api, cliCompletion, compareWithCli, DEFAULT_MODEL, modelReady, openWithCursor, setSetting, triggerAndCommit, until } from './helpers';
-import { typescriptSample } from './samples';
+import { clearTypescriptSample } from './samples';
 
 const alive = (pid: number): boolean => {
   try {
@@ -33,7 +33,7 @@ suite('resilience', () => {
     assert.notEqual(a.engine.workerPid, pid);
     assert.equal(a.engine.restarts, restarts + 1);
 
-    const { editor, prefix, suffix } = await openWithCursor(typescriptSample(), 'typescript');
+    const { editor, prefix, suffix } = await openWithCursor(await clearTypescriptSample(), 'typescript');
     assert.equal(await triggerAndCommit(editor), await cliCompletion(DEFAULT_MODEL, prefix, suffix, 'typescript'));
   });
 
