@@ -17,10 +17,8 @@ export function pythonSample(name = 'median'): string {
   return `${py.slice(0, at)}\n\n\ndef ${name}(values):\n    ║${py.slice(at)}`;
 }
 
-/** Function names for the TypeScript sample, in the order they are tried (clearTypescriptSample). */
-const TYPESCRIPT_NAMES = ['length', 'clone', 'distance', 'rotate', 'boundingBox'];
-/** The least lead of every greedy token over the runner-up (the CLI's minMargin) a compared sample needs. */
-export const MIN_MARGIN = 0.25;
+/** Function names for the TypeScript sample (clearTypescriptSample). */
+const TYPESCRIPT_NAMES = ['move', 'unit', 'zero', 'print', 'clone', 'length', 'distance'];
 
 /** shapes.ts with a function name typed at the end: the completion of its signature and body. */
 export function typescriptSample(name = 'distance'): string {
@@ -28,20 +26,25 @@ export function typescriptSample(name = 'distance'): string {
 }
 
 /**
- * The first TypeScript sample whose completion by the shipped model leads every runner-up token by MIN_MARGIN on the
- * running CPU, for the tests that compare the editor's completion with the CLI's. Chosen at run time: where two tokens
- * nearly tie, a prompt prefilled in other chunks (the editor's background prefill against the CLI's one prefill)
- * can take the other one, and which names sit on a near tie depends on the CPU's arithmetic (`distance` leads by
- * 0.09-0.15 on the 2026-12-06 machine, `length` by 0.34; `def mode` in the UI test, at 0.053, failed that way).
+ * The TypeScript sample whose completion by the shipped model leads the runner-up token by the most at its closest step
+ * (the CLI's minMargin) on the running CPU, for the tests that compare the editor's completion with the CLI's. Where
+ * two tokens nearly tie, the editor's path (decoding after a cached prefix) and the CLI's (one prefill) can take
+ * different ones: the memory layers' top-m retrieval turns the last bits of difference between their kernels into
+ * margin changes of up to 0.44 (models/LOG.md, 2026-12-06, fourth session). Which names sit on near ties depends on
+ * the CPU's arithmetic (`distance` leads by 0.09-0.15 on the 2026-12-06 machine, `move` by 0.52), so the choice is
+ * made at run time.
  */
 export async function clearTypescriptSample(): Promise<string> {
   const samples = TYPESCRIPT_NAMES.map((name) => typescriptSample(name));
-  const requests = samples.map((s) => {
+  const answers = await cliAnswers(DEFAULT_MODEL, samples.map((s) => {
     const [prefix, suffix] = s.split('║') as [string, string];
     return { prefix, suffix, language: 'typescript' };
+  }));
+  let best = -1;
+  answers.forEach((a, i) => {
+    if (a.completion.length > 0 && a.minMargin !== null && (best < 0 || a.minMargin > answers[best]!.minMargin!)) best = i;
   });
-  const answers = await cliAnswers(DEFAULT_MODEL, requests);
-  const k = answers.findIndex((a) => a.completion.length > 0 && (a.minMargin ?? 0) >= MIN_MARGIN);
-  if (k < 0) throw new Error(`no TypeScript sample clear of near ties on this CPU: ${JSON.stringify(answers.map((a, i) => [TYPESCRIPT_NAMES[i], a.minMargin]))}`);
-  return samples[k]!;
+  if (best < 0) throw new Error(`no TypeScript sample gets a completion on this CPU: ${JSON.stringify(answers)}`);
+  console.log(`    (typescript sample: ${TYPESCRIPT_NAMES[best]}, min margin ${answers[best]!.minMargin!.toFixed(3)})`);
+  return samples[best]!;
 }
