@@ -173,8 +173,11 @@ export class Engine {
 
   /** Prefills `ids` reusing the KV cache; returns the logits after the last id and how many ids were reused. */
   private async prefill(ids: readonly number[]): Promise<{ logits: Float32Array; reused: number }> {
-    let reused = this.session.commonPrefix(ids);
-    if (reused >= ids.length) reused = ids.length - 1; // at least one token must run to get logits
+    // At least two tokens run (one is needed for the logits): onnxruntime's kernels compute a forward of one row with
+    // other rounding than one of many, and at a near tie the memory layers' top-m takes another slot for it, so a
+    // prompt whose last token ran alone could complete differently than the same prompt prefilled at once (the CLI,
+    // the evaluations). Forwards of two or more rows give one prefill's logits exactly (models/LOG.md, 2026-12-06).
+    const reused = Math.max(0, Math.min(this.session.commonPrefix(ids), ids.length - 2));
     this.session.truncate(reused);
     const logits = await this.session.forward(ids.slice(reused));
     return { logits, reused };
@@ -222,7 +225,9 @@ export class Engine {
     let chunk = fixed ?? PREFILL_FIRST_CHUNK;
     while (pos < ids.length && !isCancelled()) {
       if (chunks === 0) this.session.truncate(pos);
-      const n = Math.min(chunk, ids.length - pos);
+      // no chunk of one token where more follow or came before it (ModelSession.commonPrefix would not reuse it)
+      const rest = ids.length - pos;
+      const n = rest - chunk === 1 ? rest : Math.min(chunk, rest);
       const t = performance.now();
       await this.session.forward(ids.slice(pos, pos + n));
       pos += n;

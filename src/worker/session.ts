@@ -154,6 +154,12 @@ function checkContract(session: ort.InferenceSession, opts: SessionOptions): voi
 export class ModelSession {
   private cachedIds: number[] = [];
   /**
+   * Per cached token: whether it ran alone (a decode step). Its keys and values carry a one-row forward's rounding,
+   * which differs from a prompt prefill's (Engine.prefill says why that matters), so a later prompt reuses the
+   * cache only up to the first of them and runs the rest with its other tokens.
+   */
+  private ranAlone: boolean[] = [];
+  /**
    * past_key_0, past_value_0, past_key_1, ... : concat layout, each [1, H, P, D] with P = cachedIds.length,
    * replaced by the graph's present tensors after every call; capacity layout, each [1, H, capacity, D], a view of
    * the start of its buffer in `storage`, the graph's present tensors (the new tokens only) written into it at P.
@@ -287,9 +293,11 @@ export class ModelSession {
     return 2 * numLayers * numKvHeads * headDim * 4 * (layout === 'capacity' ? this.opts.contextLength : this.cachedIds.length);
   }
 
-  /** How many leading tokens of `ids` are already in the cache. */
+  /** How many leading tokens of `ids` are in the cache, computed as a prompt's are (not decode steps). */
   commonPrefix(ids: readonly number[]): number {
-    return longestCommonPrefix(this.cachedIds, ids);
+    const common = longestCommonPrefix(this.cachedIds, ids);
+    const alone = this.ranAlone.indexOf(true);
+    return alone >= 0 ? Math.min(common, alone) : common;
   }
 
   /** Keeps the first k cached tokens (rollback): present[:, :, :k, :], or for capacity buffers a shorter length. */
@@ -297,6 +305,7 @@ export class ModelSession {
     const p = this.cachedIds.length;
     if (k >= p) return;
     this.cachedIds.length = k;
+    this.ranAlone.length = k;
     if (this.opts.kv.layout === 'capacity') return;
     if (k === 0) {
       this.past = this.pastNames.map(() => this.emptyPast);
@@ -357,7 +366,10 @@ export class ModelSession {
     }
     if (this.opts.kv.layout === 'capacity') this.writeNewEntries(next, newIds.length);
     else this.past = next;
-    for (const id of newIds) this.cachedIds.push(id);
+    for (const id of newIds) {
+      this.cachedIds.push(id);
+      this.ranAlone.push(newIds.length === 1);
+    }
     const logits = out['logits'];
     if (!logits) throw new WorkerError('GRAPH_CONTRACT', 'Graph returned no logits');
     const data = logits.data as Float32Array;

@@ -21,7 +21,7 @@ describe('alternatives in the worker (tiny fixture)', () => {
     const first = await w.request('complete', params());
     const alt = await w.request('alternatives', { ...params(), count: 2 });
     assert.equal(alt.cancelled, false);
-    assert.equal(alt.prefilledTokens, 1, 'only the prompt\'s last token runs again (for the logits after it)');
+    assert.equal(alt.prefilledTokens, 2, 'only the prompt\'s last two tokens run again (for the logits after it; Engine.prefill)');
     assert.equal(alt.alternatives.length, 2);
     assert.ok(alt.generatedTokens >= 2);
     const texts = alt.alternatives.map((a) => a.text);

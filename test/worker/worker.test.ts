@@ -110,6 +110,24 @@ describe('worker on the tiny fixture', () => {
     assert.deepEqual(rolled.ids, fresh.ids);
   });
 
+  test('a prompt reuses the cache only where prompts ran, not decode steps, and runs at least two tokens', async () => {
+    // A forward of one row rounds differently from a prompt's prefill, and at a near tie the memory layers' top-m takes
+    // another slot, so the editor (decoding after a cached prefix) and the CLI (one prefill) could part (Engine.prefill).
+    const ids = (await w.request('tokenize', { text: 'def area(width, height):\n    return width * height\n' })).ids;
+    await w.request('resetCache', {});
+    const first = await w.request('generateIds', { ids, maxTokens: 6 });
+    assert.ok(first.ids.length >= 3, `decoded ${first.ids.length}`);
+    // the prompt again with three of its decoded tokens: those ran alone, so they run again with the prompt's tail
+    const longer = await w.request('generateIds', { ids: [...ids, ...first.ids.slice(0, 3)], maxTokens: 4 });
+    assert.equal(longer.reusedTokens, ids.length);
+    // the same prompt once more: all of it was prefilled, and the last two tokens run again for the logits
+    const same = await w.request('generateIds', { ids, maxTokens: 4 });
+    assert.equal(same.reusedTokens, ids.length - 2);
+    await w.request('resetCache', {});
+    const cold = await w.request('generateIds', { ids: [...ids, ...first.ids.slice(0, 3)], maxTokens: 4 });
+    assert.deepEqual(longer.ids, cold.ids);
+  });
+
   test('complete with KV reuse equals complete from an empty cache (FIM, token healing)', async () => {
     const params = (prefix: string): CompleteParams => ({ prompt: fimPrompt(prefix, '\n\nprint(total)\n', true), stop: { maxTokens: 24, maxLines: 4 } });
     await w.request('complete', params('items = [1, 2, 3]\ntotal = 0\nfor item in it'));
