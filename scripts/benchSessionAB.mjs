@@ -24,7 +24,7 @@ const ids = (n, vocab) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cpuFlags = [...new Set(fs.readFileSync('/proc/cpuinfo', 'utf8').match(/\b(avx512[a-z_0-9]*|avx2|fma|avx_vnni)\b/g) ?? [])].sort();
 
-const sessions = []; // { label, vocab, session } per (checkout, model)
+const sessions = []; // { checkout, model, vocab, session } per (checkout, model) pair
 for (const checkout of checkouts) {
   const { ModelSession } = require(path.join(checkout, 'out', 'src', 'worker', 'session.js'));
   for (const model of models) {
@@ -40,7 +40,7 @@ for (const checkout of checkouts) {
   }
 }
 const loadBefore = os.loadavg();
-const samples = new Map(); // `${checkout}\t${prompt}` -> { prefill, first, decode }
+const samples = new Map(); // `${checkout}\t${model}\t${prompt}` -> { prefill, first, decode }
 for (let r = 0; r < repetitions; r++) {
   for (const prompt of prompts) {
     for (let j = 0; j < sessions.length; j++) {

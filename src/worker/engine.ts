@@ -118,8 +118,7 @@ export class Engine {
       await session.release();
       throw e;
     }
-    // Warm-up: the first run initialises kernels and the arena. The cache keeps the fimPrefix token,
-    // which starts every FIM prompt without snippets.
+    // Warm-up: the first run initialises kernels and the arena (its one token ran alone, so no prompt reuses it).
     await session.forward([m.specialTokens.fimPrefix.id]);
     const info: ModelInfo = {
       name: m.name,

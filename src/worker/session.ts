@@ -2,7 +2,7 @@
  * The ONNX Runtime session and the KV cache it owns (graph contract: models/README.md).
  *
  * The cache is the graph's KV tensors plus the token ids they cover. A new prompt reuses the longest common prefix
- * with the cached ids and rolls the rest back. Two layouts (the manifest's kvCache.layout): "concat" keeps the
+ * with the cached ids, up to the first token that ran alone (`firstRanAlone`), and rolls the rest back. Two layouts (the manifest's kvCache.layout): "concat" keeps the
  * `present_*` tensors of the last call and feeds them back as `past_*`, and a rollback slices dimension 2 (keys are
  * stored after RoPE, so a sliced cache equals a fresh prefill); "capacity" allocates one buffer per tensor at load,
  * feeds it as it is (onnxruntime-node wraps input buffers without copying), writes the new tokens' entries that
@@ -154,11 +154,11 @@ function checkContract(session: ort.InferenceSession, opts: SessionOptions): voi
 export class ModelSession {
   private cachedIds: number[] = [];
   /**
-   * Per cached token: whether it ran alone (a decode step). Its keys and values carry a one-row forward's rounding,
-   * which differs from a prompt prefill's (Engine.prefill says why that matters), so a later prompt reuses the
-   * cache only up to the first of them and runs the rest with its other tokens.
+   * The first cached position that ran alone (a decode step); the cached length when none did. Its keys and values
+   * carry a one-row forward's rounding, which differs from a prompt prefill's (Engine.prefill says why that matters),
+   * so a later prompt reuses the cache only up to it and runs the rest with its other tokens.
    */
-  private ranAlone: boolean[] = [];
+  private firstRanAlone = 0;
   /**
    * past_key_0, past_value_0, past_key_1, ... : concat layout, each [1, H, P, D] with P = cachedIds.length,
    * replaced by the graph's present tensors after every call; capacity layout, each [1, H, capacity, D], a view of
@@ -295,9 +295,7 @@ export class ModelSession {
 
   /** How many leading tokens of `ids` are in the cache, computed as a prompt's are (not decode steps). */
   commonPrefix(ids: readonly number[]): number {
-    const common = longestCommonPrefix(this.cachedIds, ids);
-    const alone = this.ranAlone.indexOf(true);
-    return alone >= 0 ? Math.min(common, alone) : common;
+    return Math.min(longestCommonPrefix(this.cachedIds, ids), this.firstRanAlone);
   }
 
   /** Keeps the first k cached tokens (rollback): present[:, :, :k, :], or for capacity buffers a shorter length. */
@@ -305,7 +303,7 @@ export class ModelSession {
     const p = this.cachedIds.length;
     if (k >= p) return;
     this.cachedIds.length = k;
-    this.ranAlone.length = k;
+    this.firstRanAlone = Math.min(this.firstRanAlone, k);
     if (this.opts.kv.layout === 'capacity') return;
     if (k === 0) {
       this.past = this.pastNames.map(() => this.emptyPast);
@@ -366,10 +364,8 @@ export class ModelSession {
     }
     if (this.opts.kv.layout === 'capacity') this.writeNewEntries(next, newIds.length);
     else this.past = next;
-    for (const id of newIds) {
-      this.cachedIds.push(id);
-      this.ranAlone.push(newIds.length === 1);
-    }
+    if (newIds.length > 1 && this.firstRanAlone === this.cachedIds.length) this.firstRanAlone += newIds.length;
+    for (const id of newIds) this.cachedIds.push(id);
     const logits = out['logits'];
     if (!logits) throw new WorkerError('GRAPH_CONTRACT', 'Graph returned no logits');
     const data = logits.data as Float32Array;

@@ -70,7 +70,7 @@ function pythonFunction(original, signature) {
   return { line: blank + 1, base: original.slice(0, at), typed, suffixAt, prefix: original.slice(0, at) + typed, suffix };
 }
 
-/** Function names for the Python test (stablePythonSignature). */
+/** Function names for the Python test (clearPythonSignature). */
 const PYTHON_NAMES = ['geometric_mean', 'quartiles', 'median_of', 'rescale', 'rms', 'total', 'histogram', 'mode'];
 /** Function names for the TypeScript test (clearTypescriptLine). */
 const TYPESCRIPT_NAMES = ['move', 'unit', 'zero', 'print', 'clone', 'length', 'distance', 'area'];
@@ -98,7 +98,7 @@ function clearest(names, answers, fits, what) {
  * every docstring it opens (a docstring cut at maxLines would leave the rest of stats.py inside a string, where the
  * later suggest-widget test gets no word suggestions).
  */
-async function stablePythonSignature(original) {
+async function clearPythonSignature(original) {
   const answers = await cliAnswers(DEFAULT_MODEL, PYTHON_NAMES.map((name) => {
     const f = pythonFunction(original, `def ${name}(values):`);
     return { prefix: f.prefix, suffix: f.suffix, language: 'python' };
@@ -355,9 +355,8 @@ describe('UltraMem Complete in a real VS Code (code-server + Chromium, shipped m
 
   uiTest('Python: ghost text appears, grows while it streams, Tab accepts it, the saved file has it', async () => {
     await openFile('stats.py');
-    // a signature the shipped model answers in several lines on this CPU, the same whichever way the prompt is
-    // prefilled (stablePythonSignature)
-    const f = await newPythonFunction(await stablePythonSignature(fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8')));
+    // a signature the shipped model answers in several lines, clear of near ties on this CPU (clearPythonSignature)
+    const f = await newPythonFunction(await clearPythonSignature(fs.readFileSync(path.join(workspace, 'stats.py'), 'utf8')));
     const { prefix, suffix } = f;
     // 3 s without a change: long enough to see the grown ghost text stay while its alternatives are decoded
     const g = await watchGhost(3000);
