@@ -34,8 +34,16 @@ export function detectInsertSpaces(text: string, fallback = true): boolean {
 }
 
 /**
+ * A line that may legitimately repeat the one above it: blank, only closing brackets, or a block closer of its own
+ * (`end`, `fi`, `done`, `esac`, `#endif`, a closing tag such as `</div>`): nested blocks close with one per level.
+ */
+export function closesBlockOnly(line: string): boolean {
+  return /^\s*(?:[\s)\]}]*|end|endif|endfor|endforeach|endwhile|endfunction|endmodule|endcase|endswitch|fi|done|esac|#\s*endif\b.*|<\/[\w.:-]+>|\\end\{[^}]*\})\s*[;,]?\s*$/.test(line);
+}
+
+/**
  * Index of the first of `lines[1..end)` that repeats the line above it, or -1: the same text (trailing whitespace
- * aside), not blank and not only closing brackets. Line 0 continues the cursor's line, so it is compared as
+ * aside) that is not `closesBlockOnly`. Line 0 continues the cursor's line, so it is compared as
  * `linePrefix + lines[0]`. 0.14% of held-out code lines repeat the line above; a model stuck in a loop does it on
  * every line.
  */
@@ -43,7 +51,7 @@ export function firstRepeatedLine(lines: readonly string[], linePrefix: string, 
   for (let i = 1; i < end; i++) {
     const text = lines[i]!.trimEnd();
     const above = (i === 1 ? linePrefix + lines[0]! : lines[i - 1]!).trimEnd();
-    if (text === above && !/^[\s)\]}]*[;,]?$/.test(text)) return i;
+    if (text === above && !closesBlockOnly(text)) return i;
   }
   return -1;
 }

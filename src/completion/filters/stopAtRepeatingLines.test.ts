@@ -24,3 +24,28 @@ test('stopAtRepeatingLines leaves blank lines, closing brackets and different li
   assert.equal(stopAtRepeatingLines('f(a);\n  }\n  }\n});', ctx, null), 'f(a);\n  }\n  }\n});');
   assert.equal(stopAtRepeatingLines('a\nab\nb', ctx, null), 'a\nab\nb');
 });
+
+test('stopAtRepeatingLines lets nested blocks close with a closer line each', () => {
+  assert.equal(stopAtRepeatingLines('</li>\n</ul>\n</div>\n</div>', ctx, null), '</li>\n</ul>\n</div>\n</div>');
+  assert.equal(stopAtRepeatingLines('  done\ndone\nfi\nfi', ctx, null), '  done\ndone\nfi\nfi');
+  assert.equal(stopAtRepeatingLines('end\nend', ctx, 'endToken'), 'end\nend');
+});
+
+test('stopAtRepeatingLines discards a cursor line completed into a copy of the line above', () => {
+  // held-out evaluation (2026-12-06): `- unconvert` after `- unconvert` in a .golangci.yml
+  const list = contextAt('linters:\n  - unconvert\n  - ║\n');
+  assert.equal(stopAtRepeatingLines('unconvert', list, 'endToken'), '');
+  assert.equal(stopAtRepeatingLines('unconvert\n  - unparam', list, null), '');
+  assert.equal(stopAtRepeatingLines('unparam', list, 'endToken'), 'unparam');
+  // at the end of the document's line above, a completion starting on the next line is not the cursor line's copy
+  const after = contextAt('  mkdir ${t}/root║\n');
+  assert.equal(stopAtRepeatingLines('\n  mkdir ${t}/etc', after, 'endToken'), '\n  mkdir ${t}/etc');
+});
+
+test('stopAtRepeatingLines holds back a streamed first line while it may still become the line above', () => {
+  const list = contextAt('linters:\n  - unconvert\n  - ║\n');
+  assert.equal(stopAtRepeatingLines('uncon', list, null), '');
+  assert.equal(stopAtRepeatingLines('unp', list, null), 'unp');
+  const closer = contextAt('    }\n    ║\n');
+  assert.equal(stopAtRepeatingLines('}', closer, null), '}');
+});

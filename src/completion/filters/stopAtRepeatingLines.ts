@@ -3,12 +3,24 @@
  * (`firstRepeatedLine`). In held-out code 0.14% of lines repeat the line above; 26% of the shipped model's raw
  * multi-line completions do, and then they usually go on repeating (a model stuck in a loop; models/LOG.md,
  * 2026-11-29). The worker's stop rules stop decoding there too; this filter also covers cached and streamed text.
+ *
+ * The cursor's line itself, completed by the first line, may copy the document's line above the cursor: then the
+ * whole completion goes (2.9% of the shipped model's held-out line answers, none of them right; models/LOG.md,
+ * 2026-12-06, fifth session). While that first line is still being decoded (streamed text, no stop reason yet) and
+ * can still turn into such a copy, it is held back, so that ghost text only grows.
  */
-import { firstRepeatedLine } from '../../shared/text';
+import { closesBlockOnly, firstRepeatedLine } from '../../shared/text';
 import type { TextFilter } from '../types';
 
-export const stopAtRepeatingLines: TextFilter = (text, ctx) => {
+export const stopAtRepeatingLines: TextFilter = (text, ctx, stopReason) => {
   const lines = text.split('\n');
+  if (lines[0]!.trim().length > 0) {
+    const prefixLines = ctx.prefix.split('\n');
+    const above = prefixLines.length > 1 ? prefixLines[prefixLines.length - 2]!.trimEnd() : '';
+    const cursorLine = (ctx.linePrefix + lines[0]!).trimEnd();
+    const finished = lines.length > 1 || stopReason !== null;
+    if (!closesBlockOnly(above) && (finished ? cursorLine === above : above.startsWith(cursorLine))) return '';
+  }
   const repeated = firstRepeatedLine(lines, ctx.linePrefix);
   return repeated < 0 ? text : lines.slice(0, repeated).join('\n');
 };
