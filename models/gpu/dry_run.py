@@ -21,14 +21,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = dict(architecture="ultramem", vocab_size=16384, n_layer=2, d_model=64, n_head=4, n_kv_head=2, ffn_hidden=128,
             context_length=256, memory=dict(placement="0:1", n_keys=16, expansion=4, key_dim=16, value_dim=32, topk=8))
-# phase, extra environment, the files it must leave under the work folder (relative)
+# phase, extra environment, the files it must leave under the work folder (relative)[, what its output must say]
 PHASES = [
     ("stage 1", {}, []),
     ("part 1", {}, ["tokenizer.json", "shards/part1/train", "evals"]),   # tokenizes in the background
     ("stage 2 heldout", {}, []),
     ("part 2", {}, ["shards/part2/train", "shards/heldout"]),
+    ("stage 3", {}, []),   # a corrupt shard: its tokenizer dies, and train goes on without it, saying so
+    ("part 3", {}, ["shards/part3/train"]),
     ("probe", {}, ["tokens/part1/tokens.json", "probe.json"]),
-    ("train", {"STEPS": "4"}, []),
+    ("train", {"STEPS": "4"}, [], "training without part3"),
     ("export", {}, ["folders/ultramem/manifest.json", "folders/moe/manifest.json"]),
     ("finish", {}, ["tokens/part2/tokens.json", "tokens/heldout/tokens.json", "val_loss.json"]),
     ("collect", {}, ["out/results.tgz", "out/tokenizer.json"]),
@@ -62,6 +64,8 @@ def make_inputs(work: str) -> dict:
     python, ts = code("models/ultramem/*.py"), code("src/worker/*.ts")
     write_shard(f"{dry}/shards/train/train-00000.jsonl.xz", python[:6] + ts[:3], "python")
     write_shard(f"{dry}/shards/train/train-00001.jsonl.xz", python[6:12] + ts[3:6], "python")
+    with open(f"{dry}/shards/train/train-00002.jsonl.xz", "wb") as f:
+        f.write(b"not xz")
     write_shard(f"{dry}/shards/heldout/python-00000.jsonl.xz", code("models/corpus/*.py")[:3], "python")
     write_shard(f"{dry}/shards/heldout/typescript-00000.jsonl.xz", code("src/completion/*.ts")[:3], "typescript")
     pkm = json.loads(json.dumps(TINY))
@@ -87,7 +91,7 @@ def make_inputs(work: str) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "um-dry"))
-    ap.add_argument("--phases", help="comma-separated, of: " + ", ".join(p for p, _, _ in PHASES) +
+    ap.add_argument("--phases", help="comma-separated, of: " + ", ".join(p[0] for p in PHASES) +
                     " (default all, from a clean work folder; named phases go on from the state there)")
     args = ap.parse_args()
     staged = os.path.join(ROOT, "data", "gpu")
@@ -95,9 +99,9 @@ def main():
     if not args.phases:
         shutil.rmtree(args.work, ignore_errors=True)
     env = {**os.environ, **make_inputs(args.work)}
-    wanted = args.phases.split(",") if args.phases else [p for p, _, _ in PHASES]
+    wanted = args.phases.split(",") if args.phases else [p[0] for p in PHASES]
     try:
-        for phase, extra, leaves in PHASES:
+        for phase, extra, leaves, *says in PHASES:
             if phase not in wanted:
                 continue
             words = phase.split()
@@ -109,6 +113,7 @@ def main():
             print(f"{phase}: exit {proc.returncode}, {time.time() - t0:.0f} s\n    {tail}", flush=True)
             missing = [f for f in leaves if not os.path.exists(os.path.join(args.work, f))]
             assert proc.returncode == 0 and not missing, f"{phase} failed (missing: {missing})"
+            assert all(s in proc.stdout for s in says), f"{phase} did not say {says}"
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     print(f"dry run: every phase passed; state in {args.work}")

@@ -87,6 +87,22 @@ export_run() {  # run name -> its model folder in $W/folders (once: the export p
   python3 -m models.scripts.export --checkpoint "$W/$1/ckpt.pt" --tokenizer "$W/tokenizer.json" \
     --out "$W/folders/$1" --fim-template "${FIM_TEMPLATE:-spm}" "${FLAGS[@]}" > "$W/export_$1.log" 2>&1
 }
+# the background jobs run from a copy of the Python code (env -C "$CODE"), made once per call: each device call syncs
+# the working tree anew, and a job that imports a module while that happens dies (2026-12-06: part 11's tokenizer,
+# "No module named 'models.ultramem.memory'", and the train call then waited 400 s for its tokens)
+CODE=$W/code/$$
+mkdir -p "$CODE" && tar --exclude='*.onnx' --exclude=__pycache__ --exclude=models/logs -cf - models | tar -xf - -C "$CODE"
+tokens_of() {  # part name: waits for its tokens; fails at once (with its log's tail) if the job writing them has ended
+  local t=0
+  until [ -f "$W/tokens/$1/tokens.json" ]; do
+    if ! pgrep -f -- "--out $W/tokens/$1 --seed" > /dev/null; then
+      sleep 2; [ -f "$W/tokens/$1/tokens.json" ] && return 0
+      echo "no tokens for $1: its job ended without them"; tail -n 3 "$W/tokens/$1.log"; return 1
+    fi
+    [ "$t" -gt 0 ] || echo "waiting for $1's tokens"
+    sleep 5; t=$((t + 5)); [ "$t" -lt 400 ] || { echo "timed out waiting for $1's tokens"; return 1; }
+  done
+}
 wait_for() {  # file, seconds
   local t=0
   until [ -f "$1" ]; do sleep 5; t=$((t + 5)); [ "$t" -lt "$2" ] || { echo "timed out waiting for $1"; exit 1; }; done
@@ -112,11 +128,11 @@ part)
   fi
   wait_for "$W/tokenizer.json" 300
   mkdir -p "$W/tokens/part$n"
-  setsid nohup python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
+  setsid nohup env -C "$CODE" python3 -m models.scripts.prepare_tokens --tokenizer "$W/tokenizer.json" --shards "$W/shards/part$n" \
     --out "$W/tokens/part$n" --seed "$n" > "$W/tokens/part$n.log" 2>&1 < /dev/null &
   if [ -d data/gpu/heldout ]; then
     take_heldout
-    setsid nohup "${heldout_tokens[@]}" > "$W/tokens/heldout.log" 2>&1 < /dev/null &
+    setsid nohup env -C "$CODE" "${heldout_tokens[@]}" > "$W/tokens/heldout.log" 2>&1 < /dev/null &
   fi
   sleep "${WAIT_S:-5}"
   ls -la "$W/shards/part$n/train" "$W/tokens"
@@ -134,7 +150,7 @@ sitecorpus)   # models/corpus/README.md, "The site corpus"
   if ! pgrep -f "$W/shards/site " > /dev/null && [ ! -f "$W/tokens/partsite/tokens.json" ]; then
     [ -d "$W/shards/heldout" ] && [ -d "$W/evals" ] || { echo "carry every part and the held-out shards first"; exit 1; }
     wait_for "$W/tokenizer.json" 300
-    setsid nohup bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
+    setsid nohup env -C "$CODE" bash -c "nice -n 10 python3 -m models.corpus.sitecorpus --out $W/shards/site --work $W/sitecorpus \
         --evals $W/evals --carried '$W/shards/part*/train/*.jsonl.xz' --carried '$W/shards/heldout/*.jsonl.xz' \
         ${SITECORPUS_FLAGS:-} &&
       python3 -m models.scripts.prepare_tokens --tokenizer $W/tokenizer.json --shards $W/shards/site \
@@ -156,7 +172,8 @@ probe)
   ;;
 train)
   # the carried parts are waited for; the site corpus only SITE_WAIT_S seconds (it is built here and may be slow):
-  # if its tokens are not ready by then, the run trains without it (a half-written train.bin is never read)
+  # if its tokens are not ready by then, the run trains without it (a half-written train.bin is never read); a part
+  # whose tokenizer died is left out, said so, rather than blocking the call
   data=()
   for f in "$W"/tokens/part*.log; do
     p=$(basename "$f" .log)
@@ -165,7 +182,7 @@ train)
       while [ ! -f "$W/tokens/$p/tokens.json" ] && [ "$t" -lt "$SITE_WAIT_S" ]; do sleep 5; t=$((t + 5)); done
       [ -f "$W/tokens/$p/tokens.json" ] || { echo "site corpus not ready after ${SITE_WAIT_S}s: training without it"; continue; }
     fi
-    wait_for "$W/tokens/$p/tokens.json" 400
+    tokens_of "$p" || { echo "training without $p"; continue; }
     data+=("$W/tokens/$p/train.bin")
   done
   summaries=$(cat "$W"/tokens/part*/tokens.json)
@@ -175,19 +192,19 @@ train)
   for r in "${RUNS[@]}"; do
     flags_of train "$r"
     # shellcheck disable=SC2046
-    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup python3 -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
+    CUDA_VISIBLE_DEVICES=$(gpu_of "$r") setsid nohup env -C "$CODE" python3 -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
       $(init_flags "$r") --steps "$STEPS" --log-every 25 --data "${data[@]}" --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   done
   sleep "${WAIT_S:-500}"
   tail -n 2 "$W"/*.log
   ;;
 ddp)
-  for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
+  for f in "$W"/tokens/part*.log; do tokens_of "$(basename "$f" .log)" || exit 1; done
   r=${RUNS[0]}
   n=$(python3 -m models.gpu.phases gpus --count)
   flags_of train "$r"
   # shellcheck disable=SC2046
-  setsid nohup torchrun --standalone --nproc_per_node "$n" -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
+  setsid nohup env -C "$CODE" torchrun --standalone --nproc_per_node "$n" -m models.scripts.train "${FLAGS[@]}" "${common[@]}" \
     $(init_flags "$r") --batch-size "${BATCH:-32}" --steps "${STEPS:?ddp needs STEPS (the length of the whole run)}" --max-seconds "${MAX_S:-0}" --log-every 25 \
     --health-every 500 --data "$W"/tokens/part*/train.bin --out "$W/$r" > "$W/$r.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
@@ -201,7 +218,7 @@ startloss)
   [ "${#dirs[@]}" -gt 0 ] || { echo "no carried starting point (resume or init phase first)"; exit 1; }
   if [ ! -f "$W/val_loss_start.json" ] && ! pgrep -f "out $W/val_loss_start.json" > /dev/null; then
     wait_for "$W/tokens/heldout/tokens.json" 300
-    setsid nohup python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss_start.json" \
+    setsid nohup env -C "$CODE" python3 -m models.scripts.eval_loss --tokens "$W/tokens/heldout" --out "$W/val_loss_start.json" \
       "${dirs[@]}" > "$W/val_loss_start.log" 2>&1 < /dev/null &
   fi
   t=0
@@ -260,11 +277,11 @@ model)
   ;;
 study)
   wait_for "$W/tokens/heldout/tokens.json" 300
-  for f in "$W"/tokens/part*.log; do wait_for "$W/tokens/$(basename "$f" .log)/tokens.json" 400; done
+  for f in "$W"/tokens/part*.log; do tokens_of "$(basename "$f" .log)" || exit 1; done
   gpus=$(python3 -m models.gpu.phases gpus)
   groups=()
   [ -z "${STUDY_GROUPS:-}" ] || groups=(--groups "$STUDY_GROUPS")
-  setsid nohup python3 -m models.scripts.study run --plan models/study/scaling.json "${groups[@]}" \
+  setsid nohup env -C "$CODE" python3 -m models.scripts.study run --plan models/study/scaling.json "${groups[@]}" \
     --tokens "${STUDY_TOKENS:-40e6}" --data "$W"/tokens/part*/train.bin --heldout "$W/tokens/heldout" \
     --out "$W/study" --gpus "$gpus" --per-gpu "${PER_GPU:-2}" > "$W/study.log" 2>&1 < /dev/null &
   sleep "${WAIT_S:-500}"
