@@ -37,6 +37,10 @@ test('stopAtRepeatingLines discards a cursor line completed into a copy of the l
   assert.equal(stopAtRepeatingLines('unconvert', list, 'endToken'), '');
   assert.equal(stopAtRepeatingLines('unconvert\n  - unparam', list, null), '');
   assert.equal(stopAtRepeatingLines('unparam', list, 'endToken'), 'unparam');
+  // SAFIM control task 7042: the same loop header one level in
+  const nested = contextAt('    for j in range(n):\n        for ║\n');
+  assert.equal(stopAtRepeatingLines('j in range(n):', nested, 'endToken'), '');
+  assert.equal(stopAtRepeatingLines('k in range(n):', nested, 'endToken'), 'k in range(n):');
   // at the end of the document's line above, a completion starting on the next line is not the cursor line's copy
   const after = contextAt('  mkdir ${t}/root║\n');
   assert.equal(stopAtRepeatingLines('\n  mkdir ${t}/etc', after, 'endToken'), '\n  mkdir ${t}/etc');

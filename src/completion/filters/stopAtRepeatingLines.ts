@@ -4,10 +4,11 @@
  * multi-line completions do, and then they usually go on repeating (a model stuck in a loop; models/LOG.md,
  * 2026-11-29). The worker's stop rules stop decoding there too; this filter also covers cached and streamed text.
  *
- * The cursor's line itself, completed by the first line, may copy the document's line above the cursor: then the
- * whole completion goes (2.9% of the shipped model's held-out line answers, none of them right; models/LOG.md,
- * 2026-12-06, fifth session). While that first line is still being decoded (streamed text, no stop reason yet) and
- * can still turn into such a copy, it is held back, so that ghost text only grows.
+ * The cursor's line itself, completed by the first line, may copy the document's line above the cursor (indentation
+ * aside: `for j in range(n):` one level in under `for j in range(n):` is no better). Then the whole completion goes:
+ * 2.9% of the shipped model's held-out line answers did that, none of them right (models/LOG.md, 2026-12-06, fifth
+ * session). While that first line is still being decoded (streamed text, no stop reason yet) and can still turn into
+ * such a copy, it is held back, so that ghost text only grows.
  */
 import { closesBlockOnly, firstRepeatedLine } from '../../shared/text';
 import type { TextFilter } from '../types';
@@ -16,8 +17,8 @@ export const stopAtRepeatingLines: TextFilter = (text, ctx, stopReason) => {
   const lines = text.split('\n');
   if (lines[0]!.trim().length > 0) {
     const prefixLines = ctx.prefix.split('\n');
-    const above = prefixLines.length > 1 ? prefixLines[prefixLines.length - 2]!.trimEnd() : '';
-    const cursorLine = (ctx.linePrefix + lines[0]!).trimEnd();
+    const above = prefixLines.length > 1 ? prefixLines[prefixLines.length - 2]!.trim() : '';
+    const cursorLine = (ctx.linePrefix + lines[0]!).trim();
     const finished = lines.length > 1 || stopReason !== null;
     if (!closesBlockOnly(above) && (finished ? cursorLine === above : above.startsWith(cursorLine))) return '';
   }
