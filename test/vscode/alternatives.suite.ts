@@ -21,6 +21,38 @@ async function shownSuggestion(editor: vscode.TextEditor): Promise<string> {
   return inserted;
 }
 
+/** Function names for the Python sample, tried in order until one's suggestion has alternatives that survive the filters. */
+const PYTHON_NAMES = ['spread', 'clamp_all', 'histogram_of', 'top_k', 'mode', 'rescale'];
+let withAlternatives: string | undefined;
+
+/**
+ * Opens the first Python sample whose triggered suggestion gets alternatives from the shipped model that survive the
+ * filters and differ from it, and leaves them in the cache (once found, that name again). Which names do depends on
+ * the model: with the tenth-run model none of `spread`'s was kept (2026-12-06), so the choice is made at run time.
+ */
+async function openWithAlternatives(a: Awaited<ReturnType<typeof modelReady>>): Promise<{ editor: vscode.TextEditor; name: string }> {
+  if (withAlternatives) { // found by an earlier test: the cache answers with the suggestion and its alternatives
+    const { editor } = await openWithCursor(pythonSample(withAlternatives), 'python');
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await settle(a);
+    return { editor, name: withAlternatives };
+  }
+  for (const name of PYTHON_NAMES) {
+    const { editor } = await openWithCursor(pythonSample(name), 'python');
+    const { offered, ms } = a.stats.alternatives;
+    await vscode.commands.executeCommand(`${SECTION}.trigger`);
+    await settle(a);
+    await until(() => a.stats.alternatives.ms > ms || a.stats.alternatives.offered > offered, `alternatives of ${name} decoded`);
+    if (a.stats.alternatives.offered > offered) {
+      withAlternatives = name;
+      console.log(`    (python sample: ${name})`);
+      return { editor, name };
+    }
+    await closeAll();
+  }
+  throw new Error(`no suggestion for ${PYTHON_NAMES.join(', ')} kept an alternative`);
+}
+
 suite('alternatives and the next suggestion', () => {
   suiteSetup(async () => {
     await modelReady();
@@ -29,11 +61,7 @@ suite('alternatives and the next suggestion', () => {
 
   test('Show Next Inline Suggestion cycles to an alternative and Show Previous back to the first', async () => {
     const a = await modelReady();
-    const { editor } = await openWithCursor(pythonSample('spread'), 'python');
-    const offered = a.stats.alternatives.offered;
-    await vscode.commands.executeCommand(`${SECTION}.trigger`);
-    await settle(a);
-    await until(() => a.stats.alternatives.offered > offered, 'alternatives decoded after the suggestion');
+    const { editor, name } = await openWithAlternatives(a);
     // Alt+]: the answer to the explicit trigger came before its alternatives; the key has VS Code ask again first
     await vscode.commands.executeCommand(SHOW_NEXT_COMMAND);
     await sleep(200);
@@ -47,7 +75,7 @@ suite('alternatives and the next suggestion', () => {
     await closeAll();
     // the same cursor in a fresh editor: the cache answers the trigger with the suggestion and its alternatives, and
     // VS Code's own commands cycle through them
-    const again = await openWithCursor(pythonSample('spread'), 'python');
+    const again = await openWithCursor(pythonSample(name), 'python');
     await vscode.commands.executeCommand(`${SECTION}.trigger`);
     await sleep(500);
     await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
@@ -80,12 +108,7 @@ suite('alternatives and the next suggestion', () => {
       for (const c of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel', 'notifications.clearAll']) {
         await vscode.commands.executeCommand(c).then(undefined, () => undefined);
       }
-      await openWithCursor(pythonSample('spread'), 'python');
-      const { runs, offered } = a.stats.alternatives;
-      await vscode.commands.executeCommand(`${SECTION}.trigger`);
-      await settle(a);
-      // the first test left this suggestion's alternatives in the cache; alone, this test waits for them
-      await until(() => a.stats.alternatives.runs === runs || a.stats.alternatives.offered > offered, 'alternatives');
+      await openWithAlternatives(a); // after the first test, its sample with the alternatives it left in the cache
       await sleep(800);
       await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
       await sleep(1000);
