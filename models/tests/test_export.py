@@ -87,6 +87,19 @@ def test_int8_export_is_smaller_and_has_no_einsum(exported):
     assert "Einsum" not in ops and "MatMulNBits" in ops
 
 
+def test_int8_export_joins_each_modules_projections(exported):
+    """quantize.py joins q, k and v, and the FFN's gate and up, into one MatMulNBits and a Split each (decode 0.90x at
+    512 tokens on the shipped shape); the int8 tolerance above holds for the joined graph, and onnx_import.py reads
+    it back (test_onnx_import.py)."""
+    model, _, int8_path = exported
+    names = [n.name for n in onnx.load(int8_path).graph.node if n.op_type == "MatMulNBits"]
+    blocks = len(model.blocks)
+    assert sum(n.endswith("/attn/wq+wk+wv/MatMul_q8") for n in names) == blocks, names
+    ffn_joined = sum(n.endswith("/ffn/w1+w3/MatMul_q8") for n in names)
+    assert ffn_joined == (0 if model.cfg.moe else blocks), names
+    assert not any(n.endswith(("/wq/MatMul_q8", "/wk/MatMul_q8", "/w1/MatMul_q8")) for n in names), names
+
+
 def test_memory_layers_export_few_nodes(exported):
     """Every node costs a decode step about a microsecond in onnxruntime (memory.py): a memory layer exports in at
     most 60 nodes besides constants (66 before the layer was written for the CPU, 121 before that)."""

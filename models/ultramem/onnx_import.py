@@ -87,6 +87,7 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
         base = name[len("model."):] if name.startswith("model.") else None
         if base and not base.endswith(("_int8", "_int4", "_scale", "_sixteen", "_eight")):
             state[base] = value
+    splits = {node.input[0]: tensors[node.input[1]] for node in graph.node if node.op_type == "Split"}
     for node in graph.node:
         linear, memory = LINEAR_NODE.match(node.name), MEMORY_NODE.match(node.name)
         if node.op_type == "MatMulNBits":
@@ -118,6 +119,11 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
             continue
         if node.name in ("/model/MatMul", "/model/MatMul_q8"):
             state["embed.weight"] = weight
+        elif linear and "+" in linear.group(1):  # projections joined by quantize.py: a MatMul then a Split
+            module, parts = linear.group(1).rsplit("/", 1)
+            rows = np.split(weight, np.cumsum(splits[node.output[0]])[:-1], axis=0)
+            for part, part_weight in zip(parts.split("+"), rows):
+                state[f"{module}/{part}".replace("/", ".") + ".weight"] = part_weight
         elif linear:
             state[linear.group(1).replace("/", ".") + ".weight"] = weight
     for k, sides in rank_keys.items():
