@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 import onnx
@@ -38,15 +38,20 @@ VALUE_TABLE = re.compile(r"memories\.\d+\.values$")
 PROJECTION = re.compile(r"^(/model/.+)/(\w+)/MatMul$")   # /model/blocks.0/attn/wq/MatMul: a module's nn.Linear
 
 
-def fuse_shared_input_matmuls(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Joins the projections of one module that read the same input into one MatMul and a Split, in place. The joined
-    node is named after its parts (`/model/blocks.0/attn/wq+wk+wv/MatMul`), so that onnx_import.py splits it back."""
-    graph = model.graph
-    inits: Dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
+def _initializers_and_uses(graph: onnx.GraphProto) -> Tuple[Dict[str, onnx.TensorProto], Dict[str, int]]:
+    """The graph's initializers by name, and how many node inputs read each name."""
     uses: Dict[str, int] = {}
     for node in graph.node:
         for name in node.input:
             uses[name] = uses.get(name, 0) + 1
+    return {t.name: t for t in graph.initializer}, uses
+
+
+def fuse_shared_input_matmuls(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Joins the projections of one module that read the same input into one MatMul and a Split, in place. The joined
+    node is named after its parts (`/model/blocks.0/attn/wq+wk+wv/MatMul`), so that onnx_import.py splits it back."""
+    graph = model.graph
+    inits, uses = _initializers_and_uses(graph)
     groups: Dict[tuple, list] = {}
     for node in graph.node:
         named = PROJECTION.match(node.name)
@@ -139,11 +144,7 @@ def quantize_model(model: onnx.ModelProto, bits: int = 8, accuracy_level: int = 
     assert value_bits in (4, 8), value_bits
     fuse_shared_input_matmuls(model)
     graph = model.graph
-    inits: Dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
-    uses: Dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            uses[name] = uses.get(name, 0) + 1
+    inits, uses = _initializers_and_uses(graph)
 
     new_nodes, new_inits, dropped = [], [], set()
     for node in graph.node:
