@@ -87,7 +87,8 @@ def state_from_graph(graph_path: str, cfg: ModelConfig) -> Dict[str, torch.Tenso
         base = name[len("model."):] if name.startswith("model.") else None
         if base and not base.endswith(("_int8", "_int4", "_scale", "_sixteen", "_eight")):
             state[base] = value
-    splits = {node.input[0]: tensors[node.input[1]] for node in graph.node if node.op_type == "Split"}
+    splits = {node.input[0]: tensors[node.input[1]]  # the Split after each MatMul that quantize.py joined
+              for node in graph.node if node.op_type == "Split" and "+" in node.name}
     for node in graph.node:
         linear, memory = LINEAR_NODE.match(node.name), MEMORY_NODE.match(node.name)
         if node.op_type == "MatMulNBits":

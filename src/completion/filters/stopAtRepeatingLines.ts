@@ -16,8 +16,10 @@ import type { TextFilter } from '../types';
 export const stopAtRepeatingLines: TextFilter = (text, ctx, stopReason) => {
   const lines = text.split('\n');
   if (lines[0]!.trim().length > 0) {
-    const prefixLines = ctx.prefix.split('\n');
-    const above = prefixLines.length > 1 ? prefixLines[prefixLines.length - 2]!.trim() : '';
+    // the line above, found from the end of the prefix: this runs on every streamed token
+    const cursorLineStart = ctx.prefix.lastIndexOf('\n');
+    const aboveStart = ctx.prefix.lastIndexOf('\n', cursorLineStart - 1) + 1;
+    const above = cursorLineStart < 0 ? '' : ctx.prefix.slice(aboveStart, cursorLineStart).trim();
     const cursorLine = (ctx.linePrefix + lines[0]!).trim();
     const finished = lines.length > 1 || stopReason !== null;
     if (!closesBlockOnly(above) && (finished ? cursorLine === above : above.startsWith(cursorLine))) return '';
