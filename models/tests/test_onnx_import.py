@@ -1,5 +1,6 @@
 """A model folder's graph read back into a Transformer (ultramem/onnx_import.py), float and int8."""
 import json
+import os
 
 import pytest
 import torch
@@ -114,7 +115,6 @@ def test_graphs_of_the_earlier_memory_layout_import_too(tmp_path):
     """The committed fixture's float graph predates the current memory layer (each side's per-rank keys in their own
     gathered table, the filter keys a 4-D matmul constant), as the shipped model's graph does: it imports into a
     model with PyTorch's logits (golden.json, within the key reconstruction's LayerNorm eps, onnx_import.py)."""
-    import os
     import shutil
     fixture = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tiny-fixture")
     shutil.copyfile(os.path.join(fixture, "config.json"), tmp_path / "config.json")
@@ -126,3 +126,29 @@ def test_graphs_of_the_earlier_memory_layout_import_too(tmp_path):
         with torch.no_grad():
             got = model(torch.tensor([prompt["ids"]]))[0][0, -1]
         assert torch.allclose(got, torch.tensor(prompt["firstLogits"]), atol=1e-3), prompt["text"]
+
+
+def test_a_shipped_folder_becomes_parts_that_a_run_resumes_from(tmp_path):
+    """When a run's own checkpoint parts are lost, the shipped folder's int8 graph stands in for them
+    (checkpoint_parts.py from-folder): the parts hold the imported weights (bf16 where large) and the step where the
+    shipped run's schedule ended, and a run resumes there with a new warm-up."""
+    import subprocess
+    import sys
+    import numpy as np
+    from models.ultramem.checkpoint_parts import read_parts
+    from models.ultramem.train import TrainConfig, train
+    (tmp_path / "folder").mkdir()
+    folder = folder_of(trained_looking("ultramem"), tmp_path / "folder", quantized=True)
+    subprocess.run([sys.executable, "-m", "models.scripts.checkpoint_parts", "from-folder", folder,
+                    str(tmp_path / "parts"), "--step", "30"], check=True, capture_output=True,
+                   cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    parts = read_parts(str(tmp_path / "parts"))
+    imported = load_model_folder(folder).state_dict()
+    assert parts["step"] == 30 and "optimizer" not in parts
+    for name, value in imported.items():
+        torch.testing.assert_close(parts["model"][name], value, rtol=1e-2, atol=1e-6, msg=name)
+    tokens = np.arange(2048, dtype=np.uint16) % 300
+    rows = train(tiny_config("ultramem"), TrainConfig(out_dir=str(tmp_path / "run"), steps=32, batch_size=2,
+                                                      seq_len=16, lr=1e-3, warmup_steps=2, log_every=1,
+                                                      resume=str(tmp_path / "parts")), tokens=tokens)
+    assert rows[0]["step"] == 30 and rows[0]["lr"] < 1e-3  # resumed at the step, warming up again

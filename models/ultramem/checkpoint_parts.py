@@ -31,10 +31,11 @@ def _cast_large(state: dict, dtype: torch.dtype) -> dict:
     return {k: v.to(dtype) if v.is_floating_point() and v.numel() >= SMALL_TENSOR else v for k, v in state.items()}
 
 
-def write_parts(checkpoint: str, out_dir: str, weights_only: bool = False, bf16: bool = False,
+def write_parts(checkpoint, out_dir: str, weights_only: bool = False, bf16: bool = False,
                 part_bytes: int = PART_BYTES) -> dict:
-    """Splits a checkpoint .pt into out_dir/ckpt.partNNN + parts.json; returns the index."""
-    state = torch.load(checkpoint, map_location="cpu")
+    """Splits a checkpoint (a .pt path, or the dict train.save_checkpoint writes) into out_dir/ckpt.partNNN +
+    parts.json; returns the index."""
+    state = dict(checkpoint) if isinstance(checkpoint, dict) else torch.load(checkpoint, map_location="cpu")
     if weights_only:
         state.pop("optimizer", None)
     if bf16:
