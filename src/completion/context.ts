@@ -61,6 +61,7 @@ export function buildContext(req: CompletionRequest, budget: WindowBudget): Curs
   const suffix = suffixWindow(req.suffix, budget.suffixTokens * CHARS_PER_TOKEN);
   const lineStart = req.prefix.lastIndexOf('\n') + 1;
   const linePrefix = req.prefix.slice(lineStart);
+  const lineAbove = lineStart === 0 ? '' : req.prefix.slice(req.prefix.lastIndexOf('\n', lineStart - 2) + 1, lineStart - 1).trim();
   const lineEnd = req.suffix.indexOf('\n');
   const lineSuffix = lineEnd < 0 ? req.suffix : req.suffix.slice(0, lineEnd);
   const after = lineEnd < 0 ? [] : req.suffix.slice(lineEnd + 1, lineEnd + 1 + 4000).split('\n').slice(0, 20);
@@ -74,6 +75,7 @@ export function buildContext(req: CompletionRequest, budget: WindowBudget): Curs
     indent: indentWidth(linePrefix, req.tabSize),
     followingLines: after,
     nextNonBlankLine,
+    lineAbove,
     openBrackets: scanBrackets(prefix, '', false).open,
     languageId: req.languageId,
     openBlock: syntax ? scanBrackets(prefix, '', false, { syntax }).block : '',

@@ -58,7 +58,7 @@ export function stopOptionsFor(ctx: CursorContext, maxTokens: number, maxLines: 
   return {
     maxTokens,
     maxLines: ctx.multiline ? maxLines : 1,
-    ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix } : {}),
+    ...(ctx.multiline ? { minIndent: blockIndent(ctx), nextSuffixLine: ctx.nextNonBlankLine, linePrefix: ctx.linePrefix, lineAbove: ctx.lineAbove } : {}),
     tabSize: ctx.tabSize,
     lineSuffix: ctx.lineSuffix.trim(),
     openBrackets: ctx.openBrackets,

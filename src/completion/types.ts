@@ -41,6 +41,8 @@ export interface CursorContext {
   readonly followingLines: readonly string[];
   /** With its indentation; trailing whitespace trimmed. */
   readonly nextNonBlankLine: string;
+  /** The document's line above the cursor's, trimmed ('' on the first line). */
+  readonly lineAbove: string;
   /** Brackets opened in the prefix window and not closed, innermost last. */
   readonly openBrackets: string;
   /** The request's language id. */

@@ -58,6 +58,9 @@ export interface StopOptions {
   /** The cursor's line before the cursor: a finished line that repeats the line above it (the first line with
    * this prefix) stops decoding and is cut. */
   readonly linePrefix?: string;
+  /** The document's line above the cursor's, trimmed: a first line that completes the cursor's line (`linePrefix`)
+   * into a copy of it stops decoding with nothing kept, since the post-filter discards such a completion. */
+  readonly lineAbove?: string;
   /** The rest of the cursor's line (trimmed); reaching it in the first line stops decoding. */
   readonly lineSuffix?: string;
   /** The first non-blank line after the cursor's line, with its indentation, trailing whitespace trimmed; an output line equal to it stops decoding. */

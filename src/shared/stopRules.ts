@@ -6,8 +6,11 @@
  * blank (its indentation is unknown), a trailing line that may turn into a copy of the next suffix line or of
  * the line above it, a trailing closing-bracket line left of the block (kept if it stays one, cut if it grows
  * into `} else {`), and a tail of the first line that may turn into the rest of the cursor's line are held back.
+ * A first line that completes the cursor's line into a copy of the document's line above stops decoding with
+ * nothing kept (the post-filter `stopAtRepeatingLines` would discard the whole completion), and is held back while
+ * it may still become one.
  */
-import { firstRepeatedLine, indentWidth, scanBrackets } from './text';
+import { copiesLineAbove, firstRepeatedLine, indentWidth, scanBrackets } from './text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
@@ -64,6 +67,9 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
   // only finished lines: the last one may still grow into something else
   const repeated = o.linePrefix === undefined ? -1 : firstRepeatedLine(lines, o.linePrefix, last);
   if (repeated > 0) stopBefore(starts[repeated]! - 1, 'repeatedLine');
+  const copiesAbove = (finished: boolean): boolean => o.lineAbove !== undefined && lines[0]!.trim().length > 0 &&
+    copiesLineAbove((o.linePrefix ?? '') + lines[0]!, o.lineAbove, finished);
+  if (last >= 1 && copiesAbove(true)) stopBefore(0, 'repeatedLine');
 
   const tab = o.tabSize ?? 4;
   const next = o.nextSuffixLine ?? '';
@@ -108,5 +114,6 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
     if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
   }
   if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
+  if (last === 0 && copiesAbove(false)) safe = 0;
   return { stop: null, keep: text.length, safe };
 }

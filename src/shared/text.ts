@@ -42,6 +42,16 @@ export function closesBlockOnly(line: string): boolean {
 }
 
 /**
+ * Whether the cursor's line, completed (`finished`) or still being decoded, is or may still become a copy of the
+ * document's line above it (`lineAbove`, trimmed), indentation aside; block closers may repeat.
+ */
+export function copiesLineAbove(cursorLine: string, lineAbove: string, finished: boolean): boolean {
+  const line = cursorLine.trim();
+  if (lineAbove.length === 0 || closesBlockOnly(lineAbove)) return false;
+  return finished ? line === lineAbove : lineAbove.startsWith(line);
+}
+
+/**
  * Index of the first of `lines[1..end)` that repeats the line above it, or -1: the same text (trailing whitespace
  * aside) that is not `closesBlockOnly`. Line 0 continues the cursor's line, so it is compared as
  * `linePrefix + lines[0]`. 0.14% of held-out code lines repeat the line above; a model stuck in a loop does it on

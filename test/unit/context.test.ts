@@ -51,6 +51,10 @@ test('buildContext finds the cursor line, indentation, next line and open bracke
   assert.equal(ctx.lineSuffix, '');
   assert.equal(ctx.indent, 4);
   assert.equal(ctx.nextNonBlankLine, '  }');
+  assert.equal(ctx.lineAbove, 'if (a) {');
+  assert.equal(buildContext(requestAt('x = 1║'), { prefixTokens: 500, suffixTokens: 100 }).lineAbove, '');
+  assert.equal(buildContext(requestAt('\nx = 1║'), { prefixTokens: 500, suffixTokens: 100 }).lineAbove, '');
+  assert.equal(buildContext(requestAt('a\r\nb║'), { prefixTokens: 500, suffixTokens: 100 }).lineAbove, 'a');
   assert.equal(ctx.openBrackets, '{{');
   assert.equal(ctx.multiline, true);
   assert.equal(ctx.languageId, 'typescript');

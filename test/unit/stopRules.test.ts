@@ -107,6 +107,19 @@ test('repeated line: a finished line that repeats the one above stops decoding a
   assert.equal(checkStop('a\na\nb', { maxTokens: 50, maxLines: 8 }).stop, null);
 });
 
+test('a first line that completes the cursor line into a copy of the line above stops with nothing kept', () => {
+  const o = { maxTokens: 50, maxLines: 8, minIndent: 4, linePrefix: '    for j in ', lineAbove: 'for j in range(n):' };
+  const r = checkStop('range(n):\n        total += j\n', o);
+  assert.equal(r.stop, 'repeatedLine');
+  assert.equal(r.keep, 0);
+  // while it may still become the copy nothing streams; once it cannot, it streams as usual
+  assert.deepEqual(checkStop('range(n', o), { stop: null, keep: 7, safe: 0 });
+  assert.equal(checkStop('range(m):\n        total += j', o).stop, null);
+  assert.ok(checkStop('range(m', o).safe > 0);
+  // block closers repeat legitimately
+  assert.equal(checkStop('\n  x', { maxTokens: 50, maxLines: 8, linePrefix: '  end', lineAbove: 'end' }).stop, null);
+});
+
 /** Feeds `text` one character at a time, as decoding does; returns what was streamed and what was finally kept. */
 function decodeByCharacter(text: string, o: Parameters<typeof checkStop>[1]): { streamed: string; kept: string } {
   let streamed = '';
@@ -123,6 +136,7 @@ test('text once streamed is never cut by a later stop rule (ghost text only grow
     // the repeated-line rule: the last line turns into a copy of the line above
     ['repeated line', '\n    total += x\n    total += x\n', { maxTokens: 99, maxLines: 10, minIndent: 4, linePrefix: '    ' }],
     ['repeat of the cursor line', 'items.append(x)\nitems.append(x)\n', { maxTokens: 99, maxLines: 10, linePrefix: '' }],
+    ['copy of the line above', 'append(x)\nitems.sort()\n', { maxTokens: 99, maxLines: 10, linePrefix: 'items.', lineAbove: 'items.append(x)' }],
     // a closing-bracket line that grows into one the block rule cuts
     ['closing line grows', '\n    a();\n} else {\n    b();\n', { maxTokens: 99, maxLines: 10, minIndent: 1, tabSize: 4, openBrackets: '{' }],
   ];

@@ -10,20 +10,12 @@
  * session). While that first line is still being decoded (streamed text, no stop reason yet) and can still turn into
  * such a copy, it is held back, so that ghost text only grows.
  */
-import { closesBlockOnly, firstRepeatedLine } from '../../shared/text';
+import { copiesLineAbove, firstRepeatedLine } from '../../shared/text';
 import type { TextFilter } from '../types';
 
 export const stopAtRepeatingLines: TextFilter = (text, ctx, stopReason) => {
   const lines = text.split('\n');
-  if (lines[0]!.trim().length > 0) {
-    // the line above, found from the end of the prefix: this runs on every streamed token
-    const cursorLineStart = ctx.prefix.lastIndexOf('\n');
-    const aboveStart = ctx.prefix.lastIndexOf('\n', cursorLineStart - 1) + 1;
-    const above = cursorLineStart < 0 ? '' : ctx.prefix.slice(aboveStart, cursorLineStart).trim();
-    const cursorLine = (ctx.linePrefix + lines[0]!).trim();
-    const finished = lines.length > 1 || stopReason !== null;
-    if (!closesBlockOnly(above) && (finished ? cursorLine === above : above.startsWith(cursorLine))) return '';
-  }
+  if (lines[0]!.trim().length > 0 && copiesLineAbove(ctx.linePrefix + lines[0]!, ctx.lineAbove, lines.length > 1 || stopReason !== null)) return '';
   const repeated = firstRepeatedLine(lines, ctx.linePrefix);
   return repeated < 0 ? text : lines.slice(0, repeated).join('\n');
 };
