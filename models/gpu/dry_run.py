@@ -31,6 +31,7 @@ PHASES = [
     ("part 3", {}, ["shards/part3/train"]),
     ("probe", {}, ["tokens/part1/tokens.json", "probe.json"]),
     ("train", {"STEPS": "4"}, [], "training without part3"),
+    ("watch", {"WAIT_S": "30"}, [], "ultramem.log: "),   # a wait that keeps the lease's call in flight
     ("export", {}, ["folders/ultramem/manifest.json", "folders/moe/manifest.json"]),
     ("finish", {}, ["tokens/part2/tokens.json", "tokens/heldout/tokens.json", "val_loss.json"]),
     ("collect", {}, ["out/results.tgz", "out/tokenizer.json"]),

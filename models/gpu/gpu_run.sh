@@ -38,6 +38,10 @@
 #            at a time on each (default 2: an 8-block run at batch 32 x 2,048 takes about 30 GB, and three ran out
 #            of memory on an 80 GB H100): STUDY_GROUPS (comma-separated, default all), STUDY_TOKENS per run; waits WAIT_S
 #   study-collect  waits for the study; its table, plot, study.json, metrics and logs into $OUT
+#   watch    keeps the call in flight for WAIT_S seconds (default 540), printing the runs' and the study's last log
+#            lines every 30 s: the machine goes back 30 s after a call returns, whatever runs in the background
+#            (2026-12-06: a lease and its staged state lost to a two-minute pause between calls), so every wait of a
+#            lease is a call
 #   ckpt     run CKPT_RUN's checkpoint (default ultramem) in 15 MiB parts (CKPT_FLAGS, default weights only in bf16),
 #            4 parts per call from PART_FROM (0, 4, 8, ...) into $OUT with parts.json (a call brings back 64 MiB)
 #   resume   checkpoint parts carried in data/gpu/ckpt (stage_gpu_part.sh ckpt, as many calls as it takes) go to
@@ -297,6 +301,15 @@ study-collect)
     study/*/config.json study/*/train.log)
   ls -la "$OUT"
   ;;
+watch)
+  t=0
+  while [ "$t" -lt "${WAIT_S:-540}" ]; do
+    sleep 30; t=$((t + 30))
+    echo "--- ${t}s"
+    for f in "$W"/*.log; do [ ! -f "$f" ] || echo "$(basename "$f"): $(tail -n 1 "$f" | cut -c1-160)"; done
+    tail -qn 1 "$W"/study/*/metrics.jsonl 2>/dev/null | cut -c1-120 || true
+  done
+  ;;
 ckpt)
   parts=$W/ckptparts/${CKPT_RUN:-ultramem}
   # shellcheck disable=SC2086
@@ -316,7 +329,7 @@ resume)
   ls -la "$d"
   ;;
 *)
-  echo "usage: $0 part N|init|sitecorpus|probe|train|startloss|export|finish|collect|model|study|study-collect|ckpt|resume" >&2
+  echo "usage: $0 part N|init|sitecorpus|probe|train|startloss|export|finish|collect|model|study|study-collect|watch|ckpt|resume" >&2
   exit 2
   ;;
 esac
