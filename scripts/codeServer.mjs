@@ -147,6 +147,9 @@ export async function ensureCodeServer(log = log0) {
       // its postinstall runs `npx node-gyp`; its native modules need their install scripts (npm 11 blocks them)
       npm_config_yes: 'true',
       npm_config_dangerously_allow_all_scripts: 'true',
+      // run from `npm test`, this process inherits the project's ignore-scripts=true (.npmrc) as npm_config_ignore_scripts,
+      // which npm 11.19 lets win over the line above
+      npm_config_ignore_scripts: 'false',
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',
       npm_config_audit: 'false',
