@@ -37,12 +37,12 @@ def main():
         checkpoint = {"model": model.state_dict(), "model_config": model.cfg.to_dict(), "train_config": {},
                       "step": args.step}
         index = write_parts(checkpoint, args.out_dir, weights_only=True, bf16=True)
-        print(json.dumps({k: v for k, v in index.items() if k != "parts"} | {"parts": len(index["parts"])}))
     elif args.command == "split":
         index = write_parts(args.checkpoint, args.out_dir, args.weights_only, args.bf16)
-        print(json.dumps({k: v for k, v in index.items() if k != "parts"} | {"parts": len(index["parts"])}))
     else:
         torch.save(read_parts(args.folder), args.checkpoint)
+        return
+    print(json.dumps({k: v for k, v in index.items() if k != "parts"} | {"parts": len(index["parts"])}))
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ test('a first line that completes the cursor line into a copy of the line above 
   assert.equal(checkStop('range(m):\n        total += j', o).stop, null);
   assert.ok(checkStop('range(m', o).safe > 0);
   // block closers repeat legitimately
-  assert.equal(checkStop('\n  x', { maxTokens: 50, maxLines: 8, linePrefix: '  end', lineAbove: 'end' }).stop, null);
+  assert.equal(checkStop('d\n  x', { maxTokens: 50, maxLines: 8, linePrefix: '  en', lineAbove: 'end' }).stop, null);
 });
 
 /** Feeds `text` one character at a time, as decoding does; returns what was streamed and what was finally kept. */
