@@ -340,7 +340,12 @@ class Builder:
                              frac=self.args.heldout_frac)
         for earlier in self.args.split_from:    # in order: a later build's side wins
             sides.update(split.sides_of_earlier_build(earlier, by_key))
-        order = sorted(by_key, key=lambda k: (sides[k] != "heldout", split.package_hash(k)))
+        seen = self.seen_packages()
+        # held-out packages first (exact dedup keeps a file's first copy, so the held-out side keeps its files); then
+        # the packages that earlier models trained on, so that a file they share with a new package stays with
+        # them and the fresh shards, packed last, hold only what no earlier model saw
+        order = sorted(by_key, key=lambda k: (sides[k] != "heldout", not self.is_seen(k, seen),
+                                              split.package_hash(k)))
         sigs, keys, langs, nbytes, owner, doc_paths, ev_lists, ev_doc, ev_pkg = self.load_work(order, by_key)
         n = len(keys)
         t_load = time.time() - t0
@@ -368,7 +373,7 @@ class Builder:
         t_near = time.time() - t
         log(f"finalize: {n} files, exact dups {int(exact_removed.sum())}, near dups {len(near)} "
             f"({t_exact:.1f}s + {t_near:.1f}s)")
-        packed = self.pack(order, by_key, sides, alive, owner)
+        packed = self.pack(order, by_key, sides, alive, owner, seen)
         t_pack = packed["pack_s"]
 
         def per_lang(mask):
@@ -386,6 +391,19 @@ class Builder:
         contam_examples = [f"{order[doc_pkg[i]]}:{all_paths[i]}" for i in np.nonzero(contam)[0][:20]]
         self.write_manifest(all_stats, sides, packed, per_lang(exact_removed), per_lang(near_mask), timing, n,
                             per_lang(contam), contam_examples)
+
+    def seen_packages(self):
+        """{(source, name)} of the packages that --seen-lists names; None without it (every package counts as seen,
+        and the train shards are one series)."""
+        if not self.args.seen_lists:
+            return None
+        return {(s, split.package_name(s, name)) for s in self.sources
+                for name, _ in read_list(os.path.join(self.args.seen_lists, s + ".txt"))}
+
+    @staticmethod
+    def is_seen(key, seen):
+        source, package = key.split(":", 1)
+        return seen is None or (source, split.package_name(source, package)) in seen
 
     def load_work(self, order, by_key):
         """The processed packages' files, in `order`: MinHash signatures, exact keys, languages, sizes, owning
@@ -429,7 +447,7 @@ class Builder:
         ev = np.concatenate(lists) if lists else np.zeros(0, np.uint64)
         return off, ev
 
-    def pack(self, order, by_key, sides, alive, owner):
+    def pack(self, order, by_key, sides, alive, owner, seen=None):
         shard_dir = os.path.join(self.out, "shards")
         # the shards are rewritten only when their content would change (a rerun with nothing new is cheap)
         h = hashlib.sha256()
@@ -437,6 +455,8 @@ class Builder:
             h.update(f"{k}={sides[k]}|{by_key[k].get('version')};".encode())
         h.update(np.packbits(alive).tobytes())
         h.update(f"{self.args.compress}|{self.args.shard_mib}|{self.args.tokenizer}".encode())
+        if seen is not None:
+            h.update(repr(sorted(seen)).encode())
         digest = h.hexdigest()
         stamp = os.path.join(shard_dir, "pack.json")
         if os.path.exists(stamp):
@@ -466,7 +486,10 @@ class Builder:
                     rec = {"text": d["text"], "lang": d["lang"], "source": st["source"],
                            "package": st["package"], "version": st.get("version"), "path": d["path"],
                            "license": st.get("license")}
-                    wkey = ("train", "train") if side == "train" else ("heldout", d["lang"])
+                    if side != "train":
+                        wkey = ("heldout", d["lang"])
+                    else:   # fresh-NNNNN sorts first: the shards a continued run takes (stage_gpu_part.sh 1, 2, ...)
+                        wkey = ("train", "train" if self.is_seen(k, seen) else "fresh")
                     w = writers.get(wkey)
                     if w is None:
                         w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1],
@@ -596,6 +619,10 @@ def main(argv=None):
                     help="an earlier build's manifest.json: its packages keep their side (train or held-out) by name, "
                          "whatever their version now, so that a model trained on that build is never measured on what "
                          "it trained on; repeatable, oldest first (a model trained on several builds)")
+    ap.add_argument("--seen-lists", metavar="DIR",
+                    help="package lists (<source>.txt, the build's list format) naming what earlier models trained on: "
+                         "the other train packages go into their own shards, train/fresh-NNNNN, deduplicated against "
+                         "the seen ones, so that a continued run can weight what it has not seen")
     ap.add_argument("--fetch-threads", type=int, default=3, help="parallel downloads (network-bound)")
     ap.add_argument("--fetch-batch", type=int, default=10, help="npm packages per `npm pack` call")
     ap.add_argument("--part", type=parse_part, default=(0, 1), metavar="I/N",

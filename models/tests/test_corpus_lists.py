@@ -61,3 +61,13 @@ def test_limit_per_source():
     assert parse_limit("2000") == {"": 2000}
     assert parse_limit("2000,npm=3000") == {"": 2000, "npm": 3000}
     assert parse_limit("0") == {"": 0}
+
+
+def test_a_widened_list_keeps_the_committed_one_as_its_prefix(tmp_path):
+    """Regenerating from newer indexes appends new packages; those built already keep their place and version."""
+    committed = tmp_path / "npm.txt"
+    committed.write_text("# header\nleft-pad@1.0.0\n@scope/b@2.0.0\n")
+    regenerated = ["@scope/b@2.1.0", "zeta@0.1.0", "left-pad@1.3.0"]
+    assert lists.widened(str(committed), regenerated) == ["left-pad@1.0.0", "@scope/b@2.0.0", "zeta@0.1.0"]
+    assert lists.widened(str(tmp_path / "none.txt"), regenerated) == regenerated
+    assert lists.package_name("zlib  # c_cpp, 0.9 MB") == "zlib"

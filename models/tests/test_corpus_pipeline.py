@@ -189,6 +189,24 @@ def test_a_rebuild_keeps_the_sides_of_an_earlier_build(tmp_path):
     assert build.split.package_name("debian", "libfoo") == "libfoo"
 
 
+def test_seen_lists_pack_the_fresh_packages_apart(tmp_path):
+    """--seen-lists: the packages no earlier model trained on go into train/fresh-* shards, and a file they share
+    with a seen package stays with the seen one (goodpkg/core.py is copycat/core.py), so fresh means unseen."""
+    site, lists, evals = make_build_inputs(tmp_path)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    (seen / "pysite.txt").write_text("# what an earlier model trained on\ncopycat\n")
+    out = tmp_path / "out"
+    build.main(["--sources", "pysite", "--site-dir", str(site), "--lists", str(lists), "--evals", str(evals),
+                "--heldout-frac", "0", "--out", str(out), "--manifest", "", "--seen-lists", str(seen)])
+    docs = {}
+    for shard in sorted((out / "shards" / "train").iterdir()):
+        with lzma.open(shard, "rt") as fh:
+            docs[shard.name] = sorted(json.loads(l)["path"] for l in fh)
+    assert docs == {"fresh-00000.jsonl.xz": ["goodpkg/__init__.py", "otherpkg/__init__.py"],
+                    "train-00000.jsonl.xz": ["copycat/__init__.py", "copycat/core.py"]}
+
+
 def first_side(package, flipped_packages):
     """The side a package had before the test flipped it."""
     return "train" if flipped_packages[package]["split"] == "heldout" else "heldout"
