@@ -26,7 +26,7 @@ import {
   type StopReason,
   type WorkerStats,
 } from '../shared/protocol';
-import { agreesWithHealing, pickHealing, PromptBuilder, type BuiltPrompt } from './prompt';
+import { agreesWithHealing, isWhitespace, pickHealing, PromptBuilder, type BuiltPrompt } from './prompt';
 import { ModelSession, physicalCores, threadPlan } from './session';
 import { checkStop } from '../shared/stopRules';
 import { ModelTokenizer } from './tokenizer';
@@ -369,7 +369,7 @@ export class Engine {
   /**
    * Alternatives to the completion of the same params (issue 14): the prompt comes from the KV cache (the completion
    * just ran it), and each alternative is decoded greedily as complete() does, from one of the next most likely first
-   * tokens; the cache is rolled back to the prompt before each. Background work: a cancel stops it before the next
+   * tokens where text begins (throughHealedWhitespace); the cache is rolled back to that point before each. Background work: a cancel stops it before the next
    * step, and the alternatives finished by then are returned.
    */
   async alternatives(params: AlternativesParams, control: Pick<DecodeControl, 'isCancelled'>): Promise<AlternativesResult> {
@@ -392,15 +392,39 @@ export class Engine {
     if (pos < last) return result(true);
     const pre = await this.prefill(built.ids);
     prefilledTokens += built.ids.length - pre.reused;
+    const branch = await this.throughHealedWhitespace(built, pre.logits, control.isCancelled);
+    generatedTokens += branch.built.ids.length - built.ids.length;
+    if (branch.cancelled) return result(true);
     const quiet: DecodeControl = { isCancelled: control.isCancelled, onPartial: () => undefined };
-    for (const first of this.alternativeFirsts(pre.logits, built.healBytes, count)) {
-      this.session.truncate(built.ids.length);
-      const d = await this.decodeFrom(pre.logits, built, params.stop, maxTokens, quiet, t0, first);
+    for (const first of this.alternativeFirsts(branch.logits, branch.built.healBytes, count)) {
+      this.session.truncate(branch.built.ids.length);
+      const d = await this.decodeFrom(branch.logits, branch.built, params.stop, maxTokens, quiet, t0, first);
       generatedTokens += d.generated;
       if (d.stopReason === 'cancelled') return result(true);
       alternatives.push({ text: d.text, stopReason: d.stopReason });
     }
     return result(false);
+  }
+
+  /**
+   * Where alternatives branch: under token healing of whitespace (a blank line, the indentation at the cursor) the
+   * first tokens only re-create it, and alternatives that differ there would differ in how that whitespace is split,
+   * not in what the user sees. The greedy tokens that stay inside those bytes run as complete() runs them and join
+   * the prompt; the alternatives start at the first token that brings text.
+   */
+  private async throughHealedWhitespace(built: BuiltPrompt, logits: Float32Array, isCancelled: () => boolean): Promise<{ built: BuiltPrompt; logits: Float32Array; cancelled: boolean }> {
+    let ids = built.ids;
+    let owed = built.healBytes;
+    while (owed.length > 0 && isWhitespace(owed)) {
+      const id = pickHealing(this.tokenizer, logits, owed);
+      const bytes = id >= 0 ? this.tokenizer.tokenBytes[id]! : null;
+      if (bytes === null || bytes.length > owed.length) break;
+      if (isCancelled()) return { built: { ids, healBytes: owed }, logits, cancelled: true };
+      logits = await this.session.forward([id]);
+      ids = [...ids, id];
+      owed = owed.subarray(bytes.length);
+    }
+    return { built: { ids, healBytes: owed }, logits, cancelled: false };
   }
 
   /** Raw greedy decoding of token ids (parity with the PyTorch reference). */

@@ -119,18 +119,46 @@ export class PromptBuilder {
     if (total > limit) throw new WorkerError('BAD_REQUEST', 'prompt special tokens alone exceed the context');
   }
 
-  /** Token healing: takes the part's last token back and returns its bytes (empty when it cannot heal). */
+  /**
+   * Token healing: takes the part's last token back, and with it the rest of a whitespace run it ends, and returns
+   * their bytes (empty when it cannot heal). A byte-level BPE splits whitespace at the end of a text unlike in the
+   * middle of one: a cursor after a blank line and indentation ends the prompt with `\n` and `\n        `, where
+   * training text had `\n\n       ` and ` while`. Taking back only the last token leaves a lone `\n` the model
+   * rarely saw before another newline, and it answered with more whitespace; taking back the whole run lets it
+   * choose the tokens it knows.
+   */
   private heal(healed: TokenizedPart): Uint8Array {
-    const lastId = healed.ids[healed.ids.length - 1];
-    if (lastId === undefined || this.tokenizer.specialIds.has(lastId)) return new Uint8Array(0);
-    const bytes = this.tokenizer.tokenBytes[lastId]!;
-    try {
-      utf8Strict.decode(bytes);
-    } catch {
-      return new Uint8Array(0); // the token ends inside a multi-byte character: do not heal
+    let taken = 0;
+    let bytes: Uint8Array = new Uint8Array(0);
+    while (taken < healed.ids.length && taken < MAX_HEALED_TOKENS) {
+      const id = healed.ids[healed.ids.length - 1 - taken]!;
+      const tokenBytes = this.tokenizer.tokenBytes[id]!;
+      if (this.tokenizer.specialIds.has(id) || tokenBytes.length === 0) break;
+      if (taken > 0 && !(isWhitespace(tokenBytes) && isWhitespace(bytes))) break;
+      try {
+        utf8Strict.decode(tokenBytes);
+      } catch {
+        break; // the token ends inside a multi-byte character: do not heal it
+      }
+      bytes = concatBytes(tokenBytes, bytes);
+      taken++;
     }
-    if (bytes.length === 0) return new Uint8Array(0);
-    healed.ids = healed.ids.slice(0, -1);
+    healed.ids = healed.ids.slice(0, healed.ids.length - taken);
     return bytes;
   }
+}
+
+/** Whitespace-only tokens taken back at most: a run of blank lines is a few tokens; past that, it is not a cursor. */
+const MAX_HEALED_TOKENS = 8;
+
+/** Whether the bytes are spaces, tabs and line ends only. */
+export function isWhitespace(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }

@@ -148,6 +148,14 @@ describe('worker on the tiny fixture', () => {
     assert.equal(plain.healedText, '');
   });
 
+  test('token healing takes back a whitespace run at the cursor whole', async () => {
+    // a byte-level BPE ends this prefix with whitespace tokens that running text (`\n\n   `, ` total`) does not have
+    const r = await w.request('complete', { prompt: fimPrompt('def f(values):\n    total = 0\n\n    ', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
+    assert.equal(r.healedText, '\n\n    ');
+    const word = await w.request('complete', { prompt: fimPrompt('def f(values):\n    total = 0\n    tot', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
+    assert.ok(word.healedText.length > 0 && !word.healedText.includes('\n'), `only the word's last token: ${JSON.stringify(word.healedText)}`);
+  });
+
   test('partial results arrive in order and each extends the previous one', async () => {
     const partials: PartialMessage[] = [];
     const r = await w.request('complete', { prompt: fimPrompt('class Stack:\n    def push(self, x):\n        ', '\n'), stop: LONG }, { onPartial: (p) => partials.push(p) });
