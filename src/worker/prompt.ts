@@ -74,7 +74,7 @@ export class PromptBuilder {
   async build(parts: readonly PromptPart[], reserve: number): Promise<BuiltPrompt> {
     const { tokenized, healIndex } = await this.tokenizeParts(parts);
     this.fitContext(tokenized, reserve);
-    const healBytes = healIndex >= 0 ? this.heal(tokenized[healIndex]!) : new Uint8Array(0);
+    const healBytes = healIndex >= 0 ? await this.heal(tokenized[healIndex]!) : new Uint8Array(0);
     return { ids: tokenized.flatMap((t) => t.ids), healBytes };
   }
 
@@ -120,35 +120,49 @@ export class PromptBuilder {
   }
 
   /**
-   * Token healing: takes the part's last token back, and with it the rest of a whitespace run it ends, and returns
-   * their bytes (empty when it cannot heal). A byte-level BPE splits whitespace at the end of a text unlike in the
-   * middle of one: a cursor after a blank line and indentation ends the prompt with `\n` and `\n        `, where
-   * training text had `\n\n       ` and ` while`. Taking back only the last token leaves a lone `\n` the model
-   * rarely saw before another newline, and it answered with more whitespace; taking back the whole run lets it
-   * choose the tokens it knows.
+   * Token healing: takes the part's last token back, and with it the whitespace tokens before it that running text
+   * would have split otherwise, and returns their bytes (empty when it cannot heal). A byte-level BPE splits
+   * whitespace at the end of a text unlike in the middle of one: a cursor after a blank line and indentation ends
+   * the prompt with `\n` and `\n        `, where code that goes on has `\n\n       ` and ` while`. Taking back only
+   * the last token left a lone `\n` that the model rarely saw before another newline, and it answered with more
+   * whitespace. So the whitespace at the end is tokenized again with a character after it, as code goes on after a
+   * cursor, and every token from the first one that changed is taken back; a blank line with trailing spaces before
+   * the cursor's line stays, since running text keeps it as its own token too.
    */
-  private heal(healed: TokenizedPart): Uint8Array {
-    let taken = 0;
-    let bytes: Uint8Array = new Uint8Array(0);
-    while (taken < healed.ids.length && taken < MAX_HEALED_TOKENS) {
-      const id = healed.ids[healed.ids.length - 1 - taken]!;
-      const tokenBytes = this.tokenizer.tokenBytes[id]!;
-      if (this.tokenizer.specialIds.has(id) || tokenBytes.length === 0) break;
-      if (taken > 0 && !(isWhitespace(tokenBytes) && isWhitespace(bytes))) break;
-      try {
-        utf8Strict.decode(tokenBytes);
-      } catch {
-        break; // the token ends inside a multi-byte character: do not heal it
-      }
-      bytes = concatBytes(tokenBytes, bytes);
-      taken++;
+  private async heal(healed: TokenizedPart): Promise<Uint8Array> {
+    const ids = healed.ids;
+    const last = ids[ids.length - 1];
+    if (last === undefined || !this.healable(last)) return new Uint8Array(0);
+    const bytesOf = (from: number): Uint8Array => concatBytes(ids.slice(from).map((id) => this.tokenizer.tokenBytes[id]!));
+    let spaces = 0; // whitespace-only tokens at the end
+    while (spaces < Math.min(ids.length, MAX_HEALED_TOKENS) && isWhitespace(this.tokenizer.tokenBytes[ids[ids.length - 1 - spaces]!]!)) spaces++;
+    let taken = 1;
+    if (spaces >= 2) {
+      const run = ids.slice(ids.length - spaces);
+      const goingOn = await this.tokenizer.encode(new TextDecoder().decode(bytesOf(ids.length - spaces)) + 'x');
+      let same = 0;
+      while (same < run.length && goingOn[same] === run[same]) same++;
+      taken = Math.max(1, spaces - same);
     }
-    healed.ids = healed.ids.slice(0, healed.ids.length - taken);
+    const bytes = bytesOf(ids.length - taken);
+    healed.ids = ids.slice(0, ids.length - taken);
     return bytes;
+  }
+
+  /** A token healing may take back: text (not special, not empty) that ends on a whole character. */
+  private healable(id: number): boolean {
+    const bytes = this.tokenizer.tokenBytes[id]!;
+    if (this.tokenizer.specialIds.has(id) || bytes.length === 0) return false;
+    try {
+      utf8Strict.decode(bytes);
+      return true;
+    } catch {
+      return false; // the token ends inside a multi-byte character
+    }
   }
 }
 
-/** Whitespace-only tokens taken back at most: a run of blank lines is a few tokens; past that, it is not a cursor. */
+/** Whitespace tokens before the cursor looked at by healing: more than a run of blank lines and indentation takes. */
 const MAX_HEALED_TOKENS = 8;
 
 /** Whether the bytes are spaces, tabs and line ends only. */
@@ -156,9 +170,12 @@ export function isWhitespace(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
 }
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -38,11 +38,11 @@ describe('alternatives in the worker (tiny fixture)', () => {
   });
 
   test('with token healing the alternatives branch where text begins, after the healed indentation', async () => {
-    // PREFIX ends with a newline and indentation, which healing takes back whole: the tiny vocabulary has one token
-    // that begins those bytes, so alternatives that branched at the first token found none
+    // PREFIX ends with indentation, which healing takes back: the greedy token re-creates 7 of its 8 spaces, and the
+    // alternatives branch after it, among tokens that start with the last space, not among ways to split the spaces
     const w = worker();
     const healed = await w.request('complete', params(true));
-    assert.equal(healed.healedText, '\n        ');
+    assert.equal(healed.healedText, '        ');
     const alt = await w.request('alternatives', { ...params(true), count: 2 });
     assert.equal(alt.cancelled, false);
     assert.equal(alt.alternatives.length, 2);

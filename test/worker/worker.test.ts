@@ -148,12 +148,15 @@ describe('worker on the tiny fixture', () => {
     assert.equal(plain.healedText, '');
   });
 
-  test('token healing takes back a whitespace run at the cursor whole', async () => {
-    // a byte-level BPE ends this prefix with whitespace tokens that running text (`\n\n   `, ` total`) does not have
-    const r = await w.request('complete', { prompt: fimPrompt('def f(values):\n    total = 0\n\n    ', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
-    assert.equal(r.healedText, '\n\n    ');
-    const word = await w.request('complete', { prompt: fimPrompt('def f(values):\n    total = 0\n    tot', '\n', true), stop: { maxTokens: 8, maxLines: 1 } });
-    assert.ok(word.healedText.length > 0 && !word.healedText.includes('\n'), `only the word's last token: ${JSON.stringify(word.healedText)}`);
+  test('token healing takes back the whitespace tokens that code going on after the cursor would split otherwise', async () => {
+    const heal = async (prefix: string): Promise<string> =>
+      (await w.request('complete', { prompt: fimPrompt(prefix, '\n', true), stop: { maxTokens: 8, maxLines: 1 } })).healedText;
+    // the fixture's vocabulary ends 20 spaces as 16 + 4, where `x` after them makes 8 + 11 + ` x`: both go back
+    assert.equal(await heal(`def f(values):\n    total = 0\n${' '.repeat(20)}`), ' '.repeat(20));
+    // a blank line with trailing spaces keeps its tokens when code goes on after it: only the last newline goes back
+    assert.equal(await heal('def f(values):\n    total = 0\n    \n'), '\n');
+    const word = await heal('def f(values):\n    total = 0\n    tot');
+    assert.ok(word.length > 0 && !word.includes('\n'), `only the word's last token: ${JSON.stringify(word)}`);
   });
 
   test('partial results arrive in order and each extends the previous one', async () => {
