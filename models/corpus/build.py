@@ -447,7 +447,7 @@ class Builder:
         ev = np.concatenate(lists) if lists else np.zeros(0, np.uint64)
         return off, ev
 
-    def pack(self, order, by_key, sides, alive, owner, seen=None):
+    def pack(self, order, by_key, sides, alive, owner, seen):
         shard_dir = os.path.join(self.out, "shards")
         # the shards are rewritten only when their content would change (a rerun with nothing new is cheap)
         h = hashlib.sha256()
@@ -476,6 +476,8 @@ class Builder:
         for i, k in enumerate(order):
             st = by_key[k]
             side = sides[k]
+            # fresh-NNNNN sorts first: the shards a continued run takes (stage_gpu_part.sh 1, 2, ...)
+            train_series = "train" if self.is_seen(k, seen) else "fresh"
             with gzip.open(self.paths(st["source"], st["package"])[1], "rt", encoding="utf-8") as fh:
                 for line in fh:
                     keep = alive[pos]
@@ -486,10 +488,7 @@ class Builder:
                     rec = {"text": d["text"], "lang": d["lang"], "source": st["source"],
                            "package": st["package"], "version": st.get("version"), "path": d["path"],
                            "license": st.get("license")}
-                    if side != "train":
-                        wkey = ("heldout", d["lang"])
-                    else:   # fresh-NNNNN sorts first: the shards a continued run takes (stage_gpu_part.sh 1, 2, ...)
-                        wkey = ("train", "train" if self.is_seen(k, seen) else "fresh")
+                    wkey = ("train", train_series) if side == "train" else ("heldout", d["lang"])
                     w = writers.get(wkey)
                     if w is None:
                         w = writers[wkey] = ShardWriter(os.path.join(tmp_dir, wkey[0]), wkey[1],

@@ -68,6 +68,9 @@ def test_a_widened_list_keeps_the_committed_one_as_its_prefix(tmp_path):
     committed = tmp_path / "npm.txt"
     committed.write_text("# header\nleft-pad@1.0.0\n@scope/b@2.0.0\n")
     regenerated = ["@scope/b@2.1.0", "zeta@0.1.0", "left-pad@1.3.0"]
-    assert lists.widened(str(committed), regenerated) == ["left-pad@1.0.0", "@scope/b@2.0.0", "zeta@0.1.0"]
-    assert lists.widened(str(tmp_path / "none.txt"), regenerated) == regenerated
-    assert lists.package_name("zlib  # c_cpp, 0.9 MB") == "zlib"
+    assert lists.widened(str(committed), regenerated, "npm") == ["left-pad@1.0.0", "@scope/b@2.0.0", "zeta@0.1.0"]
+    assert lists.widened(str(tmp_path / "none.txt"), regenerated, "npm") == regenerated
+    debian = tmp_path / "debian.txt"
+    debian.write_text("# header\nzlib  # c_cpp, 0.9 MB\n")
+    assert lists.widened(str(debian), ["curl  # c_cpp, 2.1 MB", "zlib  # c_cpp, 1.0 MB"], "debian") == [
+        "zlib  # c_cpp, 0.9 MB", "curl  # c_cpp, 2.1 MB"]

@@ -369,8 +369,8 @@ export class Engine {
   /**
    * Alternatives to the completion of the same params (issue 14): the prompt comes from the KV cache (the completion
    * just ran it), and each alternative is decoded greedily as complete() does, from one of the next most likely first
-   * tokens where text begins (throughHealedWhitespace); the cache is rolled back to that point before each. Background work: a cancel stops it before the next
-   * step, and the alternatives finished by then are returned.
+   * tokens where text begins (throughHealedWhitespace); the cache is rolled back to that point before each.
+   * Background work: a cancel stops it before the next step, and the alternatives finished by then are returned.
    */
   async alternatives(params: AlternativesParams, control: Pick<DecodeControl, 'isCancelled'>): Promise<AlternativesResult> {
     const t0 = performance.now();
