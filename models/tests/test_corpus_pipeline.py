@@ -228,6 +228,20 @@ def test_tokenizer_sample_shares_and_output(tmp_path):
     with lzma.open(tmp_path / "s.jsonl.xz", "rt") as fh:
         rows = [json.loads(l) for l in fh]
     assert got["python"] == sum(len(r["text"].encode()) for r in rows) and rows[0]["lang"] == "python"
+    # --langs: every document of those languages, whole records as the shards hold them
+    assert sample.sample(str(out), 0, str(tmp_path / "w.jsonl.xz"), ["python"]) == got_all(out, "python")
+    with lzma.open(tmp_path / "w.jsonl.xz", "rt") as fh:
+        assert all({"package", "path", "text"} <= set(json.loads(l)) for l in fh)
+    assert sample.sample(str(out), 0, str(tmp_path / "none.jsonl.xz"), ["yaml"]) == {}
+
+
+def got_all(out, lang):
+    """Text bytes of every train document of lang, read from the shards."""
+    total = 0
+    for shard in sorted((out / "shards" / "train").iterdir()):
+        with gzip.open(shard, "rt") as fh:
+            total += sum(len(d["text"].encode()) for d in map(json.loads, fh) if d["lang"] == lang)
+    return {lang: total} if total else {}
 
 
 def test_finalize_rematches_packages_processed_without_eval_data(tmp_path):

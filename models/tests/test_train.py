@@ -211,3 +211,29 @@ def test_a_fitted_schedule_ends_the_run_on_its_own_clock(tmp_path, monkeypatch):
     assert 40 < saved["step"] == saved["train_config"]["steps"] <= 200
     assert rows[-1]["step"] == saved["step"] - 1
     assert rows[-1]["lr"] == pytest.approx(3e-3 * 0.1, rel=0.05)  # the cosine reached its floor
+
+
+def test_a_schedule_fitted_on_slow_first_steps_is_fitted_again(tmp_path, monkeypatch):
+    """The first 40 steps take 10 ms each (the GPU shared), the rest 2 ms: the fit at step 40 plans about 120 steps
+    in 1.2 s of training, the refits at steps 100 and 250 see the real speed and stretch the run to fill it (440)."""
+    import types
+    import torch
+    import models.ultramem.train as loop
+    done = {"steps": 0}
+    set_lrs = loop.set_lrs
+
+    def counting_set_lrs(opt, step, tc, rewarm_from):
+        done["steps"] = step  # called at the start of a step: `step` steps are done
+        return set_lrs(opt, step, tc, rewarm_from)
+
+    def clock():
+        steps = done["steps"] + 1 if done["steps"] else 0  # read after a step: the one that set_lrs began is done
+        return 0.01 * min(steps, 40) + 0.002 * max(0, steps - 40)
+
+    monkeypatch.setattr(loop, "set_lrs", counting_set_lrs)
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(time=clock))
+    train(overfit_config("ultramem"), short_run(tmp_path, "refit", steps=10**9, warmup_steps=20, fit_seconds=1.2,
+                                               log_every=1000), tokens=byte_tokens())
+    saved = torch.load(tmp_path / "refit" / "ckpt.pt")
+    assert saved["step"] == saved["train_config"]["steps"]
+    assert 435 <= saved["step"] <= 441

@@ -57,10 +57,14 @@ class TrainConfig:
     health_every: int = 0          # > 0: log the memory layers' health (health.py) every this many steps
     compile: bool = False          # torch.compile the model (PyTorch 2 on CUDA only)
     fit_seconds: float = 0.0       # > 0: `steps` is fitted to end the run after about this much training time,
-                                   # from the speed of the first FIT_STEPS steps (before the warm-up ends)
+                                   # from the speed between the FIT_MARKS steps, fitted again at each later mark
 
 
-FIT_STEPS = (10, 40)  # steps timed to fit the schedule: after the first 10 (compilation, allocator), up to 40
+# Steps at which the schedule is fitted from the speed since the mark before: the first fit skips 10 steps
+# (compilation, the allocator); the later ones correct it where the first steps ran slow for a while (the twelfth
+# run was fitted at 231K tokens/s while a held-out evaluation shared the GPU, then ran at 527K and ended at 48% of
+# its time). Refits come early in the cosine, where a changed length moves the lr by little.
+FIT_MARKS = (10, 40, 100, 250, 600)
 
 
 def lr_at(step: int, tc: TrainConfig) -> float:
@@ -240,12 +244,11 @@ def peak_flops(device: torch.device) -> Optional[float]:
 
 
 def fitted_schedule(tc: TrainConfig, step: int, marks: List[float], t0: float, dist: "Distributed") -> TrainConfig:
-    """tc with `steps` set so that the run ends fit_seconds after t0 at the speed measured between the marks
-    (every process gets the same number)."""
-    rate = (FIT_STEPS[1] - FIT_STEPS[0]) / max(marks[1] - marks[0], 1e-9)
-    steps = step + int(rate * max(0.0, tc.fit_seconds - (marks[1] - t0)))
-    if step + 1 > tc.warmup_steps:
-        print(f"warning: the schedule was fitted at step {step}, after the {tc.warmup_steps} warm-up steps", flush=True)
+    """tc with `steps` set so that the run ends fit_seconds after t0 at the speed measured between the last two
+    marks (every process gets the same number)."""
+    span = FIT_MARKS[len(marks) - 1] - FIT_MARKS[len(marks) - 2]
+    rate = span / max(marks[-1] - marks[-2], 1e-9)
+    steps = step + int(rate * max(0.0, tc.fit_seconds - (marks[-1] - t0)))
     return replace(tc, steps=int(dist.mean(float(steps))))
 
 
@@ -307,9 +310,9 @@ def train(mc: ModelConfig, tc: TrainConfig, tokens: Optional[np.ndarray] = None)
         tokens_seen += tokens_per_step
         step += 1
         out_of_time = tc.max_seconds > 0 and time.time() - t0 >= tc.max_seconds
-        if tc.fit_seconds > 0 and step - first_step in FIT_STEPS:
+        if tc.fit_seconds > 0 and step - first_step in FIT_MARKS:
             fit_marks.append(time.time())
-            if len(fit_marks) == 2:
+            if len(fit_marks) >= 2:
                 tc = fitted_schedule(tc, step, fit_marks, t0, dist)
                 if dist.is_main:
                     print(json.dumps({"fitted_steps": tc.steps, "at_step": step}), flush=True)
