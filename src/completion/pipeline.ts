@@ -371,7 +371,9 @@ export class CompletionPipeline {
       })
       .then((r) => {
         this.recordTimings(r);
-        if (r.stopReason === 'cancelled') {
+        // Superseded (newest wins) or reset: its caller gets 'cancelled' even where the worker finished it before
+        // the cancel message reached it (a short completion under load), and a reset's old model fills no cache.
+        if (r.stopReason === 'cancelled' || controller.signal.aborted) {
           gen.failed = 'cancelled';
           return;
         }

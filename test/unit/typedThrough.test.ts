@@ -4,7 +4,7 @@
  * test's tiny-model flake: after `def clamp(values):` the model's block had an unbalanced tail, so the filters
  * showed nothing; Enter (auto-indented) then got the rest of that never-shown block, `        k_uanged per o =
  * torch.append(...`, instead of the model's completion for the new prefix, depending on whether the generation for
- * the colon had started before the Enter.
+ * the colon had started before the Enter. Last, a request for another prompt supersedes the running generation.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -140,5 +140,22 @@ describe('pipeline statistics: a suggestion is counted once where it is shown', 
     await pipeline.idle();
     assert.equal(backend.calls, 1);
     assert.deepEqual(pipeline.stats.shownFrom, { cache: 0, running: 0, model: 1 });
+  });
+});
+
+describe('pipeline: the newest request wins', () => {
+  test('a generation superseded by another prompt answers its caller "cancelled", even when the backend finished it', async () => {
+    // The scripted backend ignores the abort, as the worker does when a short completion ends before the cancel
+    // message reaches it (the real-worker test of this flaked that way under load).
+    const backend = scripted(OWN, SHOWN);
+    const pipeline = new CompletionPipeline(backend, () => OPTIONS);
+    const superseded = pipeline.complete(atColon, { noDebounce: true });
+    const newest = pipeline.complete(requestAt(`def spread(values):║${AFTER}`, py), { noDebounce: true });
+    assert.equal((await superseded).result.skip, 'cancelled');
+    assert.equal((await newest).result.text, '\n    return max(values)');
+    assert.equal(pipeline.stats.shownFrom.model, 1);
+    const again = await pipeline.complete(atColon, { noDebounce: true });
+    assert.equal(backend.calls, 3, 'the superseded result was not cached');
+    assert.equal(again.result.source, 'model');
   });
 });
