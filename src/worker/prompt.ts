@@ -139,7 +139,7 @@ export class PromptBuilder {
     let taken = 1;
     if (spaces >= 2) {
       const run = ids.slice(ids.length - spaces);
-      const goingOn = await this.tokenizer.encode(new TextDecoder().decode(bytesOf(ids.length - spaces)) + 'x');
+      const goingOn = await this.tokenizer.encode(utf8Strict.decode(bytesOf(ids.length - spaces)) + 'x');
       let same = 0;
       while (same < run.length && goingOn[same] === run[same]) same++;
       taken = Math.max(1, spaces - same);
