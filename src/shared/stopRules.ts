@@ -10,7 +10,7 @@
  * nothing kept (the post-filter `stopAtRepeatingLines` would discard the whole completion), and is held back while
  * it may still become one.
  */
-import { copiesLineAbove, firstRepeatedLine, indentWidth, scanBrackets } from './text';
+import { codeLineKey, copiesLineAbove, firstRepeatedLine, indentWidth, sameCodeLine, scanBrackets } from './text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
@@ -77,7 +77,7 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\s+$/, '');
     if (line.trim().length === 0) continue;
-    if (i < last && next.length > 0 && line === next) {
+    if (i < last && next.length > 0 && sameCodeLine(line, next)) {
       stopBefore(starts[i]! - 1, 'suffixRepeat');
       break;
     }
@@ -111,7 +111,7 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
     const tail = lines[last]!;
     const above = (last === 1 ? (o.linePrefix ?? '') + lines[0]! : lines[last - 1]!).trimEnd();
     const mayRepeatAbove = o.linePrefix !== undefined && above.startsWith(tail.trimEnd());
-    if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && next.startsWith(tail))) safe = starts[last]! - 1;
+    if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && codeLineKey(next).startsWith(codeLineKey(tail)))) safe = starts[last]! - 1;
   }
   if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
   if (last === 0 && copiesAbove(false)) safe = 0;

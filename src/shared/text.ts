@@ -66,6 +66,21 @@ export function firstRepeatedLine(lines: readonly string[], linePrefix: string, 
   return -1;
 }
 
+/**
+ * A line's code with its spacing normalized: the indentation kept, runs of whitespace inside it dropped where a
+ * side is punctuation and kept as one space between two word characters, so `i+=1` and `i += 1` compare equal
+ * and `return x` and `returnx` do not.
+ */
+export function codeLineKey(line: string): string {
+  const body = line.trim().replace(/\s+/g, ' ').replace(/ (?=\W)|(?<=\W) /g, '');
+  return leadingWhitespace(line) + body;
+}
+
+/** Whether two lines are the same code, spacing inside them aside (`codeLineKey`). */
+export function sameCodeLine(a: string, b: string): boolean {
+  return codeLineKey(a) === codeLineKey(b);
+}
+
 export function leadingWhitespace(line: string): string {
   return /^[ \t]*/.exec(line)?.[0] ?? '';
 }

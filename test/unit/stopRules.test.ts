@@ -145,3 +145,13 @@ test('text once streamed is never cut by a later stop rule (ghost text only grow
     assert.ok(kept.startsWith(streamed), `${name}: streamed ${JSON.stringify(streamed)}, kept ${JSON.stringify(kept)}`);
   }
 });
+
+test('suffix repeat: a line equal to the next suffix line but for its spacing stops, and is held back while it may', () => {
+  const text = '    while i < n:\n        i += 1\n    return i\n';
+  const r = checkStop(text, { maxTokens: 50, maxLines: 10, nextSuffixLine: '        i+=1' });
+  assert.equal(r.stop, 'suffixRepeat');
+  assert.equal(text.slice(0, r.keep), '    while i < n:');
+  const partial = checkStop('    while i < n:\n        i +', { maxTokens: 50, maxLines: 10, nextSuffixLine: '        i+=1' });
+  assert.equal(partial.stop, null);
+  assert.equal(partial.safe, '    while i < n:'.length);
+});

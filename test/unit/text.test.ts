@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectInsertSpaces, indentWidth, scanBrackets, syntaxOf } from '../../src/shared/text';
+import { codeLineKey, detectInsertSpaces, indentWidth, sameCodeLine, scanBrackets, syntaxOf } from '../../src/shared/text';
 
 test('indentWidth counts tabs to the next tab stop', () => {
   assert.equal(indentWidth('    x'), 4);
@@ -54,4 +54,12 @@ test('the Python syntax knows docstrings and the string prefixes before quotes',
   for (const before of ['', '    ', 'x = ', 'self.attr', 'bar', 'x = buffer']) assert.ok(!prefixed(before), before);
   assert.equal(syntaxOf('typescript')!.stringPrefix, null);
   assert.ok(syntaxOf('typescript')!.blocks.every((b) => !b.docstring));
+});
+
+test('sameCodeLine: spacing inside a line aside, indentation and word boundaries kept', () => {
+  assert.ok(sameCodeLine('        i += 1', '        i+=1'));
+  assert.ok(sameCodeLine('  foo( a, b )', '  foo(a,b)'));
+  assert.ok(!sameCodeLine('    i += 1', '        i += 1'));
+  assert.ok(!sameCodeLine('return x', 'returnx'));
+  assert.equal(codeLineKey('\tif (a &&  b) {  '), '\tif(a&&b){');
 });

@@ -17,3 +17,9 @@ test('dropRepeatOfFollowingLines keeps new code', () => {
   const ctx = contextAt('let a = 1;\nlet ║\nlet b = 2;\n');
   assert.equal(dropRepeatOfFollowingLines('c = 3;', ctx, null), 'c = 3;');
 });
+
+test('dropRepeatOfFollowingLines discards a copy of the next line that differs only in spacing', () => {
+  const ctx = contextAt('while i < n:\n    ║\n    i+=1\n');
+  assert.equal(dropRepeatOfFollowingLines('i += 1', ctx, null), '');
+  assert.equal(dropRepeatOfFollowingLines('j += 1', ctx, null), 'j += 1');
+});
