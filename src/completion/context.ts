@@ -56,6 +56,28 @@ export function isMultiline(linePrefix: string, lineSuffix: string, languageId: 
   return !comment.test(code);
 }
 
+/** The last non-blank line among the prefix's lines before the cursor's (at most `maxLines` back), or ''. */
+function previousNonBlankLine(prefix: string, lineStart: number, maxLines = 50): string {
+  let end = lineStart - 1;
+  for (let i = 0; i < maxLines && end > 0; i++) {
+    const start = prefix.lastIndexOf('\n', end - 1) + 1;
+    const line = prefix.slice(start, end);
+    if (line.trim().length > 0) return line;
+    end = start - 1;
+  }
+  return '';
+}
+
+/**
+ * The indentation of the block around a blank cursor line (see CursorContext.enclosingIndent): a completion typed
+ * at column 0 of an emptied line inside a function body still ends where that body ends.
+ */
+export function enclosingIndent(linePrefix: string, previousLine: string, nextLine: string, tabSize: number): number {
+  if (linePrefix.trim().length > 0 || previousLine.length === 0 || nextLine.length === 0) return 0;
+  const opens = /[{([:]\s*$/.test(previousLine) ? 1 : 0;
+  return Math.min(indentWidth(previousLine, tabSize) + opens, indentWidth(nextLine, tabSize));
+}
+
 export function buildContext(req: CompletionRequest, budget: WindowBudget): CursorContext {
   const prefix = prefixWindow(req.prefix, budget.prefixTokens * CHARS_PER_TOKEN);
   const suffix = suffixWindow(req.suffix, budget.suffixTokens * CHARS_PER_TOKEN);
@@ -73,6 +95,7 @@ export function buildContext(req: CompletionRequest, budget: WindowBudget): Curs
     linePrefix,
     lineSuffix,
     indent: indentWidth(linePrefix, req.tabSize),
+    enclosingIndent: enclosingIndent(linePrefix, previousNonBlankLine(req.prefix, lineStart), nextNonBlankLine, req.tabSize),
     followingLines: after,
     nextNonBlankLine,
     lineAbove,

@@ -37,6 +37,11 @@ export interface CursorContext {
   readonly lineSuffix: string;
   /** Indentation width of the cursor's line (its whitespace before the cursor when the line is blank). */
   readonly indent: number;
+  /**
+   * On a blank cursor line, the indentation of the block around it: the smaller of the previous non-blank line's
+   * (one more when that line opens a block) and the next non-blank line's; 0 elsewhere or when either is missing.
+   */
+  readonly enclosingIndent: number;
   /** The following lines of the document after the cursor's line (up to a few). */
   readonly followingLines: readonly string[];
   /** With its indentation; trailing whitespace trimmed. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildContext, isMultiline, prefixWindow, suffixWindow, WINDOW_STEP_LINES } from '../../src/completion/context';
-import { requestAt } from '../helpers/cursor';
+import { blockIndent, stopOptionsFor } from '../../src/completion/prompt';
+import { contextAt, requestAt } from '../helpers/cursor';
 
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line number ${i}`).join('\n') + '\n';
 
@@ -68,4 +69,20 @@ test('buildContext finds the multi-line string or block comment the cursor is in
   assert.equal(at('/**\n * ║\n */', 'java'), '/*');
   assert.equal(at('const s = `\n  ║', 'typescript'), '`');
   assert.equal(at('"""\n║', 'plaintext'), '');
+});
+
+test('a blank cursor line at column 0 inside a block takes the enclosing block indentation for its stop rules', () => {
+  const body = (cursorLine: string): string =>
+    `def make(s):\n    """Doc."""\n\n${cursorLine}\n    return s\n\n\ndef other():\n    pass\n`;
+  const py = { languageId: 'python', path: 't.py' };
+  assert.equal(contextAt(body('║'), py).enclosingIndent, 4);
+  assert.equal(blockIndent(contextAt(body('║'), py)), 4);
+  assert.equal(contextAt(body('    ║'), py).enclosingIndent, 4);
+  assert.equal(contextAt(body('    s = ║'), py).enclosingIndent, 0, 'only a blank line takes it');
+  // the previous line opens a block: its body is deeper than the opener; the next line bounds it
+  assert.equal(contextAt('def f():\n║\n    return 1\n', py).enclosingIndent, 1);
+  // between two top-level functions nothing binds the completion
+  assert.equal(contextAt('def f():\n    return 1\n║\ndef g():\n    pass\n', py).enclosingIndent, 0);
+  assert.equal(contextAt('║\n    x = 1\n', py).enclosingIndent, 0, 'nothing above');
+  assert.equal(stopOptionsFor(contextAt(body('║'), py), 96, 8).minIndent, 4);
 });
