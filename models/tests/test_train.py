@@ -144,6 +144,7 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
     global batch, take the steps one process takes, to float rounding; the log says world_size 2. The processes
     get torchrun's environment by hand: Debian's torch 1.13 torchrun fails on Python 3.11 before starting workers
     (its `to_map` gets None for the default redirects)."""
+    import signal
     import socket
     import subprocess
     import sys
@@ -155,7 +156,7 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
     root = os.path.join(os.path.dirname(CORPUS), "..", "..")   # python3 -m models.scripts.train runs from there
     flags = ["--config", str(tmp_path / "config.json"), "--data", str(tmp_path / "tokens.bin"), "--steps", "4",
              "--batch-size", "4", "--seq-len", "32", "--lr", "3e-3", "--warmup-steps", "1", "--log-every", "1"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     subprocess.run([sys.executable, "-m", "models.scripts.train", *flags, "--out", str(tmp_path / "one")], check=True,
                    env=env, capture_output=True, cwd=root)
     with socket.socket() as probe:
@@ -166,9 +167,17 @@ def test_ddp_on_two_cpu_processes_trains_like_one_process(tmp_path):
                               env={**env, "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": "2",
                                    "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for r in range(2)]
+    errors = []
     for rank in ranks:
-        _, err = rank.communicate(timeout=300)
-        assert rank.returncode == 0, err.decode()[-2000:]
+        try:
+            _, err = rank.communicate(timeout=300)
+        except subprocess.TimeoutExpired:   # a hang: every rank still up prints its Python stacks (faulthandler)
+            for r in ranks:
+                if r.poll() is None:
+                    r.send_signal(signal.SIGABRT)
+            _, err = rank.communicate()
+        errors.append(err.decode()[-3000:])
+    assert [r.returncode for r in ranks] == [0, 0], "\n".join(errors)
     one = [json.loads(line) for line in open(tmp_path / "one" / "metrics.jsonl")]
     two = [json.loads(line) for line in open(tmp_path / "two" / "metrics.jsonl")]
     assert [r["world_size"] for r in two] == [2] * 4 and one[0]["world_size"] == 1
