@@ -10,7 +10,7 @@
  * nothing kept (the post-filter `stopAtRepeatingLines` would discard the whole completion), and is held back while
  * it may still become one.
  */
-import { codeLineKey, copiesLineAbove, firstRepeatedLine, indentWidth, sameCodeLine, scanBrackets } from './text';
+import { codeLineKey, copiesLineAbove, firstRepeatedLine, indentWidth, repeatMayStartAt, sameCodeLine, scanBrackets } from './text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
@@ -112,6 +112,8 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
     const above = (last === 1 ? (o.linePrefix ?? '') + lines[0]! : lines[last - 1]!).trimEnd();
     const mayRepeatAbove = o.linePrefix !== undefined && above.startsWith(tail.trimEnd());
     if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && codeLineKey(next).startsWith(codeLineKey(tail)))) safe = starts[last]! - 1;
+    const blockRepeat = o.linePrefix === undefined ? -1 : repeatMayStartAt(lines, o.linePrefix);
+    if (blockRepeat > 0) safe = Math.min(safe, starts[blockRepeat]! - 1);
   }
   if (partialSuffixAt >= 0) safe = Math.min(safe, partialSuffixAt);
   if (last === 0 && copiesAbove(false)) safe = 0;

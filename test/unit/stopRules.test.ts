@@ -139,6 +139,9 @@ test('text once streamed is never cut by a later stop rule (ghost text only grow
     ['copy of the line above', 'append(x)\nitems.sort()\n', { maxTokens: 99, maxLines: 10, linePrefix: 'items.', lineAbove: 'items.append(x)' }],
     // a closing-bracket line that grows into one the block rule cuts
     ['closing line grows', '\n    a();\n} else {\n    b();\n', { maxTokens: 99, maxLines: 10, minIndent: 1, tabSize: 4, openBrackets: '{' }],
+    // a loop of two and of three lines
+    ['two lines in turn', 'x.append(c)\n    depth += 1\n    x.append(c)\n    depth += 1\n    x.append(c)\n', { maxTokens: 99, maxLines: 10, linePrefix: '    ' }],
+    ['three lines in turn', '\n    a()\n    b()\n    c()\n    a()\n    b()\n    c()\n', { maxTokens: 99, maxLines: 10, linePrefix: '' }],
   ];
   for (const [name, text, o] of cases) {
     const { streamed, kept } = decodeByCharacter(text, o);
@@ -154,4 +157,18 @@ test('suffix repeat: a line equal to the next suffix line but for its spacing st
   const partial = checkStop('    while i < n:\n        i +', { maxTokens: 50, maxLines: 10, nextSuffixLine: '        i+=1' });
   assert.equal(partial.stop, null);
   assert.equal(partial.safe, '    while i < n:'.length);
+});
+
+test('repeated lines: a block of two or three lines that repeats the block above stops before the repeat', () => {
+  const text = 'x.append(c)\n    depth += 1\n    x.append(c)\n    depth += 1\n    y = 2\n';
+  const r = checkStop(text, { maxTokens: 99, maxLines: 10, linePrefix: '    ' });
+  assert.equal(r.stop, 'repeatedLine');
+  assert.equal(text.slice(0, r.keep), 'x.append(c)\n    depth += 1');
+  const three = '\n    a()\n    b()\n    c()\n    a()\n    b()\n    c()\n';
+  assert.equal(three.slice(0, checkStop(three, { maxTokens: 99, maxLines: 10, linePrefix: '' }).keep), '\n    a()\n    b()\n    c()');
+  // closers and blank lines may repeat; a line that only starts like the block above is streamed once it differs
+  assert.equal(checkStop('    a()\n}\n\n}\n\n    b()\n', { maxTokens: 99, maxLines: 10, linePrefix: '', openBrackets: '{{' }).stop, null);
+  const differs = checkStop('a()\n    b()\n    a(1', { maxTokens: 99, maxLines: 10, linePrefix: '    ' });
+  assert.equal(differs.stop, null);
+  assert.equal(differs.safe, 'a()\n    b()\n    a(1'.length);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codeLineKey, detectInsertSpaces, indentWidth, sameCodeLine, scanBrackets, syntaxOf } from '../../src/shared/text';
+import { codeLineKey, detectInsertSpaces, firstRepeatedLine, repeatMayStartAt, indentWidth, sameCodeLine, scanBrackets, syntaxOf } from '../../src/shared/text';
 
 test('indentWidth counts tabs to the next tab stop', () => {
   assert.equal(indentWidth('    x'), 4);
@@ -62,4 +62,18 @@ test('sameCodeLine: spacing inside a line aside, indentation and word boundaries
   assert.ok(!sameCodeLine('    i += 1', '        i += 1'));
   assert.ok(!sameCodeLine('return x', 'returnx'));
   assert.equal(codeLineKey('\tif (a &&  b) {  '), '\tif(a&&b){');
+});
+
+test('firstRepeatedLine finds a block of 1 to 3 lines repeating the block above; repeatMayStartAt where one may begin', () => {
+  assert.equal(firstRepeatedLine(['a', 'a'], ''), 1);
+  assert.equal(firstRepeatedLine(['a', 'b', 'a', 'b'], ''), 2);
+  assert.equal(firstRepeatedLine(['a', 'b', 'a'], ''), -1, 'the block is not whole yet');
+  assert.equal(firstRepeatedLine(['x', 'a', 'b', 'c', 'a', 'b', 'c'], ''), 4);
+  assert.equal(firstRepeatedLine(['}', '', '}', ''], ''), -1, 'closers and blank lines may repeat');
+  assert.equal(firstRepeatedLine(['b', 'a = b', 'a = b'], 'a = '), 1, 'line 0 continues the cursor line');
+  assert.equal(repeatMayStartAt(['a', 'b', 'a', 'b'.slice(0, 0)], ''), 2);
+  assert.equal(repeatMayStartAt(['a', 'b', 'a', 'x'], ''), -1);
+  assert.equal(repeatMayStartAt(['a', 'b', 'c', 'a', 'b', 'c'.slice(0, 0)], ''), 3);
+  assert.equal(repeatMayStartAt(['q', 'b', 'q(1'], ''), -1);
+  assert.equal(repeatMayStartAt(['q(1)', 'b', 'q('], ''), 2, 'the last line may still become the block\'s first');
 });
