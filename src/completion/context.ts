@@ -69,11 +69,12 @@ function previousNonBlankLine(prefix: string, lineStart: number, maxLines = 50):
 }
 
 /**
- * The indentation of the block around a blank cursor line (see CursorContext.enclosingIndent): a completion typed
- * at column 0 of an emptied line inside a function body still ends where that body ends.
+ * The indentation of the block around a cursor at column 0 of a blank line (see CursorContext.enclosingIndent): a
+ * completion asked on an emptied line inside a function body (editors trim a blank line's indentation) still ends
+ * where that body ends. Indentation before the cursor is the user's own and wins (0 then).
  */
 export function enclosingIndent(linePrefix: string, previousLine: string, nextLine: string, tabSize: number): number {
-  if (linePrefix.trim().length > 0 || previousLine.length === 0 || nextLine.length === 0) return 0;
+  if (linePrefix.length > 0 || previousLine.length === 0 || nextLine.length === 0) return 0;
   const opens = /[{([:]\s*$/.test(previousLine) ? 1 : 0;
   return Math.min(indentWidth(previousLine, tabSize) + opens, indentWidth(nextLine, tabSize));
 }

@@ -47,7 +47,7 @@ export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[],
 /**
  * The indentation below which a multi-line completion has left the cursor's block: the cursor line's
  * indentation, or one column more when that line opens a block (ends with `{`, `(`, `[` or `:`), so that
- * the completion is the block's body; on a blank line, at least the indentation of the block around it.
+ * the completion is the block's body; at column 0 of a blank line, the indentation of the block around it.
  */
 export function blockIndent(ctx: CursorContext): number {
   return Math.max(/[{([:]\s*$/.test(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent, ctx.enclosingIndent);

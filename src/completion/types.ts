@@ -38,8 +38,9 @@ export interface CursorContext {
   /** Indentation width of the cursor's line (its whitespace before the cursor when the line is blank). */
   readonly indent: number;
   /**
-   * On a blank cursor line, the indentation of the block around it: the smaller of the previous non-blank line's
-   * (one more when that line opens a block) and the next non-blank line's; 0 elsewhere or when either is missing.
+   * With the cursor at column 0 of a blank line, the indentation of the block around it: the smaller of the previous
+   * non-blank line's (one more when that line opens a block) and the next non-blank line's; 0 elsewhere (indentation
+   * before the cursor is the user's own) or when either line is missing.
    */
   readonly enclosingIndent: number;
   /** The following lines of the document after the cursor's line (up to a few). */

@@ -77,7 +77,11 @@ test('a blank cursor line at column 0 inside a block takes the enclosing block i
   const py = { languageId: 'python', path: 't.py' };
   assert.equal(contextAt(body('║'), py).enclosingIndent, 4);
   assert.equal(blockIndent(contextAt(body('║'), py)), 4);
-  assert.equal(contextAt(body('    ║'), py).enclosingIndent, 4);
+  // indentation before the cursor is the user's own: a case label written at 12 under a `return` at 16
+  assert.equal(contextAt(body('  ║'), py).enclosingIndent, 0);
+  assert.equal(blockIndent(contextAt(body('  ║'), py)), 2);
+  const cases = '        case 5:\n            return FIVE;\n        ║\n            return SEVEN;\n';
+  assert.equal(blockIndent(contextAt(cases, { languageId: 'java', path: 'M.java' })), 8);
   assert.equal(contextAt(body('    s = ║'), py).enclosingIndent, 0, 'only a blank line takes it');
   // the previous line opens a block: its body is deeper than the opener; the next line bounds it
   assert.equal(contextAt('def f():\n║\n    return 1\n', py).enclosingIndent, 1);
