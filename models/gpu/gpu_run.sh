@@ -6,8 +6,9 @@
 #            path in the repository) and, with SMOKE=1 (the default), runs the GPU tests. Each part is then
 #            tokenized (FIM) in the background, and so are the held-out shards when data/gpu/heldout came along.
 #   init     the model folder INIT_FOLDER (default models/ultramem-code-s), its graph carried xz-compressed in
-#            data/gpu/init/ (stage_gpu_part.sh init), goes to /tmp/um/init/ultramem: the ultramem run then continues
-#            from its weights (train.py --init-from), and finish measures it next to the run
+#            data/gpu/init/ (stage_gpu_part.sh init), goes to /tmp/um/init/INIT_RUN (default ultramem): that run
+#            then continues from its weights (train.py --init-from; INIT_RUN=grown20 for the shipped 20-block shape,
+#            whose float parts are lost), and finish measures it next to the run
 #   sitecorpus  after the last part call (every train shard and the held-out ones are here): a second corpus from
 #            this machine's own installed sources (every site-packages, /usr/include; models/corpus/sitecorpus.py,
 #            deduplicated against the carried shards, decontaminated against the evals) into $W/shards/site in the
@@ -142,7 +143,7 @@ part)
   ls -la "$W/shards/part$n/train" "$W/tokens"
   ;;
 init)
-  d=$W/init/ultramem
+  d=$W/init/${INIT_RUN:-ultramem}
   mkdir -p "$d"
   folder=${INIT_FOLDER:-models/ultramem-code-s}
   cp "$folder/config.json" "$folder/tokenizer.json" "$d/"
