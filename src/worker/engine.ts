@@ -28,7 +28,7 @@ import {
 } from '../shared/protocol';
 import { agreesWithHealing, isWhitespace, pickHealing, PromptBuilder, type BuiltPrompt } from './prompt';
 import { ModelSession, physicalCores, threadPlan } from './session';
-import { checkStop } from '../shared/stopRules';
+import { checkStop, endsAtLineStart, stopProbability } from '../shared/stopRules';
 import { ModelTokenizer } from './tokenizer';
 
 export interface DecodeControl {
@@ -262,6 +262,10 @@ export class Engine {
     for (;;) {
       if (control.isCancelled()) {
         stopReason = 'cancelled';
+        break;
+      }
+      if (owed.length === 0 && endsAtLineStart(text, () => stopProbability(logits, this.stopIds))) {
+        stopReason = 'endToken';
         break;
       }
       let id = generated === 0 && first !== undefined ? first : owed.length > 0 ? pickHealing(this.tokenizer, logits, owed) : free();

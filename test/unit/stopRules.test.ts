@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkStop } from '../../src/shared/stopRules';
+import { checkStop, endsAtLineStart, LINE_START_STOP_PROBABILITY, stopProbability } from '../../src/shared/stopRules';
 
 test('single line: stops at the first newline and keeps the line', () => {
   const r = checkStop('foo(a)\nbar', { maxTokens: 10, maxLines: 1 });
@@ -171,4 +171,19 @@ test('repeated lines: a block of two or three lines that repeats the block above
   const differs = checkStop('a()\n    b()\n    a(1', { maxTokens: 99, maxLines: 10, linePrefix: '    ' });
   assert.equal(differs.stop, null);
   assert.equal(differs.safe, 'a()\n    b()\n    a(1'.length);
+});
+
+test('a line start after some text ends decoding when the stop tokens are likely enough, asked only there', () => {
+  const logits = new Float32Array([0, 0, Math.log(2)]);
+  assert.ok(Math.abs(stopProbability(logits, new Set([2])) - 0.5) < 1e-6);
+  assert.ok(Math.abs(stopProbability(logits, new Set([0, 2])) - 0.75) < 1e-6);
+  const at = (p: number) => () => p;
+  assert.ok(endsAtLineStart('    return x\n', at(LINE_START_STOP_PROBABILITY)));
+  assert.ok(endsAtLineStart('    return x\n    ', at(0.5)), 'indentation decoded already');
+  assert.ok(!endsAtLineStart('    return x\n', at(LINE_START_STOP_PROBABILITY / 2)));
+  assert.ok(!endsAtLineStart('    return x', at(0.9)), 'mid-line');
+  assert.ok(!endsAtLineStart('\n  ', at(0.9)), 'no text yet');
+  let asked = 0;
+  endsAtLineStart('    ret', () => { asked++; return 1; });
+  assert.equal(asked, 0);
 });
