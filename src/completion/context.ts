@@ -3,7 +3,7 @@
  * budget, with a window start that stays put while the user types so the worker's KV cache is reused),
  * the cursor line, the single- vs multi-line decision, the open brackets and the string or comment the cursor is in.
  */
-import { indentWidth, scanBrackets, syntaxOf } from '../shared/text';
+import { indentWidth, opensBlock, scanBrackets, syntaxOf } from '../shared/text';
 import type { CompletionRequest, CursorContext } from './types';
 
 /** A conservative estimate of characters per token for code (used only to cut windows before tokenizing). */
@@ -75,7 +75,7 @@ function previousNonBlankLine(prefix: string, lineStart: number, maxLines = 50):
  */
 export function enclosingIndent(linePrefix: string, previousLine: string, nextLine: string, tabSize: number): number {
   if (linePrefix.length > 0 || previousLine.length === 0 || nextLine.length === 0) return 0;
-  const opens = /[{([:]\s*$/.test(previousLine) ? 1 : 0;
+  const opens = opensBlock(previousLine) ? 1 : 0;
   return Math.min(indentWidth(previousLine, tabSize) + opens, indentWidth(nextLine, tabSize));
 }
 

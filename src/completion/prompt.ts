@@ -5,6 +5,7 @@
  * fileSeparator token with its path on the first line, so that the stable parts of the prompt precede the
  * volatile ones and the KV cache keeps them while the user types.
  */
+import { opensBlock } from '../shared/text';
 import type { FimTemplate, PromptPart, StopOptions } from '../shared/protocol';
 import type { Snippet } from './snippets';
 import type { CursorContext } from './types';
@@ -50,7 +51,7 @@ export function buildFimPrompt(ctx: CursorContext, snippets: readonly Snippet[],
  * the completion is the block's body; at column 0 of a blank line, the indentation of the block around it.
  */
 export function blockIndent(ctx: CursorContext): number {
-  return Math.max(/[{([:]\s*$/.test(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent, ctx.enclosingIndent);
+  return Math.max(opensBlock(ctx.linePrefix) ? ctx.indent + 1 : ctx.indent, ctx.enclosingIndent);
 }
 
 /** The worker's stop rules for a cursor (src/shared/stopRules.ts). */

@@ -11,7 +11,7 @@
  * it may still become one. Between tokens the engine also asks `endsAtLineStart`, the one rule that reads the model's
  * probabilities.
  */
-import { codeLineKey, copiesLineAbove, firstRepeatedLine, indentWidth, repeatMayStartAt, sameCodeLine, scanBrackets } from './text';
+import { codeLineKey, copiesLineAbove, firstRepeatedLine, indentWidth, repeatMayStartAt, scanBrackets } from './text';
 import type { StopOptions, StopReason } from './protocol';
 
 export interface StopCheck {
@@ -63,12 +63,9 @@ export function stopProbability(logits: Float32Array, stopIds: ReadonlySet<numbe
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
   let total = 0;
+  for (let i = 0; i < logits.length; i++) total += Math.exp(logits[i]! - max);
   let stop = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = Math.exp(logits[i]! - max);
-    total += e;
-    if (stopIds.has(i)) stop += e;
-  }
+  for (const id of stopIds) if (id < logits.length) stop += Math.exp(logits[id]! - max);
   return stop / total;
 }
 
@@ -77,7 +74,9 @@ export function stopProbability(logits: Float32Array, stopIds: ReadonlySet<numbe
  * tokens are at least LINE_START_STOP_PROBABILITY likely (`stopProbabilityNow` is only called then).
  */
 export function endsAtLineStart(text: string, stopProbabilityNow: () => number): boolean {
-  return /\n[ \t]*$/.test(text) && text.trim().length > 0 && stopProbabilityNow() >= LINE_START_STOP_PROBABILITY;
+  const lineStart = text.lastIndexOf('\n') + 1;  // asked after every token: only the last line is read mid-line
+  if (lineStart === 0 || !/^[ \t]*$/.test(text.slice(lineStart)) || text.slice(0, lineStart).trim().length === 0) return false;
+  return stopProbabilityNow() >= LINE_START_STOP_PROBABILITY;
 }
 
 export function checkStop(text: string, o: StopOptions): StopCheck {
@@ -104,11 +103,12 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
 
   const tab = o.tabSize ?? 4;
   const next = o.nextSuffixLine ?? '';
+  const nextKey = codeLineKey(next);
   let tailUndecided = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\s+$/, '');
     if (line.trim().length === 0) continue;
-    if (i < last && next.length > 0 && sameCodeLine(line, next)) {
+    if (i < last && next.length > 0 && codeLineKey(line) === nextKey) {
       stopBefore(starts[i]! - 1, 'suffixRepeat');
       break;
     }
@@ -142,7 +142,7 @@ export function checkStop(text: string, o: StopOptions): StopCheck {
     const tail = lines[last]!;
     const above = (last === 1 ? (o.linePrefix ?? '') + lines[0]! : lines[last - 1]!).trimEnd();
     const mayRepeatAbove = o.linePrefix !== undefined && above.startsWith(tail.trimEnd());
-    if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && codeLineKey(next).startsWith(codeLineKey(tail)))) safe = starts[last]! - 1;
+    if (tailUndecided || mayRepeatAbove || tail.trim().length === 0 || (next.length > 0 && nextKey.startsWith(codeLineKey(tail)))) safe = starts[last]! - 1;
     const blockRepeat = o.linePrefix === undefined ? -1 : repeatMayStartAt(lines, o.linePrefix);
     if (blockRepeat > 0) safe = Math.min(safe, starts[blockRepeat]! - 1);
   }

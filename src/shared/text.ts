@@ -52,7 +52,7 @@ export function copiesLineAbove(cursorLine: string, lineAbove: string, finished:
 }
 
 /** The lengths of the line blocks the repeat rule looks for: a model in a loop repeats one line, or two or three in turn. */
-export const REPEAT_PERIODS = [1, 2, 3] as const;
+const REPEAT_PERIODS = [1, 2, 3] as const;
 
 /** Line `i` as the repeat rule compares it: line 0 continues the cursor's line; trailing whitespace aside. */
 function comparedLine(lines: readonly string[], linePrefix: string, i: number): string {
@@ -94,8 +94,8 @@ export function repeatMayStartAt(lines: readonly string[], linePrefix: string): 
   const last = lines.length - 1;
   const tail = lines[last]!.trimEnd();
   let start = -1;
-  for (const k of REPEAT_PERIODS) {
-    if (k === 1) continue;  // the stop rules hold a last line that may copy the line above on their own
+  // blocks of one line apart: the stop rules hold a last line that may copy the line above on their own
+  for (const k of REPEAT_PERIODS.slice(1)) {
     for (let m = k - 1; m >= 0; m--) {
       const first = last - m;
       if (first - k < 0) continue;
@@ -120,6 +120,11 @@ export function codeLineKey(line: string): string {
 /** Whether two lines are the same code, spacing inside them aside (`codeLineKey`). */
 export function sameCodeLine(a: string, b: string): boolean {
   return codeLineKey(a) === codeLineKey(b);
+}
+
+/** Whether a line (or the text before the cursor) ends by opening a block: `{`, `(`, `[` or `:`. */
+export function opensBlock(line: string): boolean {
+  return /[{([:]\s*$/.test(line);
 }
 
 export function leadingWhitespace(line: string): string {
